@@ -1,0 +1,81 @@
+"""The ``fg-env`` command.
+
+Sub-commands come from this package (``info``, ``demo``, ``rm``) and from plug-ins that declare a
+``register(subparsers)`` function in the ``fg_env.commands`` entry-point group (the ``agents`` package
+adds ``sft``, ``train``, ``evaluate``, ``compare`` and ``sweep-weights`` this way), so ``fg_env``
+never imports agent code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib.metadata import entry_points
+from typing import Callable, Sequence
+
+COMMAND_GROUP = "fg_env.commands"
+
+
+def _info(args: argparse.Namespace) -> int:
+    import gymnasium as gym
+
+    import fg_env  # noqa: F401 - registers the environment
+    from fg_env.data import available_datasets
+    from fg_env.rewards import available_reward_models
+
+    env = gym.make("FineGrainedQA-v0")
+    unwrapped = env.unwrapped
+    print(f"fg_env {fg_env.__version__}")
+    print(f"datasets:       {', '.join(available_datasets())}")
+    print(f"reward models:  {', '.join(available_reward_models())}")
+    print(f"default env:    FineGrainedQA-v0, dataset=synthetic, split=train ({len(unwrapped.examples)} questions)")
+    print(f"reward vector:  {unwrapped.reward_names} (default weights {unwrapped.default_weights.tolist()})")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from fg_env.demo import play_and_print
+
+    play_and_print(seed=args.seed)
+    return 0
+
+
+def _register_builtin(subparsers: argparse._SubParsersAction) -> None:
+    info = subparsers.add_parser("info", help="list datasets, reward models and the default environment")
+    info.set_defaults(func=_info)
+    demo = subparsers.add_parser("demo", help="play a gold and a flawed answer and print each segment's rewards")
+    demo.add_argument("--seed", type=int, default=0, help="which question (reset seed)")
+    demo.set_defaults(func=_demo)
+    try:
+        from fg_env.rewards.learned.cli import register as register_rm
+    except ModuleNotFoundError as error:  # only when the learned-reward package is absent from this build
+        if error.name is None or not error.name.startswith("fg_env.rewards.learned"):
+            raise
+    else:
+        register_rm(subparsers)
+
+
+def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
+    return [ep.load() for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name)]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fg-env", description="Fine-grained reward environments for language-model RL.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _register_builtin(subparsers)
+    for register in _plugins():
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

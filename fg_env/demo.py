@@ -1,0 +1,68 @@
+"""Play answers through FineGrainedQA-v0 and show each scored segment: the ``fg-env demo`` command."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+import gymnasium as gym
+
+from fg_env.text import split_sentences
+from fg_env.types import QAExample
+
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+
+
+def flawed_answer(example: QAExample) -> list[str]:
+    """Sentences of a gold answer spoiled in the usual ways: a changed year, a repeat, an off-topic
+    passage sentence and word salad (each a different error type for the annotator to find)."""
+    gold = example.references[0]
+    sentences = [gold[s.start : s.end] for s in split_sentences(gold)]
+    spoiled = list(sentences[:2])
+    if len(spoiled) > 1 and _YEAR.search(spoiled[1]):
+        spoiled[1] = _YEAR.sub(lambda m: str(int(m.group()) + 3), spoiled[1], count=1)
+    spoiled.append(sentences[0])
+    gold_text = gold.lower()
+    off_topic = [s for p in example.passages for s in p.sentences if s.lower() not in gold_text]
+    if off_topic:
+        spoiled.append(off_topic[-1])
+    spoiled.append("Released the of which, famous and.")
+    return spoiled
+
+
+def play(env: gym.Env, sentences: Iterable[str], seed: int) -> list[dict[str, Any]]:
+    """Reset ``env`` with ``seed``, step each sentence then the empty action; return all scored segments."""
+    env.reset(seed=seed)
+    segments: list[dict[str, Any]] = []
+    for sentence in [*sentences, ""]:
+        _, _, terminated, truncated, info = env.step(sentence)
+        segments += info["segments"]
+        if terminated or truncated:
+            break
+    return segments
+
+
+def format_segment_table(segments: list[dict[str, Any]], width: int = 70) -> str:
+    """A plain-text table: component, granularity, span, value, label, text."""
+    header = f"{'component':<13}{'granularity':<14}{'span':<12}{'value':>6}  {'label':<16}text"
+    rows = [header, "-" * len(header)]
+    for s in segments:
+        text = s["text"] if len(s["text"]) <= width else s["text"][: width - 1] + "…"
+        rows.append(f"{s['component']:<13}{s['granularity']:<14}{s['start']:>4}-{s['end']:<7}{s['value']:>+6.2f}  {s['label'] or '':<16}{text}")
+    return "\n".join(rows)
+
+
+def play_and_print(seed: int = 0) -> None:
+    import fg_env  # noqa: F401 - registers the environment
+
+    env = gym.make("FineGrainedQA-v0")
+    _, info = env.reset(seed=seed)
+    example = env.unwrapped.example
+    print(f"Question: {example.question}\n")
+    for title, sentences in [
+        ("Gold answer", [example.references[0]]),
+        ("Flawed answer", flawed_answer(example)),
+    ]:
+        print(f"== {title}")
+        print(format_segment_table(play(env, sentences, seed)))
+        print()

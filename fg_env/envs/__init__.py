@@ -1,0 +1,15 @@
+"""Environments of fg_env, registered with Gymnasium when ``fg_env`` is imported."""
+
+from gymnasium.envs.registration import register, registry
+
+from fg_env.envs.qa import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS, FineGrainedQAEnv
+
+__all__ = ["FineGrainedQAEnv", "DEFAULT_REWARD_MODELS", "PAPER_WEIGHTS", "register_envs"]
+
+
+def register_envs() -> None:
+    """Register FineGrainedQA-v0 (idempotent)."""
+    if "FineGrainedQA-v0" not in registry:
+        # A vector reward is MO-Gymnasium's convention; Gymnasium's passive checker would warn on
+        # every step that the reward is not a float, so it is off here as in MO-Gymnasium's `make`.
+        register(id="FineGrainedQA-v0", entry_point="fg_env.envs.qa:FineGrainedQAEnv", disable_env_checker=True)

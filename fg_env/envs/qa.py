@@ -1,0 +1,280 @@
+"""FineGrainedQA-v0: long-form question answering, one sentence per action, a reward vector per step."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from fg_env.data.base import QADataset, UnknownChoiceError, make_dataset
+from fg_env.rewards.base import RewardModel, ScoringRequest, check_scores
+from fg_env.rewards.registry import make_reward_model
+from fg_env.spaces import UnicodeText
+from fg_env.text import split_sentences, split_sub_sentences
+from fg_env.types import Granularity, QAExample, Span
+
+DEFAULT_REWARD_MODELS: tuple[str, ...] = ("relevance", "factuality", "completeness")
+# The paper's weights (Wu et al., 2023, section 4.2) for its three reward models.
+PAPER_WEIGHTS: dict[str, float] = {"relevance": 0.3, "factuality": 0.5, "completeness": 0.3}
+
+Observation = dict[str, str]
+
+
+@dataclass(frozen=True)
+class ScoredSegment:
+    """One scored segment of a step, as reported in ``info["segments"]``."""
+
+    component: str
+    granularity: str
+    start: int
+    end: int
+    text: str
+    value: float
+    label: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "granularity": self.granularity,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "value": self.value,
+            "label": self.label,
+        }
+
+
+class FineGrainedQAEnv(gym.Env[Observation, str]):
+    """Answer a long-form question one sentence at a time; get one reward per fine-grained reward model.
+
+    Each ``step(sentence)`` appends the sentence to the answer and returns an unweighted ``float32``
+    reward vector with one entry per reward model (MO-Gymnasium's convention; ``reward_space``,
+    ``reward_names`` and the paper's ``default_weights`` are on the unwrapped env). Segment-level
+    models score each new sub-sentence or sentence right away; episode-level models score the final
+    answer on the step that ends it. ``info["segments"]`` lists every scored segment with its
+    character span in the response and ``info["reward_mask"]`` tells "not scored this step" from 0.
+
+    Args:
+        dataset: ``"synthetic"`` (the built-in world, default), ``"qa-feedback"`` (needs ``data_dir``),
+            or a :class:`~fg_env.data.base.QADataset`.
+        split: which split questions are drawn from.
+        reward_models: names, folders of saved learned models, or :class:`RewardModel` objects.
+        max_sentences: the episode is truncated once the answer holds this many sentences.
+        data_dir: folder of the dataset's files (QA-Feedback).
+        dataset_kwargs: further arguments of the dataset (e.g. ``{"seed": 1}`` for the built-in world).
+
+    Example:
+        >>> import gymnasium as gym, fg_env
+        >>> env = gym.make("FineGrainedQA-v0")
+        >>> obs, info = env.reset(seed=0)
+        >>> obs, reward, terminated, truncated, info = env.step(info["references"][0])
+        >>> env.unwrapped.reward_names
+        ('relevance', 'factuality', 'completeness')
+        >>> reward.shape, reward.dtype.name
+        ((3,), 'float32')
+    """
+
+    metadata = {"render_modes": ["ansi", "human"]}
+
+    def __init__(
+        self,
+        dataset: str | QADataset = "synthetic",
+        split: str = "train",
+        reward_models: Sequence[str | RewardModel] = DEFAULT_REWARD_MODELS,
+        max_sentences: int = 10,
+        data_dir: str | None = None,
+        dataset_kwargs: dict[str, Any] | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise UnknownChoiceError("render mode", render_mode, self.metadata["render_modes"])
+        if not isinstance(max_sentences, int) or max_sentences < 1:
+            raise ValueError(f"max_sentences must be a positive integer, got {max_sentences!r}")
+        kwargs = dict(dataset_kwargs or {})
+        if data_dir is not None:
+            kwargs["data_dir"] = data_dir
+        self.dataset = make_dataset(dataset, **kwargs)
+        self.split = split
+        self.examples: Sequence[QAExample] = self.dataset.split(split)
+        if len(self.examples) == 0:
+            raise ValueError(f"split {split!r} of dataset {self.dataset.name!r} holds no questions")
+        if isinstance(reward_models, (str, RewardModel)):
+            reward_models = [reward_models]
+        self.reward_models: tuple[RewardModel, ...] = tuple(make_reward_model(spec) for spec in reward_models)
+        if not self.reward_models:
+            raise ValueError("reward_models is empty: give at least one reward model")
+        names = [m.name for m in self.reward_models]
+        if len(set(names)) != len(names):
+            raise ValueError(f"reward model names must be unique, got {names}")
+        for model in self.reward_models:
+            model.check_example(self.examples[0])
+        self.max_sentences = max_sentences
+        self.render_mode = render_mode
+
+        self.reward_names: tuple[str, ...] = tuple(names)
+        self.reward_granularities: tuple[Granularity, ...] = tuple(Granularity(m.granularity) for m in self.reward_models)
+        self.default_weights = np.array([PAPER_WEIGHTS.get(n, 1.0) for n in names], dtype=np.float32)
+        self.reward_space = spaces.Box(*self._reward_bounds(), dtype=np.float32)
+        self.observation_space = spaces.Dict(
+            {"question": UnicodeText(), "passages": UnicodeText(), "response": UnicodeText()}
+        )
+        self.action_space = UnicodeText()
+
+        self._example: QAExample | None = None
+        self._response = ""
+        self._sentences: list[Span] = []
+        self._done = True
+
+    def _reward_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-step bounds: a segment-level entry sums however many segments one action holds."""
+        low, high = [], []
+        for model in self.reward_models:
+            lo, hi = model.bounds
+            if Granularity(model.granularity) is Granularity.EPISODE:
+                low.append(lo)
+                high.append(hi)
+            else:
+                low.append(-math.inf if lo < 0 else 0.0)
+                high.append(math.inf if hi > 0 else 0.0)
+        return np.array(low, dtype=np.float32), np.array(high, dtype=np.float32)
+
+    # ----------------------------------------------------------------------------------- episode
+
+    @property
+    def example(self) -> QAExample:
+        """The question of the current episode."""
+        if self._example is None:
+            raise RuntimeError("no episode yet: call reset() first")
+        return self._example
+
+    @property
+    def response(self) -> str:
+        """The answer so far."""
+        return self._response
+
+    @property
+    def sentences(self) -> tuple[Span, ...]:
+        """Sentence spans of the answer so far (each action's sentences, in order)."""
+        return tuple(self._sentences)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Observation, dict[str, Any]]:
+        """Start a new answer to a question drawn from the split.
+
+        ``options={"index": i}`` or ``options={"example_id": "..."}`` picks the question instead.
+        """
+        super().reset(seed=seed)
+        self._example = self._pick_example(options or {})
+        self._response = ""
+        self._sentences = []
+        self._done = False
+        info = {
+            "prompt": self._example.prompt,
+            "references": list(self._example.references),
+            "example_id": self._example.id,
+        }
+        return self._observation(), info
+
+    def _pick_example(self, options: dict[str, Any]) -> QAExample:
+        unknown = set(options) - {"index", "example_id"}
+        if unknown:
+            raise ValueError(f"unknown reset options {sorted(unknown)}; valid: 'index', 'example_id'")
+        if "index" in options:
+            index = options["index"]
+            if not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.examples):
+                raise IndexError(f"reset option index={index!r} is outside split {self.split!r} (0..{len(self.examples) - 1})")
+            return self.examples[int(index)]
+        if "example_id" in options:
+            return self._example_by_id(options["example_id"])
+        return self.examples[int(self.np_random.integers(len(self.examples)))]
+
+    def _example_by_id(self, example_id: str) -> QAExample:
+        if not hasattr(self, "_index_by_id"):
+            self._index_by_id = {ex.id: i for i, ex in enumerate(self.examples)}
+        if example_id not in self._index_by_id:
+            raise KeyError(f"no question with id {example_id!r} in split {self.split!r} of {self.dataset.name!r}")
+        return self.examples[self._index_by_id[example_id]]
+
+    def step(self, action: str) -> tuple[Observation, np.ndarray, bool, bool, dict[str, Any]]:
+        if self._example is None:
+            raise RuntimeError("step() before reset(): call reset() to start an episode")
+        if self._done:
+            raise RuntimeError("this episode has ended (terminated or truncated): call reset() before stepping again")
+        if not isinstance(action, str):
+            raise TypeError(f"an action is a str (one sentence), got {type(action).__name__}")
+
+        terminated = not action.strip()
+        inserted_separator = False
+        new_sentences: list[Span] = []
+        if not terminated:
+            inserted_separator = bool(self._response) and not self._response[-1].isspace() and not action[0].isspace()
+            offset = len(self._response) + inserted_separator
+            self._response += " " * inserted_separator + action
+            new_sentences = [Span(s.start + offset, s.end + offset) for s in split_sentences(action)]
+            self._sentences.extend(new_sentences)
+        truncated = not terminated and len(self._sentences) >= self.max_sentences
+        self._done = terminated or truncated
+
+        reward, mask, scored = self._score_step(new_sentences, episode_over=self._done)
+        info = {
+            "segments": [s.as_dict() for s in scored],
+            "reward_mask": mask,
+            "num_sentences": len(self._sentences),
+            "inserted_separator": inserted_separator,
+        }
+        if self.render_mode == "human":
+            print(self._render_text(scored))
+        return self._observation(), reward, terminated, truncated, info
+
+    # ----------------------------------------------------------------------------------- scoring
+
+    def _segments_at(self, granularity: Granularity, new_sentences: list[Span], episode_over: bool) -> list[Span]:
+        if granularity is Granularity.SENTENCE:
+            return new_sentences
+        if granularity is Granularity.SUB_SENTENCE:
+            return [piece for s in new_sentences for piece in split_sub_sentences(self._response, s)]
+        if not episode_over:
+            return []
+        if not self._sentences:
+            return [Span(0, 0)]  # the empty answer is still judged (e.g. completeness 0)
+        return [Span(self._sentences[0].start, self._sentences[-1].end)]
+
+    def _score_step(self, new_sentences: list[Span], episode_over: bool) -> tuple[np.ndarray, np.ndarray, list[ScoredSegment]]:
+        reward = np.zeros(len(self.reward_models), dtype=np.float32)
+        mask = np.zeros(len(self.reward_models), dtype=bool)
+        scored: list[ScoredSegment] = []
+        example = self.example
+        for k, model in enumerate(self.reward_models):
+            granularity = Granularity(model.granularity)
+            spans = self._segments_at(granularity, new_sentences, episode_over)
+            if not spans:
+                continue
+            requests = [ScoringRequest(example, self._response[: s.end], s) for s in spans]
+            scores = model.score(requests)
+            check_scores(model, requests, scores)
+            mask[k] = True
+            reward[k] = sum(score.value for score in scores)
+            scored.extend(
+                ScoredSegment(model.name, granularity.value, s.start, s.end, self._response[s.start : s.end], float(score.value), score.label)
+                for s, score in zip(spans, scores)
+            )
+        return reward, mask, scored
+
+    # ----------------------------------------------------------------------------------- views
+
+    def _observation(self) -> Observation:
+        example = self.example
+        return {"question": example.question, "passages": example.context, "response": self._response}
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return self._render_text([])
+        return None
+
+    def _render_text(self, scored: list[ScoredSegment]) -> str:
+        lines = [f"Q: {self.example.question}", f"A: {self._response}"]
+        lines += [f"  [{s.component:>12} {s.value:+.2f}{' ' + s.label if s.label else ''}] {s.text}" for s in scored]
+        return "\n".join(lines)

@@ -1,0 +1,150 @@
+"""Sentence and sub-sentence segmentation with exact character offsets.
+
+Sentences come from BlingFire (a maintained, compiled finite-state segmenter; see
+``benchmarks/segmenters.py`` for why it was chosen over syntok). Its raw spans are then *repaired* so
+that, whatever the input (Unicode, control characters, lone surrogates, repeated whitespace, no
+final punctuation), the spans returned here satisfy three invariants:
+
+* ``text[span.start:span.end]`` is the segment, with no leading or trailing whitespace;
+* spans are sorted and do not overlap;
+* every non-whitespace character of ``text`` lies in exactly one span.
+
+Sub-sentences follow the paper's rule (Wu et al., 2023, appendix): within a sentence, split after a
+word ending in ``, ; ! ?`` only when more than 5 words remain after it; a piece shorter than 5 words
+merges into the previous one (a short first piece, having none, merges into the next). Sentence
+boundaries are always sub-sentence boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import blingfire
+
+from fg_env.types import Span
+
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_WORD = re.compile(r"\S+")
+_SUB_SENTENCE_PUNCTUATION = (",", ";", "!", "?")
+MIN_SUB_SENTENCE_WORDS = 5
+
+
+@dataclass(frozen=True)
+class TextSegment:
+    """A segment of a text: its span and its characters (``text == source[start:end]``).
+
+    Example:
+        >>> TextSegment(0, 3, "Hi.").span
+        Span(start=0, end=3)
+    """
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _raw_sentence_ends(text: str) -> list[int]:
+    """Sentence end offsets proposed by BlingFire, validated (empty when it has nothing usable)."""
+    # BlingFire encodes to UTF-8 and fails on lone surrogates; a same-length stand-in keeps offsets.
+    safe = _LONE_SURROGATE.sub("\ufffd", text)
+    try:
+        _, offsets = blingfire.text_to_sentences_and_offsets(safe)
+    except Exception:  # noqa: BLE001 - any failure of the backend means "no proposal", never a crash
+        return []
+    ends: list[int] = []
+    previous = 0
+    for _, end in offsets:
+        if not previous <= end <= len(text):
+            return []  # offsets that do not describe this text are not to be trusted
+        ends.append(end)
+        previous = end
+    return ends
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentence spans of ``text`` with the invariants of this module.
+
+    Example:
+        >>> t = "Ada was born in 1815.  She died in 1852"
+        >>> [t[s.start:s.end] for s in split_sentences(t)]
+        ['Ada was born in 1815.', 'She died in 1852']
+    """
+    return list(_split_sentences_cached(text)) if len(text) <= 4096 else _split_sentences(text)
+
+
+@lru_cache(maxsize=8192)
+def _split_sentences_cached(text: str) -> tuple[Span, ...]:
+    # Agents replay the same sentences many times (gold answers, greedy evaluation), so a small
+    # cache of short texts pays for itself; long texts are rare and not cached.
+    return tuple(_split_sentences(text))
+
+
+def _split_sentences(text: str) -> list[Span]:
+    spans: list[Span] = []
+    start = 0
+    for end in _raw_sentence_ends(text) + [len(text)]:
+        if end <= start:
+            continue
+        a, b = _strip_span(text, start, end)
+        if a < b:
+            spans.append(Span(a, b))
+        start = end
+    return spans
+
+
+def split_sub_sentences(text: str, sentence: Span | None = None) -> list[Span]:
+    """Sub-sentence spans of one sentence of ``text`` (the whole text when ``sentence`` is None).
+
+    Example:
+        >>> t = "Born in Paris, she moved to Rome in 1990, where she painted for ten more years."
+        >>> [t[s.start:s.end] for s in split_sub_sentences(t)]
+        ['Born in Paris, she moved to Rome in 1990,', 'where she painted for ten more years.']
+    """
+    sentence = sentence or Span(*_strip_span(text, 0, len(text)))
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, sentence.start, sentence.end)]
+    if not words:
+        return []
+    # Cut after word i when it ends in the punctuation and more than 5 words remain after it.
+    cuts = [
+        i + 1
+        for i, (ws, we) in enumerate(words)
+        if text[we - 1] in _SUB_SENTENCE_PUNCTUATION and len(words) - (i + 1) > MIN_SUB_SENTENCE_WORDS
+    ]
+    pieces: list[tuple[int, int]] = []  # word index ranges [first, last)
+    first = 0
+    for cut in cuts + [len(words)]:
+        if cut <= first:
+            continue
+        if pieces and cut - first < MIN_SUB_SENTENCE_WORDS:
+            pieces[-1] = (pieces[-1][0], cut)  # too short: merge into the previous piece
+        else:
+            pieces.append((first, cut))
+        first = cut
+    if len(pieces) > 1 and pieces[0][1] - pieces[0][0] < MIN_SUB_SENTENCE_WORDS:
+        # A short opening piece has no previous piece to join: it joins the next one instead.
+        pieces[:2] = [(pieces[0][0], pieces[1][1])]
+    return [Span(words[a][0], words[b - 1][1]) for a, b in pieces]
+
+
+def segments(text: str, spans: list[Span]) -> list[TextSegment]:
+    """Pair spans with their text."""
+    return [TextSegment(s.start, s.end, text[s.start : s.end]) for s in spans]
+
+
+def split_all_sub_sentences(text: str) -> list[Span]:
+    """Sub-sentence spans of every sentence of ``text``, in order."""
+    return [piece for sentence in split_sentences(text) for piece in split_sub_sentences(text, sentence)]

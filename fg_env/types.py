@@ -1,0 +1,107 @@
+"""The value types every part of fg_env shares: questions, passages, spans and granularities.
+
+They are plain frozen dataclasses so that datasets, reward models, the environment and agents can pass
+them around without importing one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, Mapping
+
+
+class Granularity(str, Enum):
+    """The unit a reward model judges.
+
+    Example:
+        >>> Granularity("sub-sentence") is Granularity.SUB_SENTENCE
+        True
+    """
+
+    SUB_SENTENCE = "sub-sentence"
+    SENTENCE = "sentence"
+    EPISODE = "episode"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character span ``[start, end)`` of a text.
+
+    Example:
+        >>> Span(0, 5).slice("Hello world")
+        'Hello'
+    """
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"invalid span [{self.start}, {self.end}): need 0 <= start <= end")
+
+    def slice(self, text: str) -> str:
+        return text[self.start : self.end]
+
+    def overlaps(self, other: "Span") -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage, kept as its title and its sentences (QA-Feedback's layout).
+
+    Sentence ids in feedback are 1-based, as in QA-Feedback: ``sentences[sentence_id - 1]``.
+
+    Example:
+        >>> p = Passage("Mira Holt", ("Mira Holt is a painter.", "She was born in 1950."))
+        >>> p.text
+        'Mira Holt is a painter. She was born in 1950.'
+    """
+
+    title: str
+    sentences: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+@dataclass(frozen=True)
+class QAExample:
+    """One long-form question with its passages and gold answers.
+
+    ``meta`` holds dataset-specific ground truth (the built-in world stores the interpretations and
+    facts its annotator checks answers against); it is read-only.
+
+    Example:
+        >>> ex = QAExample("q1", "Who painted it?", (Passage("A", ("A painted it.",)),), ("A did.",))
+        >>> ex.prompt
+        'question: Who painted it? context: wikipage: A text: A painted it. answer:'
+    """
+
+    id: str
+    question: str
+    passages: tuple[Passage, ...]
+    references: tuple[str, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    @property
+    def context(self) -> str:
+        """The passages in QA-Feedback's prompt layout: ``wikipage: TITLE text: ... | wikipage: ...``."""
+        return " | ".join(f"wikipage: {p.title} text: {p.text}" for p in self.passages)
+
+    @property
+    def prompt(self) -> str:
+        """The canonical prompt an LM agent continues (QA-Feedback's ``text`` field plus ``answer:``)."""
+        return f"question: {self.question} context: {self.context} answer:"

@@ -1,0 +1,84 @@
+"""Shared fixtures: a tiny hand-made dataset and keyword reward models, so that environment and
+wrapper tests do not depend on the built-in world's generator."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from fg_env.data.base import QADataset  # noqa: E402
+from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore  # noqa: E402
+from fg_env.types import Granularity, Passage, QAExample  # noqa: E402
+
+QA_FEEDBACK_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa_feedback"
+
+
+class TinyDataset(QADataset):
+    """Three questions about fictional people."""
+
+    name = "tiny"
+    splits = ("train", "dev")
+
+    def _load_split(self, name: str) -> Sequence[QAExample]:
+        people = [("Mira Holt", "1950", "Lisbon"), ("Aldo Brenn", "1962", "Oslo"), ("Kai Verde", "1977", "Quito")]
+        examples = []
+        for i, (person, year, city) in enumerate(people):
+            passage = Passage(person, (f"{person} is a painter.", f"{person} was born in {year} in {city}.", "The weather was mild."))
+            examples.append(
+                QAExample(f"tiny-{name}-{i}", f"When was {person} born?", (passage,), (f"{person} was born in {year}.",))
+            )
+        return examples
+
+
+class KeywordRelevance(RewardModel):
+    """-1 for a sub-sentence mentioning the weather, else +1."""
+
+    name, granularity, bounds = "relevance", Granularity.SUB_SENTENCE, (-1.0, 1.0)
+
+    def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
+        return [SegmentScore(-1.0, "Irrelevant") if "weather" in r.segment_text.lower() else SegmentScore(1.0) for r in requests]
+
+
+class YearFactuality(RewardModel):
+    """+1 for a sentence whose four-digit numbers all appear in the passages, else -1."""
+
+    name, granularity, bounds = "factuality", Granularity.SENTENCE, (-1.0, 1.0)
+
+    def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
+        out = []
+        for r in requests:
+            context = r.example.context
+            numbers = [w.strip(".,") for w in r.segment_text.split() if w.strip(".,").isdigit()]
+            ok = all(n in context for n in numbers)
+            out.append(SegmentScore(1.0) if ok else SegmentScore(-1.0, "Wrong-Grounding"))
+        return out
+
+
+class MentionsAnswer(RewardModel):
+    """1 when the answer contains the gold year, else 0."""
+
+    name, granularity, bounds = "completeness", Granularity.EPISODE, (0.0, 1.0)
+
+    def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
+        out = []
+        for r in requests:
+            year = [w.strip(".") for w in r.example.references[0].split() if w.strip(".").isdigit()][0]
+            out.append(SegmentScore(1.0 if year in r.answer else 0.0))
+        return out
+
+
+def tiny_models() -> list[RewardModel]:
+    return [KeywordRelevance(), YearFactuality(), MentionsAnswer()]
+
+
+@pytest.fixture
+def tiny_env():
+    from fg_env.envs.qa import FineGrainedQAEnv
+
+    return FineGrainedQAEnv(dataset=TinyDataset(), split="train", reward_models=tiny_models(), max_sentences=4)
