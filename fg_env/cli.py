@@ -1,6 +1,6 @@
 """The ``fg-env`` command.
 
-Sub-commands come from this package (``info``, ``demo``, ``rm``) and from plug-ins that declare a
+Sub-commands come from this package (``info``, ``rm``) and from plug-ins that declare a
 ``register(subparsers)`` function in the ``fg_env.commands`` entry-point group (the ``agents`` package
 adds ``sft``, ``train``, ``evaluate``, ``compare`` and ``sweep-weights`` this way), so ``fg_env``
 never imports agent code.
@@ -33,19 +33,9 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from fg_env.demo import play_and_print
-
-    play_and_print(seed=args.seed)
-    return 0
-
-
 def _register_builtin(subparsers: argparse._SubParsersAction) -> None:
     info = subparsers.add_parser("info", help="list datasets, reward models and the default environment")
     info.set_defaults(func=_info)
-    demo = subparsers.add_parser("demo", help="play a gold and a flawed answer and print each segment's rewards")
-    demo.add_argument("--seed", type=int, default=0, help="which question (reset seed)")
-    demo.set_defaults(func=_demo)
     try:
         from fg_env.rewards.learned.cli import register as register_rm
     except ModuleNotFoundError as error:  # only when the learned-reward package is absent from this build

@@ -1,11 +1,9 @@
-"""Play answers through FineGrainedQA-v0 and show each scored segment: the ``fg-env demo`` command."""
+"""Helpers for demonstrations: a spoiled version of a gold answer and a table of scored segments."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
-
-import gymnasium as gym
+from typing import Any
 
 from fg_env.text import split_sentences
 from fg_env.types import QAExample
@@ -30,18 +28,6 @@ def flawed_answer(example: QAExample) -> list[str]:
     return spoiled
 
 
-def play(env: gym.Env, sentences: Iterable[str], seed: int) -> list[dict[str, Any]]:
-    """Reset ``env`` with ``seed``, step each sentence then the empty action; return all scored segments."""
-    env.reset(seed=seed)
-    segments: list[dict[str, Any]] = []
-    for sentence in [*sentences, ""]:
-        _, _, terminated, truncated, info = env.step(sentence)
-        segments += info["segments"]
-        if terminated or truncated:
-            break
-    return segments
-
-
 def format_segment_table(segments: list[dict[str, Any]], width: int = 70) -> str:
     """A plain-text table: component, granularity, span, value, label, text."""
     header = f"{'component':<13}{'granularity':<14}{'span':<12}{'value':>6}  {'label':<16}text"
@@ -50,19 +36,3 @@ def format_segment_table(segments: list[dict[str, Any]], width: int = 70) -> str
         text = s["text"] if len(s["text"]) <= width else s["text"][: width - 1] + "…"
         rows.append(f"{s['component']:<13}{s['granularity']:<14}{s['start']:>4}-{s['end']:<7}{s['value']:>+6.2f}  {s['label'] or '':<16}{text}")
     return "\n".join(rows)
-
-
-def play_and_print(seed: int = 0) -> None:
-    import fg_env  # noqa: F401 - registers the environment
-
-    env = gym.make("FineGrainedQA-v0")
-    _, info = env.reset(seed=seed)
-    example = env.unwrapped.example
-    print(f"Question: {example.question}\n")
-    for title, sentences in [
-        ("Gold answer", [example.references[0]]),
-        ("Flawed answer", flawed_answer(example)),
-    ]:
-        print(f"== {title}")
-        print(format_segment_table(play(env, sentences, seed)))
-        print()

@@ -26,6 +26,9 @@ import blingfire
 from fg_env.types import Span
 
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Characters after which a sentence segmenter may cut, and the closing run a sentence may end with.
+_MAY_CUT = re.compile(r"[.!?\u2026\u3002\uff01\uff1f\n\r\x0b\x0c\x85\u2028\u2029]")
+_CLOSING = re.compile(r"[.!?\u2026\u3002\uff01\uff1f\"'\u201d\u2019)\]]*$")
 _WORD = re.compile(r"\S+")
 _SUB_SENTENCE_PUNCTUATION = (",", ";", "!", "?")
 MIN_SUB_SENTENCE_WORDS = 5
@@ -93,7 +96,27 @@ def _split_sentences_cached(text: str) -> tuple[Span, ...]:
     return tuple(_split_sentences(text))
 
 
+def _plainly_one_sentence(text: str) -> Span | None:
+    """The stripped span of ``text`` when nothing but its end could end a sentence, else None.
+
+    An environment step usually adds one sentence; answering it here skips BlingFire's Python
+    wrapper (tens of microseconds a call). tests/test_text.py checks that both paths agree.
+    """
+    stripped = text.rstrip()
+    if len(stripped) > 1000 or _MAY_CUT.search(stripped, 0, _CLOSING.search(stripped).start()):
+        return None
+    start = len(text) - len(text.lstrip())
+    return Span(start, len(stripped)) if start < len(stripped) else Span(0, 0)
+
+
 def _split_sentences(text: str) -> list[Span]:
+    plain = _plainly_one_sentence(text)
+    if plain is not None:
+        return [plain] if plain.end else []
+    return _segment_with_blingfire(text)
+
+
+def _segment_with_blingfire(text: str) -> list[Span]:
     spans: list[Span] = []
     start = 0
     for end in _raw_sentence_ends(text) + [len(text)]:

