@@ -12,6 +12,8 @@ from fg_env.feedback.schema import (
 )
 
 __all__ = [
+    "Annotator",
+    "MissingWorldError",
     "FACTUALITY_ERRORS",
     "MISSING_INFO_TYPES",
     "RELEVANCE_ERRORS",
@@ -21,3 +23,12 @@ __all__ = [
     "FeedbackFormatError",
     "MissingInfo",
 ]
+
+
+def __getattr__(name: str):
+    # The annotator pulls in the built-in world; load it only when asked for.
+    if name in ("Annotator", "MissingWorldError"):
+        from fg_env.feedback import annotator
+
+        return getattr(annotator, name)
+    raise AttributeError(f"module 'fg_env.feedback' has no attribute {name!r}")
