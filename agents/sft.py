@@ -96,11 +96,13 @@ class SFTSettings:
     dropout: float = 0.1
     #: answers longer than this many tokens are cut for training (the eos is then dropped too)
     max_answer_tokens: int = 128
-    #: weight of an auxiliary language-modelling loss on the prompt tokens (0: loss on the answer only)
-    prompt_loss_weight: float = 0.0
+    #: weight of an auxiliary language-modelling loss on the prompt tokens of the same train_sft questions (0: loss on
+    #: the answer only). 0.5 with lr 4e-3 (2026-11-27, 100 dev questions, greedy): relevance ratio 0.75 -> 0.89,
+    #: factuality 0.16 -> 0.19, ROUGE-L 0.34 -> 0.39, final answer loss 1.54 -> 1.33; build 278 -> 488 s (load ~5)
+    prompt_loss_weight: float = 0.5
     epochs: int = 4
     batch_size: int = 8
-    learning_rate: float = 2e-3
+    learning_rate: float = 4e-3
     weight_decay: float = 0.01
     warmup_fraction: float = 0.05
     max_grad_norm: float = 1.0
@@ -118,7 +120,7 @@ class SFTSettings:
         """
         preset = dict(
             n_layer=2, n_embd=128, n_head=4, tokenizer_examples=600, vocab_size=2048,
-            epochs=2, learning_rate=3e-3, eval_examples=0,
+            epochs=2, learning_rate=3e-3, prompt_loss_weight=0.0, eval_examples=0,
         )
         preset.update(overrides)
         return cls(**preset)

@@ -119,7 +119,10 @@ def _split_sentences(text: str) -> list[Span]:
 def _segment_with_blingfire(text: str) -> list[Span]:
     spans: list[Span] = []
     start = 0
-    for end in _raw_sentence_ends(text) + [len(text)]:
+    # Characters after BlingFire's last sentence are ones it dropped (control characters, zero-width
+    # spaces): they belong to that sentence rather than making one of their own.
+    ends = _raw_sentence_ends(text)[:-1] + [len(text)]
+    for end in ends:
         if end <= start:
             continue
         a, b = _strip_span(text, start, end)
