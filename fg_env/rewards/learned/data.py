@@ -1,0 +1,242 @@
+"""Training and evaluation data for learned reward models, from QA-Feedback or the built-in annotator.
+
+Whatever the source, a component's data is a list of items, one or more per question:
+
+* token components (relevance, factuality): :class:`LabelledAnswer`, an answer with its segments and
+  one label per segment (see :mod:`~fg_env.rewards.learned.labels`);
+* pairwise components (completeness, preference): :class:`RankedAnswers`, a question's answers with
+  ``(better, worse)`` pairs.
+
+**QA-Feedback** (a feedback file, or a folder holding ``{split}_feedback.json``): token components use
+the human spans on ``prediction 1`` under the paper's label rule; ``preference`` uses the human
+pairwise labels over the four predictions (ties skipped); ``completeness`` uses rankings of the four
+predictions by the paper's coverage heuristic (:mod:`~fg_env.rewards.learned.coverage`), since the
+release holds no completeness comparisons.
+
+**synthetic**: questions of the built-in world; for each, the gold answer and sampled perturbations of
+it (:mod:`~fg_env.rewards.learned.perturb`; the SFT policy's samples will replace them once it
+exists) are labelled by the built-in annotator, which is exact. Token components use its spans;
+``completeness`` ranks the answers by the annotator's completeness score; ``preference`` by the
+environment's default scalar return (the paper's weights 0.3 / 0.5 / 0.3 over the annotator's
+relevance and factuality segment rewards and its completeness).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence, Union
+
+from fg_env.data.qa_feedback import FEEDBACK_FILES, FeedbackRecord, load_feedback
+from fg_env.feedback.schema import Feedback
+from fg_env.rewards.learned.components import NO_ERROR, ComponentSpec, component
+from fg_env.rewards.learned.labels import EXACT_RULE, PAPER_RULE, LabelRule, segment_labels
+from fg_env.types import QAExample, Span
+
+SYNTHETIC = "synthetic"
+# The environment's default weights (the paper's), used to rank synthetic answers holistically.
+HOLISTIC_WEIGHTS = {"relevance": 0.3, "factuality": 0.5, "completeness": 0.3}
+
+
+@dataclass(frozen=True)
+class LabelledAnswer:
+    """An answer, its segments at the component's granularity and their labels (None: ignored)."""
+
+    example: QAExample
+    answer: str
+    segments: tuple[Span, ...]
+    labels: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class RankedAnswers:
+    """Several answers to one question and ``(better, worse)`` index pairs among them."""
+
+    example: QAExample
+    answers: tuple[str, ...]
+    pairs: tuple[tuple[int, int], ...]
+
+
+Item = Union[LabelledAnswer, RankedAnswers]
+
+
+@dataclass(frozen=True)
+class FeedbackData:
+    """A component's items from one source, and how they were made (saved with a trained model)."""
+
+    component: str
+    items: list[Item]
+    source: str
+    questions: int
+    label_rule: LabelRule
+
+    def describe(self) -> dict[str, object]:
+        if self.items and isinstance(self.items[0], LabelledAnswer):
+            counts: dict[str, int] = {}
+            for item in self.items:
+                for label in item.labels:  # type: ignore[union-attr]
+                    key = "ignored" if label is None else label
+                    counts[key] = counts.get(key, 0) + 1
+            size: dict[str, object] = {"answers": len(self.items), "segments": counts}
+        else:
+            size = {"answers": sum(len(i.answers) for i in self.items), "pairs": sum(len(i.pairs) for i in self.items)}  # type: ignore[union-attr]
+        return {"source": self.source, "questions": self.questions, **size}
+
+
+def parse_questions(text: str | None) -> slice:
+    """A question selection: ``"0:400"``, ``"400:"``, ``":100"`` (Python slice syntax, no step).
+
+    Example:
+        >>> parse_questions("400:500")
+        slice(400, 500, None)
+    """
+    if text is None or text.strip() in ("", ":"):
+        return slice(None)
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise ValueError(f"--questions takes START:END (e.g. 0:400 or 400:), got {text!r}")
+    try:
+        start, end = (int(p) if p.strip() else None for p in parts)
+    except ValueError:
+        raise ValueError(f"--questions takes integers START:END (e.g. 0:400), got {text!r}") from None
+    if (start is not None and start < 0) or (end is not None and end < 0):
+        raise ValueError(f"--questions takes non-negative bounds, got {text!r}")
+    return slice(start, end)
+
+
+def _select(items: Sequence, questions: str | None, max_questions: int | None) -> list:
+    chosen = list(items[parse_questions(questions)])
+    if max_questions is not None:
+        if max_questions < 1:
+            raise ValueError(f"max_questions must be positive, got {max_questions}")
+        chosen = chosen[:max_questions]
+    if not chosen:
+        raise ValueError(f"the question selection {questions or ':'} (max {max_questions}) of {len(items)} questions is empty")
+    return chosen
+
+
+# ------------------------------------------------------------------------------------ QA-Feedback
+
+
+def feedback_file(path: str | Path, split: str | None = None) -> Path:
+    """The feedback JSON file that ``path`` names: the file itself, or ``{split}_feedback.json`` in a folder."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    if not path.exists():
+        raise FileNotFoundError(f"--feedback {str(path)!r}: no such file or folder (or give 'synthetic')")
+    present = [s for s, f in FEEDBACK_FILES.items() if (path / f).is_file()]
+    if split is None:
+        if len(present) != 1:
+            raise ValueError(
+                f"--feedback folder {str(path)!r} holds feedback splits {present or 'none'}; name one with --split"
+            )
+        split = present[0]
+    if split not in FEEDBACK_FILES or not (path / FEEDBACK_FILES[split]).is_file():
+        raise FileNotFoundError(f"no {split}_feedback.json in {str(path)!r} (it holds splits {present})")
+    return path / FEEDBACK_FILES[split]
+
+
+def qa_feedback_items(spec: ComponentSpec, records: Sequence[FeedbackRecord], rule: LabelRule = PAPER_RULE) -> list[Item]:
+    """Items of component ``spec`` from QA-Feedback records (records that give nothing are skipped)."""
+    items: list[Item] = []
+    for record in records:
+        if spec.kind == "token":
+            segments = spec.segments(record.answer)
+            labels = segment_labels(spec, record.answer, record.feedback, segments, rule)
+            if any(label is not None for label in labels):
+                items.append(LabelledAnswer(record.example, record.answer, tuple(segments), tuple(labels)))
+            continue
+        if spec.name == "preference":
+            pairs = record.preferred_pairs()
+        else:
+            from fg_env.rewards.learned.coverage import completeness_pairs
+
+            pairs = completeness_pairs(record)
+        if pairs:
+            items.append(RankedAnswers(record.example, record.predictions, tuple(pairs)))
+    return items
+
+
+# ------------------------------------------------------------------------------------ synthetic
+
+
+def _holistic_return(answer: str, feedback: Feedback, completeness: float) -> float:
+    """The environment's scalar return under the paper's weights, from the annotator's verdicts."""
+    total = HOLISTIC_WEIGHTS["completeness"] * completeness
+    for name in ("relevance", "factuality"):
+        spec = component(name)
+        labels = segment_labels(spec, answer, feedback, spec.segments(answer), EXACT_RULE)
+        total += HOLISTIC_WEIGHTS[name] * sum(1.0 if label == NO_ERROR else -1.0 for label in labels)
+    return total
+
+
+def synthetic_items(
+    spec: ComponentSpec, examples: Sequence[QAExample], *, samples_per_question: int = 4, seed: int = 0
+) -> list[Item]:
+    """Items of component ``spec`` from annotator feedback on gold answers and perturbations of them."""
+    from fg_env.feedback.annotator import Annotator
+    from fg_env.rewards.learned.perturb import sample_answers
+
+    annotator = Annotator()
+    items: list[Item] = []
+    for index, example in enumerate(examples):
+        rng = random.Random(f"{seed}:{example.id}")
+        answers = sample_answers(example, rng, samples_per_question)
+        if spec.kind == "token":
+            for answer in answers:
+                segments = spec.segments(answer)
+                labels = segment_labels(spec, answer, annotator.annotate(example, answer), segments, EXACT_RULE)
+                if segments:
+                    items.append(LabelledAnswer(example, answer, tuple(segments), tuple(labels)))
+            continue
+        if spec.name == "completeness":
+            scores = [annotator.completeness(example, a) for a in answers]
+        else:
+            scores = [
+                _holistic_return(a, annotator.annotate(example, a), annotator.completeness(example, a)) for a in answers
+            ]
+        pairs = [
+            (a, b) if scores[a] > scores[b] else (b, a)
+            for a in range(len(answers))
+            for b in range(a + 1, len(answers))
+            if scores[a] != scores[b]
+        ]
+        if pairs:
+            items.append(RankedAnswers(example, tuple(answers), tuple(pairs)))
+    return items
+
+
+# ------------------------------------------------------------------------------------ entry point
+
+
+def load_feedback_data(
+    component_name: str,
+    feedback: str | Path,
+    *,
+    split: str | None = None,
+    questions: str | None = None,
+    max_questions: int | None = None,
+    samples_per_question: int = 4,
+    seed: int = 0,
+) -> FeedbackData:
+    """A component's items from ``feedback`` (a QA-Feedback file or folder, or ``"synthetic"``).
+
+    ``questions`` (``"0:400"``) and ``max_questions`` select questions *before* items are made, so
+    the same selection names the same questions for every component. ``split`` picks the feedback
+    file in a folder, or the built-in world's split (default ``train``).
+    """
+    spec = component(component_name)
+    if str(feedback) == SYNTHETIC:
+        from fg_env.data.base import make_dataset
+
+        split = split or "train"
+        examples = _select(make_dataset(SYNTHETIC).split(split), questions, max_questions)
+        items = synthetic_items(spec, examples, samples_per_question=samples_per_question, seed=seed)
+        source = f"synthetic:{split}[{questions or ':'}] ({samples_per_question} perturbed answers + gold per question, seed {seed})"
+        return FeedbackData(spec.name, items, source, len(examples), EXACT_RULE)
+    path = feedback_file(feedback, split)
+    records = _select(load_feedback(path), questions, max_questions)
+    items = qa_feedback_items(spec, records, PAPER_RULE)
+    return FeedbackData(spec.name, items, f"{path.name}[{questions or ':'}]", len(records), PAPER_RULE)
