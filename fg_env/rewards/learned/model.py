@@ -21,6 +21,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import torch
 
+from fg_env.atomic import atomic_directory
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
 from fg_env.rewards.learned.components import NO_ERROR, component
 from fg_env.rewards.learned.config import RewardModelConfig
@@ -104,9 +105,10 @@ class LearnedRewardModel(RewardModel):
         return cls(network, tokenizer, config, **kwargs)
 
     def save(self, path: str | Path) -> None:
-        folder = Path(path)
-        self.network.save(folder, self.encoder.tokenizer)
-        self.config.save(folder)
+        """Write the checkpoint folder; it appears complete or not at all (it replaces any old one)."""
+        with atomic_directory(path) as folder:
+            self.network.save(folder, self.encoder.tokenizer)
+            self.config.save(folder)
 
     # ------------------------------------------------------------------------------- scoring
 

@@ -27,9 +27,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from fg_env.atomic import atomic_torch_save
 from fg_env.rewards.base import ScoringRequest
 from fg_env.rewards.learned.components import component, segment_spans
-from fg_env.rewards.learned.config import DEFAULT_CLIP, WEIGHTS_FILE, RewardModelConfig, TrainingConfig, default_backbone
+from fg_env.rewards.learned.config import DEFAULT_CLIP, RewardModelConfig, TrainingConfig, default_backbone
 from fg_env.rewards.learned.data import FeedbackData, LabelledAnswer, RankedAnswers
 from fg_env.rewards.learned.encoding import EncodedRow, InputEncoder, check_answer_causal
 from fg_env.rewards.learned.model import LearnedRewardModel, default_device
@@ -196,12 +197,10 @@ def train_reward_model(
     epoch_losses: list[float] = []
     first_epoch = 0
     if resume and state_path is not None and state_path.is_file():
-        from safetensors.torch import load_model
-
         state = torch.load(state_path, map_location=device, weights_only=False)
         if state["config"] != asdict(config):
             raise ValueError(f"{state_path} was written by a run with other settings; start afresh without --resume")
-        load_model(network, str(folder / WEIGHTS_FILE), device=str(device))
+        network.load_state_dict(state["network"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         first_epoch, result_losses, epoch_losses = state["epoch"], state["step_losses"], state["epoch_losses"]
@@ -237,9 +236,11 @@ def train_reward_model(
                 on_step(len(result_losses), value)
         epoch_losses.append(sum(running) / len(running))
         if folder is not None:
-            network.save(folder, tokenizer)
-            torch.save(
+            # One file, written atomically, holds the weights and the optimiser of the same epoch, so a
+            # run killed at any moment resumes from a consistent state.
+            atomic_torch_save(
                 {
+                    "network": network.state_dict(),
                     "config": asdict(config),
                     "optimizer": optimizer.state_dict(),
                     "schedule": schedule.state_dict(),
