@@ -29,7 +29,8 @@ def _info(args: argparse.Namespace) -> int:
     print(f"datasets:       {', '.join(available_datasets())}")
     print(f"reward models:  {', '.join(available_reward_models())}")
     print(f"default env:    FineGrainedQA-v0, dataset=synthetic, split=train ({len(unwrapped.examples)} questions)")
-    print(f"reward vector:  {unwrapped.reward_names} (default weights {unwrapped.default_weights.tolist()})")
+    weights = ", ".join(f"{w:g}" for w in unwrapped.default_weights.tolist())
+    print(f"reward vector:  {unwrapped.reward_names} (default weights {weights})")
     return 0
 
 

@@ -77,3 +77,18 @@ def test_third_party_reward_model_plugs_in_through_entry_points(tmp_path, monkey
     _, reward, _, _, info = env.step("Calm down. Stop shouting!")
     assert reward.tolist() == [0.0]
     assert [s["label"] for s in info["segments"]] == [None, "Shouting"]
+
+
+def test_cli_info_lists_datasets_and_reward_models(capsys):
+    from fg_env.cli import main
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "qa-feedback, synthetic" in out and "relevance" in out and "0.3, 0.5, 0.3" in out
+
+
+def test_cli_without_command_prints_help(capsys):
+    from fg_env.cli import main
+
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
