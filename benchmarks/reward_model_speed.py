@@ -13,6 +13,11 @@ scored. Settings measured, on the same answers:
   answer-causal mask, the forward pass, the head), batched;
 * ``one call per answer``: the same model called once per episode, as an unbatched environment would.
 
+The target is ``RewardModel.score`` at 0.9x the raw encoder or better: everything around the forward
+pass (tokenising, planning, the mask) must be cheap. On a CPU, one call per answer can beat one
+padded pass, since it computes no padding and CPU time grows with tokens, not calls; on a GPU the
+single padded pass is what keeps the device busy. The environment sends one call per step.
+
 Run: ``python benchmarks/reward_model_speed.py [--batch 32] [--threads 2]``. Prints a table.
 """
 
