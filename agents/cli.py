@@ -51,6 +51,16 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+NO_THRESHOLD = "none"
+
+
+def kl_threshold(text: str) -> float | str:
+    """A KL threshold in nats, or ``none`` to switch the safeguard off."""
+    if text.strip().lower() == NO_THRESHOLD:
+        return NO_THRESHOLD
+    return positive_float(text)
+
+
 def float_list(text: str) -> list[float]:
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
@@ -77,15 +87,14 @@ class CommandError(Exception):
 
 def _reported(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn the known input errors into one clear line on stderr instead of a traceback."""
-    from agents.checkpoint import CheckpointError
-    from fg_env.data.base import UnknownChoiceError
-
-    try:
-        from agents.policy import PolicyLoadError
-    except ImportError:  # pragma: no cover - the policy module is part of this package
-        PolicyLoadError = CommandError  # type: ignore[assignment,misc]
 
     def wrapped(args: argparse.Namespace) -> int:
+        # Imported when a command runs, not when it registers: these pull in torch and transformers,
+        # which would make `fg-env --help` take seconds.
+        from agents.checkpoint import CheckpointError
+        from agents.policy import PolicyLoadError
+        from fg_env.data.base import UnknownChoiceError
+
         if not getattr(args, "progress", True):
             from transformers.utils import logging as hf_logging
 
@@ -176,12 +185,19 @@ def _add_ppo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kl-target", type=positive_float, help="target KL of the adaptive controller")
     parser.add_argument("--ppo-epochs", type=positive_int, help="PPO epochs per batch (paper: 4)")
     parser.add_argument("--value-model", choices=("head", "separate"), help="value head on the policy's trunk, or a separate model")
+    parser.add_argument("--vf-coef", type=non_negative_float, help="weight of the value loss (default 0.1; paper: 1.0 with a separate value model)")
+    parser.add_argument("--kl-threshold", type=kl_threshold,
+                        help="stop once the KL per answer exceeds this many nats in 5 iterations (default 10, the paper's; 'none': never)")
     parser.add_argument("--checkpoint-every", type=positive_int, help="iterations between checkpoints")
 
 
 def _ppo_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("learning_rate", "kl_coef", "adaptive_kl", "kl_target", "ppo_epochs", "value_model", "checkpoint_every")
-    return {k: getattr(args, k, None) for k in keys}
+    keys = ("learning_rate", "kl_coef", "adaptive_kl", "kl_target", "ppo_epochs", "value_model", "vf_coef",
+            "kl_threshold", "checkpoint_every")
+    overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}  # flags given
+    if overrides.get("kl_threshold") == NO_THRESHOLD:
+        overrides["kl_threshold"] = None
+    return overrides
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ class Scale:
 
     Example:
         >>> SCALES["quick"].episodes_per_run
-        24
+        64
     """
 
     name: str
@@ -56,7 +56,7 @@ class Scale:
         return self.iterations * self.prompts_per_iteration * self.samples_per_prompt
 
     def ppo_config(self, seed: int, **overrides: Any) -> PPOConfig:
-        """The PPO settings of one run at this scale (paper defaults for everything else)."""
+        """The PPO settings of one run at this scale; ``overrides`` set other PPOConfig fields."""
         settings = dict(
             iterations=self.iterations,
             prompts_per_iteration=self.prompts_per_iteration,
@@ -65,15 +65,16 @@ class Scale:
             max_new_tokens=self.max_new_tokens,
             seed=seed,
         )
-        settings.update({k: v for k, v in overrides.items() if v is not None})
+        settings.update(overrides)
         return PPOConfig(**settings)
 
 
-# Sized for a 2-core CPU: quick (SFT included) in <= 5 minutes, default in <= 45 minutes.
+# Sized for a 2-core CPU, from a fresh cache with the SFT build included: quick in <= 5 minutes (measured 73 s
+# idle), default in <= 45 (see the README for the measured times).
 SCALES: dict[str, Scale] = {
-    "quick": Scale("quick", sft_quick=True, iterations=3, prompts_per_iteration=2, samples_per_prompt=4,
+    "quick": Scale("quick", sft_quick=True, iterations=8, prompts_per_iteration=2, samples_per_prompt=4,
                    minibatch_size=8, max_new_tokens=64, eval_questions=24),
-    "default": Scale("default", sft_quick=False, iterations=10, prompts_per_iteration=4, samples_per_prompt=4,
+    "default": Scale("default", sft_quick=False, iterations=20, prompts_per_iteration=4, samples_per_prompt=4,
                      minibatch_size=8, max_new_tokens=80, eval_questions=100),
 }
 
@@ -141,7 +142,7 @@ def run_and_evaluate(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train one run (or reuse/resume it from ``out_dir``) and evaluate it greedily on ``examples``."""
-    from agents.checkpoint import CHECKPOINT_NAME
+    from agents.checkpoint import CHECKPOINT_NAME, CheckpointError
     from agents.evaluate import evaluate_policy
 
     out = Path(out_dir)
@@ -152,11 +153,19 @@ def run_and_evaluate(
         if previous.get("key") == key:
             return previous  # finished by an earlier invocation with the same settings
     resume = (out / CHECKPOINT_NAME).is_file()
-    policy, metrics = train_policy(policy_path, scheme, weights, config, out, max_sentences=scale.max_sentences,
-                                   resume=resume, progress=progress)
+    try:
+        policy, metrics = train_policy(policy_path, scheme, weights, config, out, max_sentences=scale.max_sentences,
+                                       resume=resume, progress=progress)
+    except CheckpointError as error:
+        if not resume:
+            raise
+        raise CheckpointError(f"{error}; delete {str(out)!r} to train this run afresh") from None
     evaluation = evaluate_policy(policy, examples, max_new_tokens=scale.max_new_tokens,
                                  max_sentences=scale.max_sentences, progress=progress)
-    result = {"key": key, "scheme": scheme, "seed": config.seed, "eval": evaluation, "curve": metrics}
+    # Fewer than the budget when the KL safeguard (PPOConfig.kl_threshold) stopped the run.
+    episodes = metrics[-1]["episodes"] if metrics else 0
+    result = {"key": key, "scheme": scheme, "seed": config.seed, "episodes": episodes, "eval": evaluation,
+              "curve": metrics}
     result_file.write_text(json.dumps(result, indent=2))
     return result
 
@@ -179,8 +188,7 @@ def compare(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """SFT once, then PPO per scheme and seed with equal budgets; evaluate all on the same questions."""
-    from agents.evaluate import evaluate_policy, evaluate_sentence_agent, load_examples
-    from agents.policy import LMPolicy
+    from agents.evaluate import evaluate_sentence_agent, load_examples
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -194,15 +202,7 @@ def compare(
     examples = load_examples("dev", scale.eval_questions)
     log(f"[compare] evaluating on {len(examples)} dev questions; {scale.episodes_per_run} episodes per PPO run")
 
-    rows: dict[str, list[dict[str, Any]]] = {}
-    sft_file = out / "sft_eval.json"
-    if sft_file.is_file() and json.loads(sft_file.read_text()).get("policy") == str(policy_path):
-        rows["SFT"] = [json.loads(sft_file.read_text())["eval"]]
-    else:
-        sft_eval = evaluate_policy(LMPolicy.from_pretrained(policy_path), examples, max_new_tokens=scale.max_new_tokens,
-                                   max_sentences=scale.max_sentences, progress=progress)
-        sft_file.write_text(json.dumps({"policy": str(policy_path), "eval": sft_eval}, indent=2))
-        rows["SFT"] = [sft_eval]
+    rows: dict[str, list[dict[str, Any]]] = {"SFT": [evaluate_start_policy(policy_path, examples, scale, out, progress)]}
 
     if include_random:
         from agents.random_agent import RandomSentenceAgent
@@ -211,6 +211,7 @@ def compare(
         rows["random sentences"] = [evaluate_sentence_agent(RandomSentenceAgent(seed=0), env, range(len(examples)))]
 
     curves: dict[str, list[list[dict[str, Any]]]] = {}
+    stopped: list[str] = []
     for scheme in schemes:
         for seed in seeds:
             log(f"[compare] PPO {scheme}, seed {seed}")
@@ -219,23 +220,54 @@ def compare(
                                       examples, progress=progress)
             rows.setdefault(f"PPO {scheme}", []).append(result["eval"])
             curves.setdefault(scheme, []).append(result["curve"])
+            stopped.extend(_stopped_early(result, scale, f"{scheme} seed {seed}", log))
 
     summary = {name: summarise(evals) for name, evals in rows.items()}
     results = {
         "scale": asdict(scale), "seeds": list(seeds), "schemes": list(schemes), "policy": str(policy_path),
         "weights": None if weights is None else [float(w) for w in weights],
         "eval_split": "dev", "eval_questions": len(examples),
-        "summary": summary, "per_seed": rows, "curves": curves,
+        "summary": summary, "per_seed": rows, "curves": curves, "stopped_early": stopped,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     table = markdown_table(summary, caption=(
         f"Greedy decoding on {len(examples)} dev questions of the built-in world; PPO: {scale.episodes_per_run} "
         f"episodes per run, mean ± standard deviation over seeds {', '.join(map(str, seeds))}."
+        + "".join(f" {note}." for note in stopped)
     ))
     (out / "results.md").write_text(table)
     plot_learning_curves(curves, out / "learning_curve.png")
     log(table)
     return results
+
+
+def _stopped_early(result: dict[str, Any], scale: Scale, run: str, log: Callable[[str], None]) -> list[str]:
+    """A note (logged, and returned for the table's caption) when the KL safeguard cut a run short."""
+    episodes = result.get("episodes", scale.episodes_per_run)
+    if episodes >= scale.episodes_per_run:
+        return []
+    note = f"{run} was stopped by the KL safeguard after {episodes} episodes"
+    log(f"[warning] {note}")
+    return [note]
+
+
+def evaluate_start_policy(policy_path: str | os.PathLike[str], examples: Sequence[Any], scale: Scale,
+                          out: Path, progress: bool = True) -> dict[str, Any]:
+    """Greedy metrics of the policy PPO starts from, cached in ``out/sft_eval.json`` for reruns."""
+    from agents.evaluate import evaluate_policy
+    from agents.policy import LMPolicy
+
+    key = {"policy": str(policy_path), "eval_questions": len(examples), "max_new_tokens": scale.max_new_tokens,
+           "max_sentences": scale.max_sentences}
+    cache = out / "sft_eval.json"
+    if cache.is_file():
+        previous = json.loads(cache.read_text())
+        if all(previous.get(k) == v for k, v in key.items()):
+            return previous["eval"]
+    metrics = evaluate_policy(LMPolicy.from_pretrained(policy_path), examples, max_new_tokens=scale.max_new_tokens,
+                              max_sentences=scale.max_sentences, progress=progress)
+    cache.write_text(json.dumps({**key, "eval": metrics}, indent=2))
+    return metrics
 
 
 def summarise(evals: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -300,11 +332,16 @@ def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: st
     for axis in axes:
         axis.grid(alpha=0.3)
         axis.legend()
+    return _save_figure(fig, path)
+
+
+def _save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
-    path = Path(path)
     fig.savefig(path, dpi=120)
     plt.close(fig)
-    return path
+    return Path(path)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -343,6 +380,7 @@ def sweep_weights(
         policy_path = build_default_policy(quick=scale.sft_quick, progress=progress)
     examples = load_examples("dev", scale.eval_questions)
     rows: dict[str, list[dict[str, Any]]] = {}
+    stopped: list[str] = []
     for value in values:
         swept = base.copy()
         swept[names.index(component)] = value
@@ -351,14 +389,44 @@ def sweep_weights(
             result = run_and_evaluate(policy_path, "fine-grained", swept.tolist(), scale.ppo_config(seed), scale,
                                       out / "runs" / f"{component}-{value:g}-seed{seed}", examples, progress=progress)
             rows.setdefault(f"{value:g}", []).append(result["eval"])
+            stopped.extend(_stopped_early(result, scale, f"weight {value:g} seed {seed}", log))
     summary = {name: summarise(evals) for name, evals in rows.items()}
-    table = markdown_table(summary, first_column=f"{component} weight", caption=(
-        f"Fine-grained PPO, other weights {dict(zip(names, base.tolist()))}; {scale.episodes_per_run} episodes per run; "
+    # The policy PPO starts from, as the reference every weight moves away from.
+    start = summarise([evaluate_start_policy(policy_path, examples, scale, out, progress)])
+    table = markdown_table({**summary, "SFT (start)": start}, first_column=f"{component} weight", caption=(
+        f"Fine-grained PPO, other weights {', '.join(f'{n} {w:g}' for n, w in zip(names, base.tolist()) if n != component)}; "
+        f"{scale.episodes_per_run} episodes per run; "
         f"greedy decoding on {len(examples)} dev questions; seeds {', '.join(map(str, seeds))}."
+        + "".join(f" {note}." for note in stopped)
     ))
-    results = {"component": component, "values": [float(v) for v in values], "base_weights": base.tolist(),
-               "scale": asdict(scale), "seeds": list(seeds), "summary": summary, "per_seed": rows}
+    results = {"component": component, "values": [float(v) for v in values],
+               "base_weights": [round(w, 6) for w in base.tolist()],  # float32 -> the decimals given
+               "scale": asdict(scale), "seeds": list(seeds), "policy": str(policy_path), "summary": summary,
+               "start": start, "per_seed": rows, "stopped_early": stopped}
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "results.md").write_text(table)
+    plot_sweep(component, [float(v) for v in values], list(summary.values()), start, out / "sweep.png")
     log(table)
     return results
+
+
+def plot_sweep(component: str, values: Sequence[float], summaries: Sequence[dict[str, Any]], start: dict[str, Any],
+               path: str | os.PathLike[str]) -> Path:
+    """Answer length and the two error-free ratios against one component's weight (error bars: std over seeds)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (("length", "length (words)"), ("relevance_ratio", "relevance ratio"), ("factuality_ratio", "factuality ratio"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(12, 3.6))
+    for axis, (key, title) in zip(axes, panels):
+        means = [row[key]["mean"] if row.get(key) else np.nan for row in summaries]
+        spreads = [row[key]["std"] if row.get(key) else 0.0 for row in summaries]
+        axis.errorbar(values, means, yerr=spreads, marker="o", capsize=3, label="fine-grained PPO")
+        if start.get(key):
+            axis.axhline(start[key]["mean"], color="grey", linestyle="--", label="SFT (start)")
+        axis.set(title=title, xlabel=f"{component} weight")
+        axis.grid(alpha=0.3)
+    axes[0].legend()
+    return _save_figure(fig, path)

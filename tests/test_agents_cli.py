@@ -4,6 +4,7 @@ micro comparison on a tiny model writes its results, table and plot."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -42,6 +43,9 @@ def _error(capsys, argv: list[str]) -> str:
         (["train", "--out", "{tmp}/r", "--lr", "-0.001"], "argument --lr/--learning-rate: must be a number > 0, got -0.001"),
         (["train", "--out", "{tmp}/r", "--batch-size", "-8"], "argument --minibatch-size/--batch-size: must be a positive integer, got -8"),
         (["train", "--out", "{tmp}/r", "--prompts-per-iteration", "0"], "must be a positive integer, got 0"),
+        (["train", "--out", "{tmp}/r", "--vf-coef", "-1"], "argument --vf-coef: must be a number >= 0, got -1"),
+        (["train", "--out", "{tmp}/r", "--kl-threshold", "0"], "argument --kl-threshold: must be a number > 0, got 0"),
+        (["train", "--out", "{tmp}/r", "--kl-threshold", "never"], "argument --kl-threshold: expected a number > 0, got 'never'"),
         (["train", "--out", "{tmp}/r", "--policy", "{tmp}/no-such-model"], "policy path '{tmp}/no-such-model' does not exist"),
         (["train", "--out", "{tmp}/r", "--scheme", "dense"], "unknown reward scheme 'dense'"),
         (["train", "--out", "{tmp}/empty", "--resume"], "checkpoint.pt' does not exist"),
@@ -138,6 +142,8 @@ def test_train_resume_and_evaluate(tmp_path, capsys):
                  "--iterations", "3", "--checkpoint-every", "1", "--resume", *TINY_RUN]) == 0
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["iteration"] for r in rows] == [1, 2, 3]
+    config = json.loads((out / "run.json").read_text())["config"]
+    assert (config["vf_coef"], config["kl_threshold"], config["learning_rate"]) == (0.1, 10.0, 2e-5)  # the defaults
     # resuming with other weights is refused, naming the problem
     err = _error(capsys, ["train", "--scheme", "sentence", "--weights", "0.3,0.5,0.3", "--policy", str(policy),
                           "--out", str(out), "--iterations", "4", "--resume", *TINY_RUN])
@@ -150,6 +156,16 @@ def test_train_resume_and_evaluate(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_train_passes_ppo_flags_to_the_config(tmp_path):
+    policy = save_tiny_policy(tmp_path / "tiny-policy")
+    out = tmp_path / "run"
+    assert main(["train", "--policy", str(policy), "--out", str(out), "--iterations", "1", "--vf-coef", "1.0",
+                 "--kl-threshold", "none", "--value-model", "separate", "--lr", "1e-4", *TINY_RUN]) == 0
+    config = json.loads((out / "run.json").read_text())["config"]
+    assert (config["vf_coef"], config["kl_threshold"], config["value_model"], config["learning_rate"]) == (1.0, None, "separate", 1e-4)
+
+
+@pytest.mark.slow
 def test_sweep_weights_tabulates_each_value(tmp_path):
     policy = save_tiny_policy(tmp_path / "tiny-policy")
     out = tmp_path / "sweep"
@@ -157,5 +173,37 @@ def test_sweep_weights_tabulates_each_value(tmp_path):
                  "--out", str(out), "--iterations", "1", *TINY_RUN]) == 0
     results = json.loads((out / "results.json").read_text())
     assert list(results["summary"]) == ["0.1", "0.5"]
-    table = (out / "results.md").read_text()
-    assert table.splitlines()[0].startswith("| relevance weight |") and "| 0.5 |" in table
+    assert results["start"]["runs"] == 1 and 0.0 <= results["start"]["rouge_l"]["mean"] <= 1.0
+    table = (out / "results.md").read_text().splitlines()
+    assert table[0].startswith("| relevance weight |")
+    assert [line.split(" | ")[0] for line in table[2:5]] == ["| 0.1", "| 0.5", "| SFT (start)"]
+    assert (out / "sweep.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_a_stale_run_folder_names_the_fix(tmp_path):
+    from agents.checkpoint import CheckpointError
+    from agents.compare import SCALES, run_and_evaluate
+    from agents.evaluate import load_examples
+
+    policy = save_tiny_policy(tmp_path / "tiny-policy")
+    scale = replace(SCALES["quick"], iterations=1, prompts_per_iteration=1, samples_per_prompt=2, minibatch_size=2,
+                    max_new_tokens=6, eval_questions=2)
+    examples = load_examples("dev", 2)
+    run = tmp_path / "run"
+    first = run_and_evaluate(policy, "fine-grained", None, scale.ppo_config(0), scale, run, examples, progress=False)
+    assert first["episodes"] == 2
+    (run / "result.json").unlink()  # as if killed before its evaluation, then rerun with another learning rate
+    with pytest.raises(CheckpointError, match=r"other settings \(learning_rate\).*; delete .* to train this run afresh"):
+        run_and_evaluate(policy, "fine-grained", None, scale.ppo_config(0, learning_rate=1e-3), scale, run, examples,
+                         progress=False)
+
+
+def test_runs_cut_short_by_the_kl_safeguard_are_reported():
+    from agents.compare import SCALES, _stopped_early
+
+    scale, logged = SCALES["quick"], []
+    assert _stopped_early({"episodes": scale.episodes_per_run}, scale, "holistic seed 0", logged.append) == []
+    notes = _stopped_early({"episodes": 8}, scale, "holistic seed 1", logged.append)
+    assert notes == ["holistic seed 1 was stopped by the KL safeguard after 8 episodes"]
+    assert logged == ["[warning] " + notes[0]]

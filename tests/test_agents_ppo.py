@@ -116,6 +116,8 @@ def test_kl_controllers():
         ("lam", 1.5, "lam must lie in [0, 1]"),
         ("kl_coef", -0.1, "kl_coef must be >= 0"),
         ("value_model", "tree", "value_model must be 'head' or 'separate'"),
+        ("kl_threshold", -1.0, "kl_threshold must be > 0 or None"),
+        ("kl_strikes", 0, "kl_strikes must be a positive integer"),
     ],
 )
 def test_config_rejects_bad_values(field, value, message):
@@ -251,7 +253,8 @@ def test_padding_rows_get_no_reward_and_no_loss():
 def test_short_ppo_run_raises_a_toy_reward():
     env = tiny_env(reward_models=[LetterShare("a")])
     config = PPOConfig(iterations=12, prompts_per_iteration=2, samples_per_prompt=4, minibatch_size=4,
-                       max_new_tokens=10, learning_rate=1e-2, kl_coef=0.05, warmup_steps=0, seed=0)
+                       max_new_tokens=10, learning_rate=1e-2, kl_coef=0.05, warmup_steps=0, seed=0,
+                       kl_threshold=None)  # a random tiny model moves far from itself, by design
     metrics = FineGrainedPPO(tiny_policy(), env, config).train(progress=False)
     returns = [m["return"] for m in metrics]
     assert np.mean(returns[-4:]) > np.mean(returns[:2]) + 0.3, returns
@@ -289,6 +292,24 @@ def test_resume_equals_an_uninterrupted_run(tmp_path):
         assert x["return"] == y["return"] and x["kl"] == pytest.approx(y["kl"], abs=1e-6)
     lines = (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 4  # the log holds each iteration once
+
+
+def test_kl_safeguard_stops_the_run_and_a_resume_stays_stopped(tmp_path):
+    # A threshold of 1e-6 nats: every iteration after the first (where the policy is its reference) strikes.
+    config = _small_config(10, learning_rate=1e-2, kl_threshold=1e-6, kl_strikes=2, checkpoint_every=0)
+    trainer = FineGrainedPPO(tiny_policy(), tiny_env(), config)
+    metrics = trainer.train(tmp_path / "run", progress=False)
+    strikes = [m["iteration"] for m in metrics if m["kl"] > 1e-6]
+    assert trainer.stopped_early and len(strikes) == 2 and metrics[-1]["iteration"] == strikes[-1] < 10
+    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.pt")  # written at the stop
+    assert checkpoint["iteration"] == len(metrics)
+
+    resumed = FineGrainedPPO(tiny_policy(), tiny_env(), config)
+    resumed.load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert resumed.stopped_early and len(resumed.train(progress=False)) == len(metrics)
+
+    never = FineGrainedPPO(tiny_policy(), tiny_env(), _small_config(3, learning_rate=1e-2, kl_threshold=None))
+    assert len(never.train(progress=False)) == 3 and not never.stopped_early
 
 
 def test_checkpoint_errors_name_the_problem(tmp_path):
