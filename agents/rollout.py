@@ -30,26 +30,22 @@ import gymnasium as gym
 import numpy as np
 
 from agents.policy import Generation
+from fg_env.envs.qa import ScoredSegment
 from fg_env.text import split_sentences
 
 __all__ = ["EpisodeRecord", "SegmentRecord", "replay", "replay_many", "run_episode", "token_rewards", "token_index_of_char"]
 
 
 @dataclass(frozen=True)
-class SegmentRecord:
-    """A scored segment of an episode and the response token that receives its reward.
+class SegmentRecord(ScoredSegment):
+    """A scored segment of an episode (the environment's :class:`ScoredSegment`) and the response token
+    that receives its reward.
 
     ``start``/``end`` are offsets in the environment's response (``EpisodeRecord.response``), as in
-    ``info["segments"]``; ``weight`` is the weight a scalarising wrapper attached to it (None if none).
+    ``info["segments"]``; ``step`` is the environment step that scored it; ``weight`` is the weight a
+    scalarising wrapper attached to it (None if none).
     """
 
-    component: str
-    granularity: str
-    start: int
-    end: int
-    text: str
-    value: float
-    label: str | None
     step: int
     token_index: int
     weight: float | None = None
