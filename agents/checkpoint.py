@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 import torch
+
+from fg_env.atomic import atomic_torch_save
 
 FORMAT = "fg_env.agents.ppo-checkpoint"
 VERSION = 1
@@ -70,18 +71,7 @@ def save_checkpoint(path: str | os.PathLike[str], payload: Mapping[str, Any]) ->
         2
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"format": FORMAT, "version": VERSION, **payload}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_torch_save({"format": FORMAT, "version": VERSION, **payload}, path)
     return path
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from agents.ppo import FineGrainedPPO, PPOConfig
 from agents.schemes import get_scheme, resolve_weights
+from fg_env.atomic import atomic_write_json
 
 METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("relevance_ratio", "Rel. ratio ↑"),
@@ -166,7 +167,7 @@ def run_and_evaluate(
     episodes = metrics[-1]["episodes"] if metrics else 0
     result = {"key": key, "scheme": scheme, "seed": config.seed, "episodes": episodes, "eval": evaluation,
               "curve": metrics}
-    result_file.write_text(json.dumps(result, indent=2))
+    atomic_write_json(result_file, result)  # read back by reruns: never half-written
     return result
 
 
@@ -266,7 +267,7 @@ def evaluate_start_policy(policy_path: str | os.PathLike[str], examples: Sequenc
             return previous["eval"]
     metrics = evaluate_policy(LMPolicy.from_pretrained(policy_path), examples, max_new_tokens=scale.max_new_tokens,
                               max_sentences=scale.max_sentences, progress=progress)
-    cache.write_text(json.dumps({**key, "eval": metrics}, indent=2))
+    atomic_write_json(cache, {**key, "eval": metrics})
     return metrics
 
 

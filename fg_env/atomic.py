@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 
 @contextlib.contextmanager
@@ -44,19 +44,42 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and :func:`os.replace`."""
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+    """Yield a handle on a temporary file beside ``path``; on success it is flushed to disk and renamed
+    over ``path``. If the block raises, the temporary file is removed and ``path`` is left as it was.
+
+    ``mode`` is ``"w"`` (UTF-8 text) or ``"wb"``. The temporary file's name ends in ``.tmp``.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> target = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+        >>> with atomic_file(target) as handle:
+        ...     _ = handle.write("complete")
+        >>> target.read_text()
+        'complete'
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_file writes in mode 'w' or 'wb', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` atomically (:func:`atomic_file`)."""
+    with atomic_file(path, "w") as handle:
+        handle.write(text)
 
 
 def atomic_write_json(path: str | os.PathLike[str], payload: Any) -> None:
@@ -65,17 +88,8 @@ def atomic_write_json(path: str | os.PathLike[str], payload: Any) -> None:
 
 
 def atomic_torch_save(payload: Any, path: str | os.PathLike[str]) -> None:
-    """``torch.save`` through a temporary file and :func:`os.replace`."""
+    """``torch.save`` to ``path`` atomically (:func:`atomic_file`)."""
     import torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path, "wb") as handle:
+        torch.save(payload, handle)
