@@ -93,7 +93,7 @@ def _reported(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[[
         # which would make `fg-env --help` take seconds.
         from agents.checkpoint import CheckpointError
         from agents.policy import PolicyLoadError
-        from fg_env.data.base import UnknownChoiceError
+        from fg_env.errors import UnknownChoiceError
 
         if not getattr(args, "progress", True):
             from transformers.utils import logging as hf_logging

@@ -369,7 +369,7 @@ def sweep_weights(
 
     names = list(DEFAULT_REWARD_MODELS)
     if component not in names:
-        from fg_env.data.base import UnknownChoiceError
+        from fg_env.errors import UnknownChoiceError
 
         raise UnknownChoiceError("reward component", component, names)
     base = resolve_weights(weights, names)

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import gymnasium as gym
 import numpy as np
 
-from fg_env.data.base import UnknownChoiceError
+from fg_env.errors import UnknownChoiceError
 from fg_env.wrappers import HolisticReward, LinearScalarization, RewardDensity, SelectRewards
 
 

@@ -18,12 +18,12 @@ boundaries are always sub-sentence boundaries.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 import blingfire
 
-from fg_env.types import Span
+from fg_env.types import Granularity, Span
 
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Characters after which a sentence segmenter may cut, and the closing run a sentence may end with.
@@ -32,24 +32,6 @@ _CLOSING = re.compile(r"[.!?\u2026\u3002\uff01\uff1f\"'\u201d\u2019)\]]*$")
 _WORD = re.compile(r"\S+")
 _SUB_SENTENCE_PUNCTUATION = (",", ";", "!", "?")
 MIN_SUB_SENTENCE_WORDS = 5
-
-
-@dataclass(frozen=True)
-class TextSegment:
-    """A segment of a text: its span and its characters (``text == source[start:end]``).
-
-    Example:
-        >>> TextSegment(0, 3, "Hi.").span
-        Span(start=0, end=3)
-    """
-
-    start: int
-    end: int
-    text: str
-
-    @property
-    def span(self) -> Span:
-        return Span(self.start, self.end)
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -166,11 +148,32 @@ def split_sub_sentences(text: str, sentence: Span | None = None) -> list[Span]:
     return [Span(words[a][0], words[b - 1][1]) for a, b in pieces]
 
 
-def segments(text: str, spans: list[Span]) -> list[TextSegment]:
-    """Pair spans with their text."""
-    return [TextSegment(s.start, s.end, text[s.start : s.end]) for s in spans]
-
-
 def split_all_sub_sentences(text: str) -> list[Span]:
     """Sub-sentence spans of every sentence of ``text``, in order."""
     return [piece for sentence in split_sentences(text) for piece in split_sub_sentences(text, sentence)]
+
+
+def segments_at(text: str, granularity: Granularity | str, sentences: Sequence[Span] | None = None) -> list[Span]:
+    """The segments of ``text`` a reward model of ``granularity`` judges: the one way answers are cut.
+
+    ``sentences`` are the sentence spans to cut (default: every sentence of ``text``); the environment
+    passes the sentences an action added for segment-level models and the whole answer's for
+    episode-level ones. Sub-sentences split each sentence by the paper's rule, sentences are
+    themselves, and the episode is one span from the first sentence to the last (``Span(0, 0)`` for an
+    empty answer, which is still judged, e.g. completeness 0).
+
+    Example:
+        >>> segments_at("Ann won. Bob lost.", "sentence")
+        [Span(start=0, end=8), Span(start=9, end=18)]
+        >>> segments_at("Ann won. Bob lost.", "episode")
+        [Span(start=0, end=18)]
+        >>> segments_at("   ", "episode")
+        [Span(start=0, end=0)]
+    """
+    granularity = Granularity(granularity)
+    sentences = split_sentences(text) if sentences is None else list(sentences)
+    if granularity is Granularity.SENTENCE:
+        return sentences
+    if granularity is Granularity.SUB_SENTENCE:
+        return [piece for sentence in sentences for piece in split_sub_sentences(text, sentence)]
+    return [Span(sentences[0].start, sentences[-1].end)] if sentences else [Span(0, 0)]

@@ -12,6 +12,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from fg_env.prompts import answer_prompt, format_passages
+
 
 class Granularity(str, Enum):
     """The unit a reward model judges.
@@ -100,9 +102,9 @@ class QAExample:
     @cached_property  # read on every environment step; the example is immutable
     def context(self) -> str:
         """The passages in QA-Feedback's prompt layout: ``wikipage: TITLE text: ... | wikipage: ...``."""
-        return " | ".join(f"wikipage: {p.title} text: {p.text}" for p in self.passages)
+        return format_passages((p.title, p.text) for p in self.passages)
 
     @cached_property
     def prompt(self) -> str:
         """The canonical prompt an LM agent continues (QA-Feedback's ``text`` field plus ``answer:``)."""
-        return f"question: {self.question} context: {self.context} answer:"
+        return answer_prompt(self.question, self.context)

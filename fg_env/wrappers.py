@@ -22,7 +22,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from fg_env.data.base import UnknownChoiceError
+from fg_env.errors import UnknownChoiceError
 from fg_env.rewards.base import RewardModel, ScoringRequest, check_scores
 from fg_env.rewards.registry import make_reward_model
 from fg_env.types import Granularity, Span

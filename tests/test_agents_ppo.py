@@ -25,7 +25,7 @@ from agents.ppo import (
     whiten,
 )
 from agents.schemes import SCHEMES, get_scheme, resolve_weights
-from fg_env.data.base import UnknownChoiceError
+from fg_env.errors import UnknownChoiceError
 
 T = torch.tensor
 

@@ -18,7 +18,7 @@ from fg_env.feedback.schema import ErrorSpan, Feedback
 from fg_env.rewards.base import ScoringRequest, check_scores
 from fg_env.rewards.learned import COMPONENTS, load_reward_model
 from fg_env.rewards.learned.cli import main as rm_main
-from fg_env.rewards.learned.components import segment_spans
+from fg_env.text import segments_at
 from fg_env.rewards.learned.config import RewardModelConfig, TrainingConfig, default_backbone
 from fg_env.rewards.learned.coverage import PassageMatcher, completeness_pairs
 from fg_env.rewards.learned.data import FeedbackData, LabelledAnswer, RankedAnswers, load_feedback_data, parse_questions
@@ -132,7 +132,7 @@ def preference_dir(tiny_backbone, tmp_path_factory) -> Path:
 
 
 def requests_for(example: QAExample, answer: str, granularity: Granularity) -> list[ScoringRequest]:
-    return [ScoringRequest(example, answer[: s.end], s) for s in segment_spans(granularity, answer)]
+    return [ScoringRequest(example, answer[: s.end], s) for s in segments_at(answer, granularity)]
 
 
 # ----------------------------------------------------------------------------------- inputs
@@ -164,7 +164,7 @@ def test_segment_ends_map_to_their_last_token_by_offsets(tiny_backbone):
     encoder = InputEncoder(AutoTokenizer.from_pretrained(tiny_backbone), 128, uses_passages=False)
     answer = "Born in Lisbon, Mira Holt painted rivers and harbours for decades; she died in 2001."
     row = encoder.encode([("question: Who?", answer)])[0]
-    for span in segment_spans(Granularity.SUB_SENTENCE, answer):
+    for span in segments_at(answer, Granularity.SUB_SENTENCE):
         token = encoder.tokenizer.convert_ids_to_tokens(row.input_ids[row.position(span.end)])
         assert token == answer[span.end - 1].lower()  # ",", ";" or "." ending each sub-sentence
     assert row.position(0) == row.answer_start - 1  # nothing of the answer yet: the separator

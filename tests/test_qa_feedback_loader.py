@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fg_env.data import make_dataset
-from fg_env.data.base import UnknownChoiceError
+from fg_env.errors import UnknownChoiceError
 from fg_env.data.qa_feedback import (
     PREFERENCE_PAIRS,
     FeedbackRecord,

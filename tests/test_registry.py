@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from fg_env.data.base import UnknownChoiceError
+from fg_env.errors import UnknownChoiceError
 from fg_env.rewards import available_reward_models, make_reward_model
 from fg_env.rewards.base import RewardModel
 

@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from fg_env.data.base import UnknownChoiceError, make_dataset
+from fg_env.data.base import make_dataset
+from fg_env.errors import UnknownChoiceError
 from fg_env.data.synthetic import SyntheticQA, World
 from fg_env.data.synthetic import vocab
 from fg_env.data.synthetic.facts import ANSWER, DISTRACTOR, MAJOR, MINOR, REQUIRED_ROLES, SUPPORTING

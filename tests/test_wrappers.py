@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fg_env.data.base import UnknownChoiceError
+from fg_env.errors import UnknownChoiceError
 from fg_env.wrappers import HolisticReward, LinearScalarization, RewardDensity, SelectRewards
 
 ANSWER = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fg_env.data.base import QADataset, UnknownChoiceError, available_datasets, make_dataset, register_dataset
+from fg_env.data.base import QADataset, available_datasets, make_dataset, register_dataset
 
-__all__ = ["QADataset", "UnknownChoiceError", "available_datasets", "make_dataset", "register_dataset"]
+__all__ = ["QADataset", "available_datasets", "make_dataset", "register_dataset"]
 
 
 # Factories import their module on first use, so `import fg_env` stays fast.

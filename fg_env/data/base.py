@@ -10,18 +10,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Sequence
 
+from fg_env.errors import UnknownChoiceError
 from fg_env.types import QAExample
-
-
-class UnknownChoiceError(KeyError, ValueError):
-    """A name that is not among the valid choices; the message lists them."""
-
-    def __init__(self, kind: str, name: object, choices: Sequence[str]) -> None:
-        self.kind, self.name, self.choices = kind, name, list(choices)
-        super().__init__(f"unknown {kind} {name!r}; valid choices: {', '.join(map(str, choices)) or '(none)'}")
-
-    def __str__(self) -> str:  # KeyError would wrap the message in quotes
-        return self.args[0]
 
 
 class QADataset(ABC):

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from fg_env.data.base import QADataset, UnknownChoiceError
+from fg_env.data.base import QADataset
+from fg_env.errors import UnknownChoiceError
 from fg_env.feedback.schema import (
     MISSING_INFO_TYPES,
     SPAN_ERROR_TYPES,

@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable
 
-from fg_env.data.base import UnknownChoiceError
+from fg_env.errors import UnknownChoiceError
 from fg_env.rewards.base import RewardModel, validate_reward_model
 
 ENTRY_POINT_GROUP = "fg_env.reward_models"

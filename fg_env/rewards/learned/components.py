@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from fg_env.data.base import UnknownChoiceError
+from fg_env.errors import UnknownChoiceError
 from fg_env.feedback.schema import FACTUALITY_ERRORS, RELEVANCE_ERRORS
-from fg_env.text import split_all_sub_sentences, split_sentences
+from fg_env.text import segments_at
 from fg_env.types import Granularity, Span
 
 NO_ERROR = "no-error"
@@ -38,7 +38,7 @@ class ComponentSpec:
 
     def segments(self, answer: str) -> list[Span]:
         """The segments of ``answer`` this component judges (the whole answer for episode level)."""
-        return segment_spans(self.granularity, answer)
+        return segments_at(answer, self.granularity)
 
 
 COMPONENTS: dict[str, ComponentSpec] = {
@@ -54,19 +54,3 @@ def component(name: str) -> ComponentSpec:
     if name not in COMPONENTS:
         raise UnknownChoiceError("reward-model component", name, list(COMPONENTS))
     return COMPONENTS[name]
-
-
-def segment_spans(granularity: Granularity | str, answer: str) -> list[Span]:
-    """Segments as the environment cuts them: sub-sentences, sentences, or the whole (stripped) answer.
-
-    Example:
-        >>> segment_spans("sentence", "Ann won. Bob lost.")
-        [Span(start=0, end=8), Span(start=9, end=18)]
-    """
-    granularity = Granularity(granularity)
-    if granularity is Granularity.SUB_SENTENCE:
-        return split_all_sub_sentences(answer)
-    sentences = split_sentences(answer)
-    if granularity is Granularity.SENTENCE:
-        return sentences
-    return [Span(sentences[0].start, sentences[-1].end)] if sentences else [Span(0, 0)]

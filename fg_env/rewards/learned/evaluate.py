@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from fg_env.rewards.base import RewardModel, ScoringRequest
-from fg_env.rewards.learned.components import NO_ERROR, segment_spans
+from fg_env.rewards.learned.components import NO_ERROR
 from fg_env.rewards.learned.data import FeedbackData, LabelledAnswer, RankedAnswers
+from fg_env.text import segments_at
 from fg_env.types import Granularity
 
 
@@ -75,7 +76,7 @@ def evaluate_pairwise_model(model: RewardModel, items: list[RankedAnswers]) -> d
     for item in items:
         starts = len(requests)
         for answer in item.answers:
-            whole = segment_spans(Granularity.EPISODE, answer)[0]
+            whole = segments_at(answer, Granularity.EPISODE)[0]
             requests.append(ScoringRequest(item.example, answer[: whole.end], whole))
         index.append(starts)
     if not requests:

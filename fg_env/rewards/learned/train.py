@@ -29,12 +29,13 @@ from tqdm.auto import tqdm
 
 from fg_env.atomic import atomic_torch_save
 from fg_env.rewards.base import ScoringRequest
-from fg_env.rewards.learned.components import component, segment_spans
+from fg_env.rewards.learned.components import component
 from fg_env.rewards.learned.config import DEFAULT_CLIP, RewardModelConfig, TrainingConfig, default_backbone
 from fg_env.rewards.learned.data import FeedbackData, LabelledAnswer, RankedAnswers
 from fg_env.rewards.learned.encoding import EncodedRow, InputEncoder, check_answer_causal
 from fg_env.rewards.learned.model import LearnedRewardModel, default_device
 from fg_env.rewards.learned.network import RewardNetwork, load_backbone
+from fg_env.text import segments_at
 from fg_env.types import Granularity
 
 STATE_FILE = "training_state.pt"
@@ -143,7 +144,7 @@ def _normalisation(model: LearnedRewardModel, data: FeedbackData) -> dict[str, f
     for item in data.items:
         assert isinstance(item, RankedAnswers)
         for answer in item.answers:
-            whole = segment_spans(Granularity.EPISODE, answer)[0]
+            whole = segments_at(answer, Granularity.EPISODE)[0]
             requests.append(ScoringRequest(item.example, answer[: whole.end], whole))
     raw = model.raw_outputs(requests)
     std = float(raw.std()) if len(raw) > 1 else 1.0
