@@ -102,7 +102,7 @@ def evaluate_sentence_agent(
 
 def metrics_of(examples: Sequence[QAExample], answers: Sequence[str]) -> dict[str, Any]:
     """fg_env's metrics of ``answers`` as a plain dict, with three sample answers for a human to read."""
-    metrics = evaluate_answers(list(examples), list(answers)).as_dict()
+    metrics = evaluate_answers(list(examples), list(answers)).to_dict()
     metrics["samples"] = [
         {"question": ex.question, "answer": answer} for ex, answer in list(zip(examples, answers))[:3]
     ]

@@ -51,7 +51,7 @@ from agents.policy import LMPolicy
 from agents.tokenizer import train_tokenizer
 
 __all__ = [
-    "SFTSettings",
+    "SFTConfig",
     "build_default_policy",
     "default_policy_path",
     "evaluate_error_rates",
@@ -65,13 +65,13 @@ FORMAT_VERSION = 1  # bump when the build changes in a way that makes old caches
 
 
 @dataclass(frozen=True)
-class SFTSettings:
+class SFTConfig:
     """Everything that decides the default policy; its hash names the cache folder.
 
     Example:
-        >>> SFTSettings().n_layer, SFTSettings.quick().n_layer
+        >>> SFTConfig().n_layer, SFTConfig.quick().n_layer
         (4, 2)
-        >>> SFTSettings().key() == SFTSettings().key() != SFTSettings.quick().key()
+        >>> SFTConfig().key() == SFTConfig().key() != SFTConfig.quick().key()
         True
     """
 
@@ -114,7 +114,7 @@ class SFTSettings:
     eval_max_new_tokens: int = field(default=128, metadata={"key": False})
 
     @classmethod
-    def quick(cls, **overrides: Any) -> "SFTSettings":
+    def quick(cls, **overrides: Any) -> "SFTConfig":
         """The quick preset: a 2-layer, 128-dim model, 2 epochs (1-1.5 minutes on this 2-core CPU).
 
         It writes fluent answers in the world's style that are rarely grounded in the passages.
@@ -131,17 +131,17 @@ class SFTSettings:
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"SFTSettings.{name} must be a positive integer, got {value!r}")
+                raise ValueError(f"SFTConfig.{name} must be a positive integer, got {value!r}")
         if self.architecture not in ("llama", "gpt2"):
-            raise ValueError(f"SFTSettings.architecture must be 'llama' or 'gpt2', got {self.architecture!r}")
+            raise ValueError(f"SFTConfig.architecture must be 'llama' or 'gpt2', got {self.architecture!r}")
         if self.n_embd % self.n_head:
-            raise ValueError(f"SFTSettings.n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
+            raise ValueError(f"SFTConfig.n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
         if not self.learning_rate > 0:
-            raise ValueError(f"SFTSettings.learning_rate must be > 0, got {self.learning_rate!r}")
+            raise ValueError(f"SFTConfig.learning_rate must be > 0, got {self.learning_rate!r}")
         if self.max_answer_tokens >= self.n_positions:
             raise ValueError(f"max_answer_tokens={self.max_answer_tokens} leaves no room for a prompt in n_positions={self.n_positions}")
         if self.num_examples is not None and self.num_examples < 1:
-            raise ValueError(f"SFTSettings.num_examples must be None or positive, got {self.num_examples!r}")
+            raise ValueError(f"SFTConfig.num_examples must be None or positive, got {self.num_examples!r}")
 
     def key(self) -> str:
         """A short hash of the settings that decide the model (evaluation settings excluded)."""
@@ -149,14 +149,14 @@ class SFTSettings:
         keyed["format_version"] = FORMAT_VERSION
         return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 # ---------------------------------------------------------------------------------------------- data
 
 
-def _dataset(settings: SFTSettings):
+def _dataset(settings: SFTConfig):
     from fg_env.data import make_dataset
 
     return make_dataset(settings.dataset, **dict(settings.dataset_kwargs))
@@ -223,7 +223,7 @@ def _collate(sequences: list[tuple[list[int], int]], pad_id: int) -> tuple[torch
 # ---------------------------------------------------------------------------------------------- model and training
 
 
-def make_model(settings: SFTSettings, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
+def make_model(settings: SFTConfig, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
     """A freshly initialised decoder of the settings' shape for ``tokenizer``."""
     torch.manual_seed(settings.seed)
     if settings.architecture == "llama":
@@ -266,7 +266,7 @@ def _rng_state() -> dict[str, Any]:
 def train_lm(
     model: GPT2LMHeadModel,
     sequences: list[tuple[list[int], int]],
-    settings: SFTSettings,
+    settings: SFTConfig,
     *,
     pad_id: int,
     work_dir: str | os.PathLike[str] | None = None,
@@ -407,7 +407,7 @@ def evaluate_error_rates(
             with_error[t] += 1
         for t in present:
             per_answer[t] += 1
-    metrics = evaluate_answers(list(examples), answers).as_dict()
+    metrics = evaluate_answers(list(examples), answers).to_dict()
     return {
         "num_answers": len(answers),
         "metrics": {k: v for k, v in metrics.items() if k != "error_counts"},
@@ -420,14 +420,14 @@ def evaluate_error_rates(
 # ---------------------------------------------------------------------------------------------- the cached build
 
 
-def default_policy_path(settings: SFTSettings | None = None, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+def default_policy_path(settings: SFTConfig | None = None, cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Where the default policy of ``settings`` is (or will be) cached. Builds nothing."""
-    settings = settings or SFTSettings()
+    settings = settings or SFTConfig()
     return Path(cache_dir or cache_root()) / "sft" / settings.key()
 
 
 def build_default_policy(
-    settings: SFTSettings | None = None,
+    settings: SFTConfig | None = None,
     *,
     quick: bool = False,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -437,7 +437,7 @@ def build_default_policy(
 ) -> Path:
     """The default policy's folder, building (or resuming the build of) it when not cached yet.
 
-    ``quick`` picks :meth:`SFTSettings.quick` when ``settings`` is None. ``force`` rebuilds from scratch.
+    ``quick`` picks :meth:`SFTConfig.quick` when ``settings`` is None. ``force`` rebuilds from scratch.
     ``num_threads`` sets torch's CPU threads for the build and restores them after (None leaves torch's
     setting). It defaults to 1: on this 2-core machine shared with other jobs, the quick build took 67 s with
     one thread and 248 s with two (OpenMP threads wait on each other when one is descheduled); a model this
@@ -447,7 +447,7 @@ def build_default_policy(
         >>> from agents.policy import LMPolicy  # doctest: +SKIP
         >>> policy = LMPolicy.from_pretrained(build_default_policy(quick=True))  # doctest: +SKIP
     """
-    settings = settings or (SFTSettings.quick() if quick else SFTSettings())
+    settings = settings or (SFTConfig.quick() if quick else SFTConfig())
     final = default_policy_path(settings, cache_dir)
     if not force and (final / "config.json").is_file():
         return final
@@ -479,7 +479,7 @@ def _say(progress: bool, message: str) -> None:
         print(message, flush=True)
 
 
-def _build(settings: SFTSettings, work: Path, final: Path, progress: bool) -> None:
+def _build(settings: SFTConfig, work: Path, final: Path, progress: bool) -> None:
     started = time.perf_counter()
     dataset = _dataset(settings)
     from transformers import AutoTokenizer
@@ -519,7 +519,7 @@ def _build(settings: SFTSettings, work: Path, final: Path, progress: bool) -> No
         tokenizer.save_pretrained(tmp)
         shutil.copy(work / "metrics.jsonl", tmp / "metrics.jsonl")
         build = {
-            "settings": settings.to_json(), "key": settings.key(), "history": history,
+            "settings": settings.to_dict(), "key": settings.key(), "history": history,
             "data_and_tokenizer_seconds": round(tokenizer_seconds, 1), "train_seconds": round(train_seconds, 1),
             "num_sequences": len(sequences), "mean_tokens": float(np.mean(lengths)), "max_tokens": int(max(lengths)),
             "prompt_truncated": truncated, "parameters": sum(p.numel() for p in model.parameters()),

@@ -32,7 +32,7 @@ class AnswerMetrics:
 
     Example:
         >>> m = AnswerMetrics(0.9, 0.8, 0.7, 0.5, 42.0, 10, {"Irrelevant": 1})
-        >>> m.as_dict()["relevance_ratio"]
+        >>> m.to_dict()["relevance_ratio"]
         0.9
     """
 
@@ -44,7 +44,7 @@ class AnswerMetrics:
     num_answers: int
     error_counts: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
 

@@ -12,7 +12,7 @@ from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizer
 from agents.cache import atomic_directory, cache_root
 from agents.policy import Generation, LMPolicy, PolicyLoadError, qa_prompt, response_logprobs, token_end_chars
 from agents.rollout import replay, token_rewards
-from agents.sft import SFTSettings, build_default_policy, default_policy_path, make_model, sft_sequences, train_lm
+from agents.sft import SFTConfig, build_default_policy, default_policy_path, make_model, sft_sequences, train_lm
 from agents.tokenizer import train_tokenizer
 from conftest import TinyDataset
 
@@ -43,7 +43,7 @@ def policy(examples, one_thread) -> LMPolicy:
     """A 2-layer, 32-dim GPT-2 that has memorised ANSWERS (about a second of training)."""
     pairs = [(ex.prompt, answer) for ex, answer in zip(examples, ANSWERS)]
     tokenizer = train_tokenizer([text for pair in pairs for text in pair], vocab_size=320, min_frequency=1)
-    settings = SFTSettings(
+    settings = SFTConfig(
         architecture="gpt2", n_layer=2, n_embd=32, n_head=2, n_positions=160, max_answer_tokens=64, epochs=150,
         batch_size=3, learning_rate=1e-2, dropout=0.0,
     )
@@ -376,17 +376,17 @@ def test_generation_checks_its_offsets():
 # ----------------------------------------------------------------------------------------------- SFT build and cache
 
 
-def _micro_settings(**overrides) -> SFTSettings:
+def _micro_settings(**overrides) -> SFTConfig:
     values = dict(n_layer=1, n_embd=32, n_head=2, n_positions=512, num_examples=12,
                   vocab_size=1000, tokenizer_examples=80, epochs=2, batch_size=4, eval_examples=3, eval_max_new_tokens=12)
     values.update(overrides)
-    return SFTSettings(**values)
+    return SFTConfig(**values)
 
 
 def test_resumed_training_equals_an_uninterrupted_run(policy, examples, tmp_path):
     pairs = [(ex.prompt, answer) for ex, answer in zip(examples, ANSWERS)]
     tokenizer = policy.tokenizer
-    settings = SFTSettings(architecture="gpt2", n_layer=1, n_embd=16, n_head=2, n_positions=160, max_answer_tokens=64,
+    settings = SFTConfig(architecture="gpt2", n_layer=1, n_embd=16, n_head=2, n_positions=160, max_answer_tokens=64,
                            epochs=3, batch_size=2)
     sequences, _ = sft_sequences(tokenizer, pairs, 160, 64)
 
@@ -446,13 +446,13 @@ def test_build_default_policy_caches_by_settings(tmp_path):
 
 def test_sft_settings_reject_bad_values():
     with pytest.raises(ValueError, match="learning_rate"):
-        SFTSettings(learning_rate=-1e-3)
+        SFTConfig(learning_rate=-1e-3)
     with pytest.raises(ValueError, match="batch_size"):
-        SFTSettings(batch_size=0)
+        SFTConfig(batch_size=0)
     with pytest.raises(ValueError, match="divisible"):
-        SFTSettings(n_embd=100, n_head=3)
+        SFTConfig(n_embd=100, n_head=3)
     with pytest.raises(ValueError, match="no room for a prompt"):
-        SFTSettings(n_positions=64, max_answer_tokens=64)
+        SFTConfig(n_positions=64, max_answer_tokens=64)
     with pytest.raises(ValueError, match="vocab_size must be at least 258"):
         train_tokenizer(["a b c"], vocab_size=100)
 

@@ -143,7 +143,7 @@ def test_correct_paraphrases_are_not_errors(annotator):
 def test_missing_information_points_at_passage_sentences(annotator):
     answer = "The film Harlow Bridge was released in 2003. The album Harlow Bridge was released in 2003."
     feedback = annotator.annotate(EXAMPLE, answer)
-    assert [m.to_json() for m in feedback.missing_info] == [
+    assert [m.to_dict() for m in feedback.missing_info] == [
         {"error type": "Missing-Answer", "passage_id": 1, "sentence_id": [1]},
         {"error type": "Missing-Major-Auxiliary", "passage_id": 1, "sentence_id": [1]},
         {"error type": "Missing-Minor-Auxiliary", "passage_id": 1, "sentence_id": [3]},
@@ -156,10 +156,10 @@ def test_missing_information_points_at_passage_sentences(annotator):
 
 def test_feedback_is_qa_feedback_json(annotator):
     answer = "The film Harlow Bridge was released in 2003. Ashby was born in 1948."
-    record = annotator.annotate(EXAMPLE, answer).to_json()
+    record = annotator.annotate(EXAMPLE, answer).to_dict()
     assert set(record) == {"errors", "missing-info", "corrected-prediction"}
     assert record["errors"][0] == {"error type": "Wrong-Grounding", "explanation": "", "start": 0, "end": 44}
-    assert Feedback.from_json(record) == annotator.annotate(EXAMPLE, answer)
+    assert Feedback.from_dict(record) == annotator.annotate(EXAMPLE, answer)
 
 
 # -- odd input -------------------------------------------------------------------------------------------

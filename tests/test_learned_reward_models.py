@@ -97,7 +97,7 @@ def tiny_backbone(tmp_path_factory) -> str:
 
 
 def fast_config(component: str, backbone: str, **overrides) -> TrainingConfig:
-    settings = {"epochs": 3, "batch_size": 4, "lr": 3e-3, "warmup_ratio": 0.0, "seed": 0, **overrides}
+    settings = {"epochs": 3, "batch_size": 4, "learning_rate": 3e-3, "warmup_ratio": 0.0, "seed": 0, **overrides}
     return TrainingConfig(component, backbone=backbone, **settings)
 
 

@@ -247,7 +247,7 @@ def _parse_feedback(
     if raw.get("corrected-prediction") is not None:
         check.string(raw["corrected-prediction"], "feedback.corrected-prediction")
     try:
-        return Feedback.from_json(raw)
+        return Feedback.from_dict(raw)
     except FeedbackFormatError as exc:  # everything is checked above; this is a safety net
         raise check.fail("feedback", str(exc)) from None
 

@@ -37,7 +37,7 @@ class ScoredSegment:
     value: float
     label: str | None
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "component": self.component,
             "granularity": self.granularity,
@@ -221,7 +221,7 @@ class FineGrainedQAEnv(gym.Env[Observation, str]):
 
         reward, mask, scored = self._score_step(new_sentences, episode_over=self._done)
         info = {
-            "segments": [s.as_dict() for s in scored],
+            "segments": [s.to_dict() for s in scored],
             "reward_mask": mask,
             "num_sentences": len(self._sentences),
             "inserted_separator": inserted_separator,

@@ -642,4 +642,4 @@ class Annotator:
 
 def annotate(example: QAExample, answer: str, annotator: Annotator | None = None) -> dict[str, Any]:
     """QA-Feedback JSON (``{"errors": [...], "missing-info": [...], ...}``) for one answer."""
-    return (annotator or Annotator()).annotate(example, answer).to_json()
+    return (annotator or Annotator()).annotate(example, answer).to_dict()

@@ -6,7 +6,7 @@ One record's ``feedback`` field in ``dev_feedback.json`` looks like::
      "missing-info": [{"error type": "Missing-Answer", "passage_id": 1, "sentence_id": [3]}],
      "corrected-prediction": "..."}
 
-``Feedback.from_json`` / ``Feedback.to_json`` read and write exactly that, so one code path handles
+``Feedback.from_dict`` / ``Feedback.to_dict`` read and write exactly that, so one code path handles
 both sources.
 """
 
@@ -36,7 +36,7 @@ class ErrorSpan:
     """An error marked on ``answer[start:end]``.
 
     Example:
-        >>> ErrorSpan("Irrelevant", 0, 4).to_json()
+        >>> ErrorSpan("Irrelevant", 0, 4).to_dict()
         {'error type': 'Irrelevant', 'explanation': '', 'start': 0, 'end': 4}
     """
 
@@ -53,11 +53,11 @@ class ErrorSpan:
         if not (isinstance(self.start, int) and isinstance(self.end, int)) or not 0 <= self.start <= self.end:
             raise FeedbackFormatError(f"invalid error span start={self.start!r} end={self.end!r}")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"error type": self.error_type, "explanation": self.explanation, "start": self.start, "end": self.end}
 
     @classmethod
-    def from_json(cls, record: Mapping[str, Any]) -> "ErrorSpan":
+    def from_dict(cls, record: Mapping[str, Any]) -> "ErrorSpan":
         for key in ("error type", "start", "end"):
             if key not in record:
                 raise FeedbackFormatError(f"error record lacks field {key!r}")
@@ -69,7 +69,7 @@ class MissingInfo:
     """Information the answer should hold, as 1-based passage and sentence ids.
 
     Example:
-        >>> MissingInfo("Missing-Answer", 1, (3,)).to_json()
+        >>> MissingInfo("Missing-Answer", 1, (3,)).to_dict()
         {'error type': 'Missing-Answer', 'passage_id': 1, 'sentence_id': [3]}
     """
 
@@ -83,11 +83,11 @@ class MissingInfo:
                 f"unknown missing-info type {self.error_type!r}; expected one of {list(MISSING_INFO_TYPES)}"
             )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"error type": self.error_type, "passage_id": self.passage_id, "sentence_id": list(self.sentence_ids)}
 
     @classmethod
-    def from_json(cls, record: Mapping[str, Any]) -> "MissingInfo":
+    def from_dict(cls, record: Mapping[str, Any]) -> "MissingInfo":
         for key in ("error type", "passage_id", "sentence_id"):
             if key not in record:
                 raise FeedbackFormatError(f"missing-info record lacks field {key!r}")
@@ -105,7 +105,7 @@ class Feedback:
 
     Example:
         >>> fb = Feedback(errors=(ErrorSpan("Redundant", 10, 20),))
-        >>> Feedback.from_json(fb.to_json()) == fb
+        >>> Feedback.from_dict(fb.to_dict()) == fb
         True
     """
 
@@ -116,15 +116,15 @@ class Feedback:
     def errors_of(self, types: tuple[str, ...]) -> tuple[ErrorSpan, ...]:
         return tuple(e for e in self.errors if e.error_type in types)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "errors": [e.to_json() for e in self.errors],
-            "missing-info": [m.to_json() for m in self.missing_info],
+            "errors": [e.to_dict() for e in self.errors],
+            "missing-info": [m.to_dict() for m in self.missing_info],
             "corrected-prediction": self.corrected_prediction,
         }
 
     @classmethod
-    def from_json(cls, record: Mapping[str, Any]) -> "Feedback":
+    def from_dict(cls, record: Mapping[str, Any]) -> "Feedback":
         if not isinstance(record, Mapping):
             raise FeedbackFormatError(f"feedback must be an object, got {type(record).__name__}")
         for key in ("errors", "missing-info"):
@@ -133,7 +133,7 @@ class Feedback:
             if not isinstance(record[key], list):
                 raise FeedbackFormatError(f"field {key!r} must be a list")
         return cls(
-            errors=tuple(ErrorSpan.from_json(e) for e in record["errors"]),
-            missing_info=tuple(MissingInfo.from_json(m) for m in record["missing-info"]),
+            errors=tuple(ErrorSpan.from_dict(e) for e in record["errors"]),
+            missing_info=tuple(MissingInfo.from_dict(m) for m in record["missing-info"]),
             corrected_prediction=record.get("corrected-prediction", "") or "",
         )

@@ -111,7 +111,7 @@ def _train(args: argparse.Namespace) -> int:
         backbone=args.backbone,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        lr=args.lr,
+        learning_rate=args.lr,
         max_length=args.max_length,
         seed=args.seed,
     )

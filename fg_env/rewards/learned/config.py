@@ -33,7 +33,7 @@ class TrainingConfig:
     """How ``fg-env rm train`` trains a reward model.
 
     Example:
-        >>> TrainingConfig("relevance", epochs=1).lr
+        >>> TrainingConfig("relevance", epochs=1).learning_rate
         5e-05
     """
 
@@ -45,7 +45,7 @@ class TrainingConfig:
     """Passes over the training questions."""
     batch_size: int = 8
     """Answers per step for token models; questions (all their ranked answers) per step for pairwise ones."""
-    lr: float = 5e-5
+    learning_rate: float = 5e-5
     """Peak AdamW learning rate (linear warm-up, then linear decay to 0)."""
     weight_decay: float = 0.01
     """AdamW weight decay (not applied to biases and LayerNorm weights)."""
@@ -65,8 +65,8 @@ class TrainingConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
         if self.max_length is not None and self.max_length < 16:
@@ -79,7 +79,7 @@ class RewardModelConfig:
 
     Example:
         >>> c = RewardModelConfig("preference", "minilm", [], True, 512, {"mean": 0.5, "std": 2.0})
-        >>> RewardModelConfig.from_json(c.to_json()) == c
+        >>> RewardModelConfig.from_dict(c.to_dict()) == c
         True
     """
 
@@ -97,11 +97,11 @@ class RewardModelConfig:
     """The :class:`TrainingConfig` and a description of the training data, for the record."""
     format_version: int = FORMAT_VERSION
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, record: dict[str, Any]) -> "RewardModelConfig":
+    def from_dict(cls, record: dict[str, Any]) -> "RewardModelConfig":
         known = set(cls.__dataclass_fields__)
         unknown = set(record) - known
         if unknown:
@@ -112,7 +112,7 @@ class RewardModelConfig:
         return cls(**record)
 
     def save(self, folder: Path) -> None:
-        (folder / CONFIG_FILE).write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        (folder / CONFIG_FILE).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> "RewardModelConfig":
@@ -128,4 +128,4 @@ class RewardModelConfig:
             raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         if record.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
             raise ValueError(f"{path}: format version {record['format_version']} is not {FORMAT_VERSION}")
-        return cls.from_json(record)
+        return cls.from_dict(record)

@@ -36,11 +36,11 @@ class LabelRule:
     min_relevance_span_words: int = 5
     ignore_factuality_in_relevance_errors: bool = True
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, record: Mapping[str, Any]) -> "LabelRule":
+    def from_dict(cls, record: Mapping[str, Any]) -> "LabelRule":
         return cls(**record)
 
 

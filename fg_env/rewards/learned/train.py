@@ -126,7 +126,7 @@ def _optimizer(network: RewardNetwork, config: TrainingConfig) -> torch.optim.Op
         # As in BERT fine-tuning: no weight decay on biases and LayerNorm weights.
         (no_decay if parameter.ndim < 2 else decay).append(parameter)
     groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=config.lr)
+    return torch.optim.AdamW(groups, lr=config.learning_rate)
 
 
 def _schedule(optimizer: torch.optim.Optimizer, total: int, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
@@ -261,7 +261,7 @@ def train_reward_model(
         max_length=max_length,
         normalisation={"mean": 0.0, "std": 1.0} if spec.kind == "pairwise" else None,
         clip=DEFAULT_CLIP,
-        label_rule=data.label_rule.to_json(),
+        label_rule=data.label_rule.to_dict(),
         training={"config": asdict(config), "data": data.describe(), "epoch_losses": epoch_losses},
     )
     model = LearnedRewardModel(network, tokenizer, model_config, device=device)
