@@ -23,23 +23,23 @@ Example:
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
 
 from agents.policy import Generation
-from fg_env.envs.qa import ScoredSegment
+from fg_env.segments import ScoredSegment
 from fg_env.text import split_sentences
 
 __all__ = ["EpisodeRecord", "SegmentRecord", "replay", "replay_many", "run_episode", "token_rewards", "token_index_of_char"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SegmentRecord(ScoredSegment):
-    """A scored segment of an episode (the environment's :class:`ScoredSegment`) and the response token
-    that receives its reward.
+    """A scored segment of an episode (the environment's :class:`~fg_env.segments.ScoredSegment`) and
+    the response token that receives its reward.
 
     ``start``/``end`` are offsets in the environment's response (``EpisodeRecord.response``), as in
     ``info["segments"]``; ``step`` is the environment step that scored it; ``weight`` is the weight a
@@ -48,7 +48,6 @@ class SegmentRecord(ScoredSegment):
 
     step: int
     token_index: int
-    weight: float | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +155,30 @@ def replay(
         raise ValueError("replay() needs exactly one of example_id= or index= to pick the question")
     if not generation.response_ids:
         raise ValueError("the generation has no response tokens: there is no token to put a reward on")
+    question_id = _reset_on_question(env, generation, example_id, index, seed)
+    stepped = _step_sentences(env, generation.response_text)
+    ends, num_used = _used_tokens(generation, stepped)
+    final_token = num_used - 1
+    segments = tuple(_place(step, s, ends, stepped.pieces, final_token, stepped.response) for step, s in stepped.segments)
+    return EpisodeRecord(
+        example_id=question_id,
+        generation=generation,
+        response=stepped.response,
+        reward_names=stepped.reward_names,
+        default_weights=stepped.default_weights,
+        step_rewards=np.stack(stepped.rewards).astype(np.float32),
+        step_reward_masks=np.stack(stepped.masks),
+        segments=segments,
+        terminated=stepped.terminated,
+        truncated=stepped.truncated,
+        num_used_tokens=num_used,
+        final_token_index=final_token,
+    )
+
+
+def _reset_on_question(env: gym.Env, generation: Generation, example_id: str | None, index: int | None,
+                       seed: int | None) -> str:
+    """Reset ``env`` on the generation's question; return the question's id."""
     options = {"example_id": example_id} if example_id is not None else {"index": index}
     _, reset_info = env.reset(seed=seed, options=options)
     question_id = str(reset_info.get("example_id", example_id if example_id is not None else index))
@@ -164,80 +187,95 @@ def replay(
             f"the generation was made for another prompt than question {question_id!r}: "
             f"{generation.prompt[:80]!r}... versus {reset_info['prompt'][:80]!r}..."
         )
-    text = generation.response_text
-    actions: list[tuple[int, int]] = []  # generation char ranges of the sentence actions
-    previous = 0
+    return question_id
+
+
+def sentence_actions(text: str) -> list[tuple[int, int]]:
+    """The character ranges of ``text`` stepped as actions: each sentence with the whitespace before it,
+    then the empty range that ends the answer.
+
+    Example:
+        >>> sentence_actions("Ann won. Bob lost.")
+        [(0, 8), (8, 18), (18, 18)]
+    """
+    actions, previous = [], 0
     for sentence in split_sentences(text):
         actions.append((previous, sentence.end))
         previous = sentence.end
-    actions.append((previous, previous))  # the empty action ends the answer
+    actions.append((previous, previous))
+    return actions
 
-    response = ""
-    pieces: list[_Piece] = []
-    rewards, masks, raw_segments = [], [], []
-    terminated = truncated = False
-    consumed_end = 0  # generation chars the env has taken
-    for step, (start, end) in enumerate(actions):
-        action = text[start:end] if end > start else ""
+
+@dataclass
+class _Stepped:
+    """What stepping one answer's sentences through the env gave."""
+
+    reward_names: tuple[str, ...] = ()
+    default_weights: tuple[float, ...] = ()
+    response: str = ""
+    pieces: list[_Piece] = field(default_factory=list)
+    rewards: list[np.ndarray] = field(default_factory=list)
+    masks: list[np.ndarray] = field(default_factory=list)
+    segments: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)  # (step, info segment)
+    terminated: bool = False
+    truncated: bool = False
+    consumed_end: int = 0  # generation characters the env has taken
+
+
+def _step_sentences(env: gym.Env, text: str) -> _Stepped:
+    """Step ``text`` sentence by sentence until the env ends the episode; collect what it returns."""
+    out = _Stepped()
+    for step, (start, end) in enumerate(sentence_actions(text)):
+        action = text[start:end]
         obs, reward, terminated, truncated, info = env.step(action)
         if step == 0:
-            names, default_weights = _reward_names(env, reward)
-        new_response = obs["response"]
+            out.reward_names, out.default_weights = _reward_names(env, reward)
         if action:
-            separator = len(new_response) - len(response) - len(action)
-            if separator not in (0, 1) or not new_response.startswith(response) or not new_response.endswith(action):
-                raise RuntimeError(
-                    f"the environment did not append action {action!r} to the response (verbatim, with at most one "
-                    f"separator): got {new_response[len(response):]!r}"
-                )
-            pieces.append(_Piece(len(response) + separator, start, len(action)))
-            consumed_end = end
-        response = new_response
-        rewards.append(np.atleast_1d(np.asarray(reward, dtype=np.float32)))
-        masks.append(np.atleast_1d(np.asarray(info.get("reward_mask", np.ones(len(rewards[-1]), dtype=bool)), dtype=bool)))
-        raw_segments.extend((step, s) for s in info.get("segments", ()))
+            out.pieces.append(_appended_piece(out.response, obs["response"], action, start))
+            out.consumed_end = end
+        out.response = obs["response"]
+        out.rewards.append(np.atleast_1d(np.asarray(reward, dtype=np.float32)))
+        default_mask = np.ones(len(out.rewards[-1]), dtype=bool)
+        out.masks.append(np.atleast_1d(np.asarray(info.get("reward_mask", default_mask), dtype=bool)))
+        out.segments.extend((step, s) for s in info.get("segments", ()))
+        out.terminated, out.truncated = bool(terminated), bool(truncated)
         if terminated or truncated:
-            break
-    if not (terminated or truncated):
-        raise RuntimeError("the environment did not end the episode on the empty action")
+            return out
+    raise RuntimeError("the environment did not end the episode on the empty action")
 
+
+def _appended_piece(before: str, after: str, action: str, generation_start: int) -> _Piece:
+    """Where the env put ``action`` in its response (verbatim, after at most one separator)."""
+    separator = len(after) - len(before) - len(action)
+    if separator not in (0, 1) or not after.startswith(before) or not after.endswith(action):
+        raise RuntimeError(
+            f"the environment did not append action {action!r} to the response (verbatim, with at most one "
+            f"separator): got {after[len(before):]!r}"
+        )
+    return _Piece(len(before) + separator, generation_start, len(action))
+
+
+def _used_tokens(generation: Generation, stepped: _Stepped) -> tuple[list[int], int]:
+    """The end characters of the tokens that can own a segment, and how many tokens the env saw."""
     ids = generation.response_ids
     # The eos token ends where the text ends but holds no character: never the owner of a segment's last
     # character (it gets episode-level rewards through final_token_index instead).
     ends = generation.token_end_chars[: len(ids) - 1] if generation.finished else generation.token_end_chars
-    if truncated and consumed_end > 0:
+    if stepped.truncated and stepped.consumed_end > 0:
         # Tokens after the last sentence the env took were never seen by it: mask them out of training.
-        num_used = token_index_of_char(ends, consumed_end - 1) + 1
+        return ends, token_index_of_char(ends, stepped.consumed_end - 1) + 1
+    return ends, len(ids)
+
+
+def _place(step: int, s: Mapping[str, Any], ends: list[int], pieces: list[_Piece], final_token: int,
+           response: str) -> SegmentRecord:
+    """The segment as a record, on the token that holds its last character (episode level: the last)."""
+    if s["granularity"] == "episode" or s["end"] <= s["start"]:
+        token = final_token
     else:
-        num_used = len(ids)
-    final_token = num_used - 1
-    segments = []
-    for step, s in raw_segments:
-        if s["granularity"] == "episode" or s["end"] <= s["start"]:
-            token = final_token
-        else:
-            token = min(token_index_of_char(ends, _env_to_generation(pieces, s["end"] - 1)), final_token)
-        segments.append(
-            SegmentRecord(
-                component=s["component"], granularity=s["granularity"], start=s["start"], end=s["end"],
-                text=s.get("text", response[s["start"] : s["end"]]), value=float(s["value"]), label=s.get("label"),
-                step=step, token_index=token, weight=None if s.get("weight") is None else float(s["weight"]),
-            )
-        )
-    return EpisodeRecord(
-        example_id=question_id,
-        generation=generation,
-        response=response,
-        reward_names=names,
-        default_weights=default_weights,
-        step_rewards=np.stack(rewards).astype(np.float32),
-        step_reward_masks=np.stack(masks),
-        segments=tuple(segments),
-        terminated=bool(terminated),
-        truncated=bool(truncated),
-        num_used_tokens=num_used,
-        final_token_index=final_token,
-    )
+        token = min(token_index_of_char(ends, _env_to_generation(pieces, s["end"] - 1)), final_token)
+    segment = ScoredSegment.from_info({"text": response[s["start"] : s["end"]], **s})
+    return SegmentRecord(**vars(segment), step=step, token_index=token)
 
 
 def replay_many(

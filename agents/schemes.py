@@ -26,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 from fg_env.errors import UnknownChoiceError
+from fg_env.rewards.defaults import paper_weights
 from fg_env.wrappers import HolisticReward, LinearScalarization, RewardDensity, SelectRewards
 
 
@@ -65,9 +66,7 @@ def resolve_weights(
     if weights is None:
         if env is not None:
             return np.asarray(env.get_wrapper_attr("default_weights"), dtype=np.float32)
-        from fg_env.envs import PAPER_WEIGHTS
-
-        return np.array([PAPER_WEIGHTS.get(n, 1.0) for n in names], dtype=np.float32)
+        return paper_weights(names)
     values = [float(w) for w in weights]
     if len(values) != len(names):
         raise ValueError(

@@ -108,3 +108,9 @@ class QAExample:
     def prompt(self) -> str:
         """The canonical prompt an LM agent continues (QA-Feedback's ``text`` field plus ``answer:``)."""
         return answer_prompt(self.question, self.context)
+
+
+#: What FineGrainedQA-v0 observes: ``{"question": ..., "passages": ..., "response": ...}``.
+Observation = dict[str, str]
+#: What it takes: one sentence of the answer (the empty string ends it).
+Action = str

@@ -2,9 +2,9 @@
 
 from gymnasium.envs.registration import register, registry
 
-from fg_env.envs.qa import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS, FineGrainedQAEnv
+from fg_env.envs.qa import FineGrainedQAEnv
 
-__all__ = ["FineGrainedQAEnv", "DEFAULT_REWARD_MODELS", "PAPER_WEIGHTS", "register_envs"]
+__all__ = ["FineGrainedQAEnv", "register_envs"]
 
 
 def register_envs() -> None:

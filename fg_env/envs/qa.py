@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import gymnasium as gym
@@ -11,45 +9,19 @@ import numpy as np
 from gymnasium import spaces
 
 from fg_env.data.base import QADataset, make_dataset
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidActionError, ResetNeededError, UnknownChoiceError
 from fg_env.rewards.base import RewardModel, ScoringRequest, check_scores
+from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS
 from fg_env.rewards.registry import make_reward_model
+from fg_env.segments import ScoredSegment
 from fg_env.spaces import UnicodeText
-from fg_env.text import split_sentences, split_sub_sentences
-from fg_env.types import Granularity, QAExample, Span
+from fg_env.text import segments_at, split_sentences
+from fg_env.types import Action, Granularity, Observation, QAExample, Span
+from fg_env.wrappers.components import RewardComponent, RewardVectorFacts
 
-DEFAULT_REWARD_MODELS: tuple[str, ...] = ("relevance", "factuality", "completeness")
-# The paper's weights (Wu et al., 2023, section 4.2) for its three reward models.
-PAPER_WEIGHTS: dict[str, float] = {"relevance": 0.3, "factuality": 0.5, "completeness": 0.3}
+__all__ = ["FineGrainedQAEnv"]
 
-Observation = dict[str, str]
-
-
-@dataclass(frozen=True)
-class ScoredSegment:
-    """One scored segment of a step, as reported in ``info["segments"]``."""
-
-    component: str
-    granularity: str
-    start: int
-    end: int
-    text: str
-    value: float
-    label: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "component": self.component,
-            "granularity": self.granularity,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "value": self.value,
-            "label": self.label,
-        }
-
-
-class FineGrainedQAEnv(gym.Env[Observation, str]):
+class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
     """Answer a long-form question one sentence at a time; get one reward per fine-grained reward model.
 
     Each ``step(sentence)`` appends the sentence to the answer and returns an unweighted ``float32``
@@ -116,10 +88,12 @@ class FineGrainedQAEnv(gym.Env[Observation, str]):
         self.max_sentences = max_sentences
         self.render_mode = render_mode
 
-        self.reward_names: tuple[str, ...] = tuple(names)
-        self.reward_granularities: tuple[Granularity, ...] = tuple(Granularity(m.granularity) for m in self.reward_models)
-        self.default_weights = np.array([PAPER_WEIGHTS.get(n, 1.0) for n in names], dtype=np.float32)
-        self.reward_space = spaces.Box(*self._reward_bounds(), dtype=np.float32)
+        # One entry per reward model; reward_names, reward_space, default_weights and
+        # reward_granularities derive from these, and wrappers read them (not the models).
+        self.reward_components: tuple[RewardComponent, ...] = tuple(
+            RewardComponent(m.name, Granularity(m.granularity), tuple(map(float, m.bounds)), PAPER_WEIGHTS.get(m.name, 1.0))
+            for m in self.reward_models
+        )
         self.observation_space = spaces.Dict(
             {"question": UnicodeText(), "passages": UnicodeText(), "response": UnicodeText()}
         )
@@ -129,19 +103,6 @@ class FineGrainedQAEnv(gym.Env[Observation, str]):
         self._response = ""
         self._sentences: list[Span] = []
         self._done = True
-
-    def _reward_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-step bounds: a segment-level entry sums however many segments one action holds."""
-        low, high = [], []
-        for model in self.reward_models:
-            lo, hi = model.bounds
-            if Granularity(model.granularity) is Granularity.EPISODE:
-                low.append(lo)
-                high.append(hi)
-            else:
-                low.append(-math.inf if lo < 0 else 0.0)
-                high.append(math.inf if hi > 0 else 0.0)
-        return np.array(low, dtype=np.float32), np.array(high, dtype=np.float32)
 
     # ----------------------------------------------------------------------------------- episode
 
@@ -201,11 +162,11 @@ class FineGrainedQAEnv(gym.Env[Observation, str]):
 
     def step(self, action: str) -> tuple[Observation, np.ndarray, bool, bool, dict[str, Any]]:
         if self._example is None:
-            raise RuntimeError("step() before reset(): call reset() to start an episode")
+            raise ResetNeededError("step() before reset(): call reset() to start an episode")
         if self._done:
-            raise RuntimeError("this episode has ended (terminated or truncated): call reset() before stepping again")
+            raise ResetNeededError("this episode has ended (terminated or truncated): call reset() before stepping again")
         if not isinstance(action, str):
-            raise TypeError(f"an action is a str (one sentence), got {type(action).__name__}")
+            raise InvalidActionError(f"an action is a str (one sentence), got {type(action).__name__}")
 
         terminated = not action.strip()
         inserted_separator = False
@@ -221,7 +182,7 @@ class FineGrainedQAEnv(gym.Env[Observation, str]):
 
         reward, mask, scored = self._score_step(new_sentences, episode_over=self._done)
         info = {
-            "segments": [s.to_dict() for s in scored],
+            "segments": [s.to_info() for s in scored],
             "reward_mask": mask,
             "num_sentences": len(self._sentences),
             "inserted_separator": inserted_separator,
@@ -233,15 +194,11 @@ class FineGrainedQAEnv(gym.Env[Observation, str]):
     # ----------------------------------------------------------------------------------- scoring
 
     def _segments_at(self, granularity: Granularity, new_sentences: list[Span], episode_over: bool) -> list[Span]:
-        if granularity is Granularity.SENTENCE:
-            return new_sentences
-        if granularity is Granularity.SUB_SENTENCE:
-            return [piece for s in new_sentences for piece in split_sub_sentences(self._response, s)]
-        if not episode_over:
-            return []
-        if not self._sentences:
-            return [Span(0, 0)]  # the empty answer is still judged (e.g. completeness 0)
-        return [Span(self._sentences[0].start, self._sentences[-1].end)]
+        """This step's segments at ``granularity``: those of the new sentences, or the whole answer
+        once the episode is over."""
+        if granularity is Granularity.EPISODE:
+            return segments_at(self._response, granularity, self._sentences) if episode_over else []
+        return segments_at(self._response, granularity, new_sentences)
 
     def _score_step(self, new_sentences: list[Span], episode_over: bool) -> tuple[np.ndarray, np.ndarray, list[ScoredSegment]]:
         reward = np.zeros(len(self.reward_models), dtype=np.float32)

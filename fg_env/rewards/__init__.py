@@ -5,8 +5,9 @@ Learned (encoder) reward models live in :mod:`fg_env.rewards.learned` and load b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore, validate_reward_model
 from fg_env.rewards.registry import (
     ENTRY_POINT_GROUP,
@@ -16,6 +17,8 @@ from fg_env.rewards.registry import (
 )
 
 __all__ = [
+    "DEFAULT_REWARD_MODELS",
+    "PAPER_WEIGHTS",
     "ENTRY_POINT_GROUP",
     "RewardModel",
     "ScoringRequest",
@@ -27,7 +30,9 @@ __all__ = [
 ]
 
 
-def _annotator_model(name: str):
+def _annotator_model(name: str) -> Callable[..., RewardModel]:
+    """A factory that imports the annotator (and the built-in world) only when the model is built."""
+
     def factory(**kwargs: Any) -> RewardModel:
         from fg_env.rewards import annotator_models
 
@@ -36,5 +41,5 @@ def _annotator_model(name: str):
     return factory
 
 
-for _name in ("relevance", "factuality", "completeness"):
+for _name in DEFAULT_REWARD_MODELS:
     register_reward_model(_name, _annotator_model(_name))

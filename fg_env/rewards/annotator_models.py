@@ -136,12 +136,4 @@ ANNOTATOR_REWARD_MODELS: dict[str, type[_AnnotatorRewardModel]] = {
     "completeness": CompletenessRewardModel,
 }
 
-
-def _register() -> None:
-    from fg_env.rewards.registry import register_reward_model
-
-    for name, cls in ANNOTATOR_REWARD_MODELS.items():
-        register_reward_model(name, cls)
-
-
-_register()
+# Registered by name in fg_env.rewards (lazily, so `import fg_env` does not load the annotator).

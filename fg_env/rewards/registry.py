@@ -20,8 +20,6 @@ from fg_env.rewards.base import RewardModel, validate_reward_model
 
 ENTRY_POINT_GROUP = "fg_env.reward_models"
 
-RewardModelSpec = "str | os.PathLike[str] | RewardModel"
-
 _FACTORIES: dict[str, Callable[..., RewardModel]] = {}
 
 
