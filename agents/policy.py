@@ -33,31 +33,19 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache, Gene
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from agents.cache import atomic_directory
+from fg_env.prompts import answer_prompt
 from fg_env.text import split_sentences
 
 __all__ = [
     "Generation",
     "LMPolicy",
-    "PolicyBatch",
     "PolicyLoadError",
-    "qa_prompt",
-    "response_logprobs",
     "token_end_chars",
 ]
 
 
 class PolicyLoadError(ValueError):
     """A policy cannot be built: missing model folder, tokenizer without offsets, no end-of-sequence token."""
-
-
-def qa_prompt(question: str, passages: str) -> str:
-    """The canonical QA prompt (the same string as ``QAExample.prompt`` and the env's ``info["prompt"]``).
-
-    Example:
-        >>> qa_prompt("Who?", "wikipage: A text: B.")
-        'question: Who? context: wikipage: A text: B. answer:'
-    """
-    return f"question: {question} context: {passages} answer:"
 
 
 @dataclass(frozen=True)
@@ -90,23 +78,6 @@ class Generation:
             )
 
 
-@dataclass
-class PolicyBatch:
-    """Padded tensors for one forward pass over prompts and their responses.
-
-    Prompts are left-padded to ``prompt_length`` columns and responses right-padded after them, so response
-    token ``j`` of every row sits at column ``prompt_length + j`` and is predicted by the logits at column
-    ``prompt_length + j - 1``.
-    """
-
-    input_ids: torch.Tensor
-    attention_mask: torch.Tensor
-    position_ids: torch.Tensor
-    prompt_length: int
-    response_ids: torch.Tensor
-    response_mask: torch.Tensor
-
-
 def token_end_chars(tokenizer: PreTrainedTokenizerBase, ids: Sequence[int], text: str) -> list[int]:
     """Where each of ``ids`` ends in ``text`` (their decoding), as a non-decreasing list of char offsets.
 
@@ -117,10 +88,13 @@ def token_end_chars(tokenizer: PreTrainedTokenizerBase, ids: Sequence[int], text
     some bytes of a multi-byte character, which decodes to U+FFFD), the token ends where the next token
     that completes a clean prefix ends. A running maximum keeps the ends monotone.
 
-    Example:
-        >>> from transformers import AutoTokenizer  # doctest: +SKIP
-        >>> token_end_chars(tok, tok(" Zürich").input_ids, " Zürich")  # doctest: +SKIP
-        [1, 3, 4, 5, 7]
+    Example (a byte-level tokenizer that has never seen "ü" spends two tokens on its two bytes; both
+    end after it):
+        >>> from agents.tokenizer import train_tokenizer
+        >>> tok = train_tokenizer(["Ada was born in Paris."] * 20, vocab_size=270)
+        >>> ids = tok(" Zü", add_special_tokens=False).input_ids
+        >>> list(zip([tok.decode([i]) for i in ids], token_end_chars(tok, ids, " Zü")))
+        [(' ', 1), ('Z', 2), ('�', 3), ('�', 3)]
     """
     ids = list(ids)
     if not ids:
@@ -186,11 +160,17 @@ class _ActState:
 class LMPolicy:
     """A causal language model and its fast tokenizer, acting in fg_env.
 
-    Example:
-        >>> from agents.sft import load_default_policy  # doctest: +SKIP
-        >>> policy = load_default_policy(quick=True)  # doctest: +SKIP
-        >>> [g] = policy.generate(["question: Who? context: wikipage: A text: B. answer:"], do_sample=False)  # doctest: +SKIP
-        >>> g.response_text[: g.token_end_chars[0]]  # the first token's text  # doctest: +SKIP
+    Example (a tiny random policy; ``LMPolicy.from_pretrained(folder)`` loads a real one):
+        >>> from agents.testing import tiny_policy
+        >>> policy = tiny_policy()
+        >>> [g] = policy.generate(["question: Who? context: wikipage: A text: B. answer:"], max_new_tokens=8, do_sample=False)
+        >>> len(g.response_ids) == len(g.token_end_chars) <= 8  # one end character per response token
+        True
+        >>> import gymnasium as gym, fg_env
+        >>> env = gym.make("FineGrainedQA-v0")
+        >>> obs, _ = env.reset(seed=0)
+        >>> isinstance(policy.act(obs, max_new_tokens=8), str)  # one sentence at a time
+        True
     """
 
     #: how many episodes :meth:`act` keeps KV caches for (least recently used ones are dropped)
@@ -472,7 +452,7 @@ class LMPolicy:
         """
         if prompt is None:
             try:
-                prompt = qa_prompt(obs["question"], obs["passages"])
+                prompt = answer_prompt(obs["question"], obs["passages"])
             except (KeyError, TypeError) as error:
                 raise ValueError("act() needs obs with 'question' and 'passages', or an explicit prompt=") from error
         response = obs.get("response", "") if isinstance(obs, Mapping) else ""
@@ -515,53 +495,3 @@ class LMPolicy:
         self._act_states[(prompt, response)] = state
         while len(self._act_states) > self.max_act_states:
             self._act_states.popitem(last=False)
-
-    # ------------------------------------------------------------------ training helpers
-    def collate(self, generations: Sequence[Generation], num_used_tokens: Sequence[int] | None = None) -> PolicyBatch:
-        """Pad ``generations`` into one batch (prompts left-padded, responses right-padded).
-
-        ``response_mask`` is True on the response tokens that count for training: the first
-        ``num_used_tokens[b]`` of row ``b`` (all of them when None).
-        """
-        if not generations:
-            raise ValueError("collate() needs at least one generation")
-        used = [len(g.response_ids) for g in generations] if num_used_tokens is None else list(num_used_tokens)
-        if len(used) != len(generations):
-            raise ValueError(f"num_used_tokens has {len(used)} entries for {len(generations)} generations")
-        prompt_width = max(len(g.prompt_ids) for g in generations)
-        response_width = max(max(len(g.response_ids) for g in generations), 1)
-        batch = len(generations)
-        input_ids = torch.full((batch, prompt_width + response_width), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros_like(input_ids)
-        response_mask = torch.zeros((batch, response_width), dtype=torch.bool)
-        for row, (g, n) in enumerate(zip(generations, used)):
-            if not 0 <= n <= len(g.response_ids):
-                raise ValueError(f"num_used_tokens[{row}]={n} is outside [0, {len(g.response_ids)}]")
-            p, r = len(g.prompt_ids), len(g.response_ids)
-            input_ids[row, prompt_width - p : prompt_width] = torch.tensor(g.prompt_ids, dtype=torch.long)
-            input_ids[row, prompt_width : prompt_width + r] = torch.tensor(g.response_ids, dtype=torch.long)
-            attention_mask[row, prompt_width - p : prompt_width + r] = 1
-            response_mask[row, :n] = True
-        position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
-        return PolicyBatch(
-            input_ids=input_ids.to(self.device),
-            attention_mask=attention_mask.to(self.device),
-            position_ids=position_ids.to(self.device),
-            prompt_length=prompt_width,
-            response_ids=input_ids[:, prompt_width:].to(self.device),
-            response_mask=response_mask.to(self.device),
-        )
-
-
-def response_logprobs(model: PreTrainedModel, batch: PolicyBatch, temperature: float = 1.0) -> torch.Tensor:
-    """log pi(response token | prompt, earlier tokens) for every response position, shape (B, R); 0 where masked.
-
-    ``temperature`` divides the logits first (pass the sampling temperature to score the sampler's policy).
-    """
-    logits = model(
-        input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids
-    ).logits
-    width = batch.response_ids.shape[1]
-    logits = logits[:, batch.prompt_length - 1 : batch.prompt_length - 1 + width].float() / temperature
-    logprobs = torch.log_softmax(logits, dim=-1).gather(-1, batch.response_ids.unsqueeze(-1)).squeeze(-1)
-    return logprobs * batch.response_mask

@@ -570,25 +570,23 @@ def build_rollouts(generations: Sequence[Any], records: Sequence[Any], token_sco
 
 
 def segment_weights(env: Any) -> dict[str, float]:
-    """The weight of each reward component an environment (wrapped by a scheme or not) reports.
+    """The weight of each reward component's segments in the reward ``env`` returns.
 
-    A scheme wrapper puts its weight on every segment (``segment["weight"]``); this gives the same
-    weights by component name. A bare environment gets its ``default_weights`` (the paper's), as
+    A scalarising wrapper (a reward scheme) states them as ``segment_weights`` and writes them on every
+    segment; a bare vector environment gets its ``default_weights`` (the paper's), as
     :func:`agents.rollout.token_rewards` gives it.
-    """
-    from fg_env.wrappers import HolisticReward, LinearScalarization
 
-    layer = env
-    while isinstance(layer, gym.Wrapper):
-        if isinstance(layer, LinearScalarization):
-            names = layer.env.get_wrapper_attr("reward_names")
-            return {name: float(w) for name, w in zip(names, layer.weights.tolist())}
-        if isinstance(layer, HolisticReward):
-            name = "holistic" if layer.reward_model is None else layer.reward_model.name
-            return {name: 1.0}
-        layer = layer.env
-    names = env.get_wrapper_attr("reward_names")
-    return {name: float(w) for name, w in zip(names, np.asarray(env.get_wrapper_attr("default_weights")).tolist())}
+    Example:
+        >>> import gymnasium as gym, fg_env
+        >>> from fg_env.wrappers import HolisticReward
+        >>> segment_weights(HolisticReward(gym.make("FineGrainedQA-v0")))
+        {'holistic': 1.0}
+    """
+    try:
+        return {name: float(w) for name, w in env.get_wrapper_attr("segment_weights").items()}
+    except AttributeError:
+        names = env.get_wrapper_attr("reward_names")
+        return {name: float(w) for name, w in zip(names, np.asarray(env.get_wrapper_attr("default_weights")).tolist())}
 
 
 class FineGrainedPPO:

@@ -12,12 +12,15 @@ and marks the tokens the environment never saw (those after a truncation at ``ma
 reward models of weight x value; episode-level rewards on the final token.
 
 Example:
-    >>> import gymnasium as gym, fg_env  # doctest: +SKIP
-    >>> env = gym.make("FineGrainedQA-v0")  # doctest: +SKIP
-    >>> [generation] = policy.generate([env.unwrapped.examples[0].prompt])  # doctest: +SKIP
-    >>> record = replay(env, generation, index=0)  # doctest: +SKIP
-    >>> token_rewards(record).shape == (len(generation.response_ids),)  # doctest: +SKIP
+    >>> import gymnasium as gym, fg_env
+    >>> from agents.testing import tiny_policy
+    >>> policy, env = tiny_policy(), gym.make("FineGrainedQA-v0")
+    >>> [generation] = policy.generate([env.unwrapped.examples[0].prompt], max_new_tokens=24, seed=0)
+    >>> record = replay(env, generation, index=0)
+    >>> token_rewards(record).shape == (len(generation.response_ids),)
     True
+    >>> record.reward_names, record.terminated or record.truncated
+    (('relevance', 'factuality', 'completeness'), True)
 """
 
 from __future__ import annotations
@@ -324,8 +327,15 @@ def token_rewards(
     ``record.reward_names``; None uses the weight a scalarising wrapper attached to each segment, else the
     environment's ``default_weights`` (the paper's).
 
-    Example:
-        >>> token_rewards(record, {"relevance": 0.3, "factuality": 0.5, "completeness": 0.3})  # doctest: +SKIP
+    Example (a record whose one segment is a -1 factuality verdict on token 2 of 4):
+        >>> from agents.policy import Generation
+        >>> g = Generation("p", [0], [5, 6, 7, 8], "Ann won.", [3, 4, 7, 8], finished=False)
+        >>> s = SegmentRecord(component="factuality", granularity="sentence", start=0, end=8, text="Ann won.",
+        ...                   value=-1.0, label="Wrong-Grounding", step=0, token_index=2)
+        >>> r = EpisodeRecord("q", g, "Ann won.", ("factuality",), (0.5,), np.zeros((1, 1)), np.ones((1, 1), bool),
+        ...                   (s,), True, False, 4, 3)
+        >>> token_rewards(r).tolist(), token_rewards(r, {"factuality": 2.0}).tolist()
+        ([0.0, 0.0, -0.5, 0.0], [0.0, 0.0, -2.0, 0.0])
     """
     lookup = _weight_lookup(record, weights)
     out = np.zeros(len(record.generation.response_ids), dtype=np.float32)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
 
+from agents import testing as agents_testing
 from agents.policy import Generation, LMPolicy, token_end_chars
-from agents.tokenizer import train_tokenizer
 from conftest import TinyDataset, tiny_models
 from fg_env.envs.qa import FineGrainedQAEnv
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
@@ -35,20 +35,10 @@ class LetterShare(RewardModel):
         return out
 
 
-def tiny_tokenizer():
-    texts = [ex.prompt + " " + ex.references[0] for ex in TinyDataset().split("train")] * 5
-    return train_tokenizer(texts, vocab_size=300)
-
-
 def tiny_policy(seed: int = 0) -> LMPolicy:
-    """A one-layer, 32-wide GPT-2 with random weights and a 300-token BPE tokenizer."""
-    tokenizer = tiny_tokenizer()
-    torch.manual_seed(seed)
-    config = GPT2Config(
-        vocab_size=len(tokenizer), n_embd=32, n_layer=1, n_head=2, n_positions=256,
-        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    )
-    return LMPolicy(GPT2LMHeadModel(config), tokenizer)
+    """:func:`agents.testing.tiny_policy` with its tokenizer trained on the tiny dataset's texts."""
+    texts = [ex.prompt + " " + ex.references[0] for ex in TinyDataset().split("train")] * 5
+    return agents_testing.tiny_policy(seed, texts)
 
 
 def save_tiny_policy(folder: Path, seed: int = 0) -> Path:
@@ -70,3 +60,52 @@ def fixed_generation(policy: LMPolicy, prompt: str, text: str, eos: bool = True)
         ids, ends = ids + [policy.eos_token_id], ends + [len(text)]
     prompt_ids = policy.tokenizer(prompt, add_special_tokens=False).input_ids
     return Generation(prompt, prompt_ids, ids, text, ends, finished=eos)
+
+
+# ------------------------------------------------------------------------------------------------
+# A plain-layout oracle: every row holds its own prompt (left-padded) and response (right-padded).
+# The trainer shares one prompt pass among a question's answers; tests check it against this.
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlainBatch:
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    position_ids: torch.Tensor
+    prompt_length: int
+    response_ids: torch.Tensor
+    response_mask: torch.Tensor
+
+
+def plain_batch(pad_token_id: int, generations: Sequence[Generation], num_used_tokens: Sequence[int] | None = None) -> PlainBatch:
+    """Pad ``generations`` into one batch; ``response_mask`` is True on the first ``num_used_tokens[b]``."""
+    if not generations:
+        raise ValueError("plain_batch() needs at least one generation")
+    used = [len(g.response_ids) for g in generations] if num_used_tokens is None else list(num_used_tokens)
+    if len(used) != len(generations):
+        raise ValueError(f"num_used_tokens has {len(used)} entries for {len(generations)} generations")
+    prompt_width = max(len(g.prompt_ids) for g in generations)
+    response_width = max(max(len(g.response_ids) for g in generations), 1)
+    input_ids = torch.full((len(generations), prompt_width + response_width), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros_like(input_ids)
+    response_mask = torch.zeros((len(generations), response_width), dtype=torch.bool)
+    for row, (g, n) in enumerate(zip(generations, used)):
+        if not 0 <= n <= len(g.response_ids):
+            raise ValueError(f"num_used_tokens[{row}]={n} is outside [0, {len(g.response_ids)}]")
+        p, r = len(g.prompt_ids), len(g.response_ids)
+        input_ids[row, prompt_width - p : prompt_width] = torch.tensor(g.prompt_ids, dtype=torch.long)
+        input_ids[row, prompt_width : prompt_width + r] = torch.tensor(g.response_ids, dtype=torch.long)
+        attention_mask[row, prompt_width - p : prompt_width + r] = 1
+        response_mask[row, :n] = True
+    position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
+    return PlainBatch(input_ids, attention_mask, position_ids, prompt_width, input_ids[:, prompt_width:], response_mask)
+
+
+def plain_logprobs(model, batch: PlainBatch, temperature: float = 1.0) -> torch.Tensor:
+    """log pi(response token | prompt, earlier tokens), shape (B, R); 0 where masked."""
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids).logits
+    width = batch.response_ids.shape[1]
+    logits = logits[:, batch.prompt_length - 1 : batch.prompt_length - 1 + width].float() / temperature
+    logprobs = torch.log_softmax(logits, dim=-1).gather(-1, batch.response_ids.unsqueeze(-1)).squeeze(-1)
+    return logprobs * batch.response_mask

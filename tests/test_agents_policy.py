@@ -10,7 +10,9 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizer
 
 from agents.cache import atomic_directory, cache_root
-from agents.policy import Generation, LMPolicy, PolicyLoadError, qa_prompt, response_logprobs, token_end_chars
+from _agents_tiny import plain_batch, plain_logprobs
+from agents.policy import Generation, LMPolicy, PolicyLoadError, token_end_chars
+from fg_env.prompts import answer_prompt
 from agents.rollout import replay, token_rewards
 from agents.sft import SFTConfig, build_default_policy, default_policy_path, make_model, sft_sequences, train_lm
 from agents.tokenizer import train_tokenizer
@@ -227,7 +229,7 @@ def test_act_reuses_the_cache_and_matches_one_shot_greedy(policy, examples, monk
 
 def test_act_builds_the_prompt_from_the_observation_and_handles_foreign_responses(policy, examples, tiny_env):
     obs, info = tiny_env.reset(options={"index": 0})
-    assert qa_prompt(obs["question"], obs["passages"]) == info["prompt"]
+    assert answer_prompt(obs["question"], obs["passages"]) == info["prompt"]
     first = policy.act(obs, max_new_tokens=64)  # the context (160) must hold prompt + 64 new tokens
     assert first == " Mira Holt was born in 1950 in Lisbon."
     # A response the policy did not write (here: without the leading space) is encoded afresh, not an error.
@@ -293,9 +295,9 @@ def test_rewards_land_on_the_last_token_of_each_segment(policy, examples, tiny_e
 
 def test_collate_and_logprobs_agree_with_a_plain_forward(policy, examples):
     generations = policy.generate([ex.prompt for ex in examples], do_sample=False, max_new_tokens=64)
-    batch = policy.collate(generations, num_used_tokens=[len(generations[0].response_ids), 5, 3])
+    batch = plain_batch(policy.pad_token_id, generations, num_used_tokens=[len(generations[0].response_ids), 5, 3])
     assert batch.response_mask.sum(dim=1).tolist() == [len(generations[0].response_ids), 5, 3]
-    logprobs = response_logprobs(policy.model, batch)
+    logprobs = plain_logprobs(policy.model, batch)
     g = generations[1]
     with torch.no_grad():
         ids = torch.tensor([g.prompt_ids + g.response_ids])
@@ -305,7 +307,7 @@ def test_collate_and_logprobs_agree_with_a_plain_forward(policy, examples):
     torch.testing.assert_close(logprobs[1, :5], expected[:5], atol=1e-4, rtol=1e-4)
     assert torch.all(logprobs[1, 5:] == 0)
     with pytest.raises(ValueError, match="num_used_tokens"):
-        policy.collate(generations, num_used_tokens=[1])
+        plain_batch(policy.pad_token_id, generations, num_used_tokens=[1])
 
 
 # ----------------------------------------------------------------------------------------------- bad input

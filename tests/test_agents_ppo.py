@@ -11,7 +11,8 @@ import torch
 
 from _agents_tiny import LetterShare, fixed_generation, save_tiny_policy, tiny_env, tiny_policy
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from agents.policy import LMPolicy, response_logprobs
+from _agents_tiny import plain_batch, plain_logprobs
+from agents.policy import LMPolicy
 from agents.ppo import (
     ActorCritic,
     AdaptiveKLController,
@@ -150,8 +151,8 @@ def test_actor_critic_logprobs_match_unpadded_forward():
     assert rollouts.batch.prompt_ids.shape[0] == 2  # one prompt pass per group
     ac = ActorCritic(policy.model)
     logprobs, values = ac(rollouts.batch)
-    collated = policy.collate(gens)  # the plain layout: every row holds its own prompt
-    assert torch.allclose(logprobs * collated.response_mask, response_logprobs(policy.model, collated), atol=1e-5)
+    collated = plain_batch(policy.pad_token_id, gens)  # the plain layout: every row holds its own prompt
+    assert torch.allclose(logprobs * collated.response_mask, plain_logprobs(policy.model, collated), atol=1e-5)
     assert torch.all(values == 0)  # the value head starts at 0
     for row, g in enumerate(gens):  # each row alone, no padding at all
         alone = SequenceBatch(torch.tensor([g.prompt_ids]), torch.ones(1, len(g.prompt_ids), dtype=torch.long),
