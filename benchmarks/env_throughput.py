@@ -19,7 +19,7 @@ import gymnasium as gym
 
 import fg_env  # noqa: F401 - registers the environment
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
-from fg_env.text import _split_sentences_cached, split_sentences, split_sub_sentences
+from fg_env.text import clear_cache, split_sentences, split_sub_sentences
 from fg_env.types import Granularity
 
 SENTENCES_PER_ANSWER = 6
@@ -99,9 +99,9 @@ def main() -> None:
         for example_index, _ in answers:  # generate the questions outside the timed loops
             env.unwrapped.examples[example_index]
         seg.append(segmentation_time(answers))
-        _split_sentences_cached.cache_clear()
+        clear_cache()
         base.append(run_episodes(baseline, answers)[1])
-        _split_sentences_cached.cache_clear()
+        clear_cache()
         steps, seconds = run_episodes(env, answers)
         full.append(seconds)
     total, baseline_total, segmentation = statistics.median(full), statistics.median(base), statistics.median(seg)

@@ -9,7 +9,7 @@ Importing the package registers ``FineGrainedQA-v0`` with Gymnasium:
 
 from fg_env.envs import FineGrainedQAEnv, register_envs
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["FineGrainedQAEnv", "__version__"]
 
 register_envs()

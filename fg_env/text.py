@@ -72,6 +72,11 @@ def split_sentences(text: str) -> list[Span]:
 
 
 @lru_cache(maxsize=8192)
+def clear_cache() -> None:
+    """Forget the cached segmentations (benchmarks measure cold caches with it)."""
+    _split_sentences_cached.cache_clear()
+
+
 def _split_sentences_cached(text: str) -> tuple[Span, ...]:
     # Agents replay the same sentences many times (gold answers, greedy evaluation), so a small
     # cache of short texts pays for itself; long texts are rare and not cached.
