@@ -99,6 +99,17 @@ class QAExample:
     def __post_init__(self) -> None:
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 
+    # A mapping proxy cannot be pickled or deep-copied: carry ``meta`` as a dict and wrap it again.
+    def __getstate__(self) -> dict[str, Any]:
+        state = {f: getattr(self, f) for f in ("id", "question", "passages", "references")}
+        state["meta"] = dict(self.meta)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "meta", MappingProxyType(dict(state["meta"])))
+
     @cached_property  # read on every environment step; the example is immutable
     def context(self) -> str:
         """The passages in QA-Feedback's prompt layout: ``wikipage: TITLE text: ... | wikipage: ...``."""

@@ -187,3 +187,34 @@ def test_render_ansi():
     assert "Hello there." in env.render()
     with pytest.raises(UnknownChoiceError):
         FineGrainedQAEnv(dataset=TinyDataset(), reward_models=tiny_models(), render_mode="rgb_array")
+
+
+def test_env_pickles_and_deep_copies_mid_episode():
+    import copy
+    import pickle
+
+    import gymnasium as gym
+
+    env = gym.make("FineGrainedQA-v0", max_sentences=4)
+    _, info = env.reset(seed=3)
+    first, *rest = [s.strip() + "." for s in info["references"][0].split(".") if s.strip()][:3]
+    env.step(first)
+    clones = [pickle.loads(pickle.dumps(env)), copy.deepcopy(env)]
+
+    def finish(e):
+        steps = []
+        for action in [*rest, ""]:
+            steps.append(e.step(action))
+            if steps[-1][2] or steps[-1][3]:
+                return steps
+        raise AssertionError("the episode did not end")
+
+    expected = finish(env)
+    for clone in clones:
+        got = finish(clone)
+        assert [g[1].tolist() for g in got] == [e[1].tolist() for e in expected]
+        assert [g[4]["segments"] for g in got] == [e[4]["segments"] for e in expected]
+        assert got[-1][0] == expected[-1][0]
+    example = env.unwrapped.example
+    assert pickle.loads(pickle.dumps(example)) == example
+    assert pickle.loads(pickle.dumps(example)).meta["world"] == example.meta["world"]
