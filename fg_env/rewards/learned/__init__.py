@@ -4,10 +4,19 @@
 for any folder given in ``reward_models``. Importing this package is cheap: torch and transformers load
 only when a model does.
 
-Example (a folder made by ``fg-env rm train``)::
+Example (a folder made by ``fg-env rm train --out DIR``; here a tiny random encoder, one epoch):
 
-    >>> import gymnasium as gym, fg_env                                            # doctest: +SKIP
-    >>> env = gym.make("FineGrainedQA-v0", reward_models=["runs/rm/relevance", "factuality"])  # doctest: +SKIP
+    >>> import tempfile, gymnasium as gym, fg_env
+    >>> from fg_env.rewards.learned.testing import tiny_backbone
+    >>> from fg_env.rewards.learned.config import TrainingConfig
+    >>> from fg_env.rewards.learned.data import load_feedback_data
+    >>> from fg_env.rewards.learned.train import train_reward_model
+    >>> folder = tempfile.mkdtemp()
+    >>> config = TrainingConfig("relevance", backbone=tiny_backbone(tempfile.mkdtemp()), epochs=1)
+    >>> _ = train_reward_model(config, load_feedback_data("relevance", "synthetic", questions="0:4"), folder, progress=False)
+    >>> env = gym.make("FineGrainedQA-v0", reward_models=[folder, "factuality"])
+    >>> env.unwrapped.reward_names
+    ('relevance', 'factuality')
 """
 
 from __future__ import annotations

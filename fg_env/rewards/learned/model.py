@@ -51,11 +51,23 @@ class LearnedRewardModel(RewardModel):
         batch_size: rows per forward pass.
         device: where the network runs (CUDA when available).
 
-    Example (``DIR`` made by ``fg-env rm train --component relevance ...``)::
-
-        >>> model = load_reward_model(DIR)                                  # doctest: +SKIP
-        >>> model.score([ScoringRequest(example, "Ann won.", Span(0, 8))])  # doctest: +SKIP
-        [SegmentScore(value=1.0, label=None)]
+    Example (a folder made by ``fg-env rm train --component relevance --out DIR``; here a tiny
+    random encoder trained for one epoch):
+        >>> import tempfile
+        >>> from fg_env.rewards.learned.testing import tiny_backbone
+        >>> from fg_env.rewards.learned.config import TrainingConfig
+        >>> from fg_env.rewards.learned.data import load_feedback_data
+        >>> from fg_env.rewards.learned.train import train_reward_model
+        >>> folder = tempfile.mkdtemp()
+        >>> config = TrainingConfig("relevance", backbone=tiny_backbone(tempfile.mkdtemp()), epochs=1)
+        >>> _ = train_reward_model(config, load_feedback_data("relevance", "synthetic", questions="0:4"), folder, progress=False)
+        >>> model = load_reward_model(folder)
+        >>> from fg_env.rewards.base import ScoringRequest
+        >>> from fg_env.types import Passage, QAExample, Span
+        >>> example = QAExample("q", "Who won?", (Passage("Ann", ("Ann won.",)),), ("Ann won.",))
+        >>> [score] = model.score([ScoringRequest(example, "Ann won.", Span(0, 8))])
+        >>> score.value in (-1.0, 1.0)  # the paper's sign output
+        True
     """
 
     def __init__(
