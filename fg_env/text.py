@@ -71,12 +71,12 @@ def split_sentences(text: str) -> list[Span]:
     return list(_split_sentences_cached(text)) if len(text) <= 4096 else _split_sentences(text)
 
 
-@lru_cache(maxsize=8192)
 def clear_cache() -> None:
     """Forget the cached segmentations (benchmarks measure cold caches with it)."""
     _split_sentences_cached.cache_clear()
 
 
+@lru_cache(maxsize=8192)
 def _split_sentences_cached(text: str) -> tuple[Span, ...]:
     # Agents replay the same sentences many times (gold answers, greedy evaluation), so a small
     # cache of short texts pays for itself; long texts are rare and not cached.
@@ -90,7 +90,9 @@ def _plainly_one_sentence(text: str) -> Span | None:
     wrapper (tens of microseconds a call). tests/test_text.py checks that both paths agree.
     """
     stripped = text.rstrip()
-    if len(stripped) > 1000 or _MAY_CUT.search(stripped, 0, _CLOSING.search(stripped).start()):
+    closing = _CLOSING.search(stripped)
+    assert closing is not None  # the pattern matches the empty string at the end of any text
+    if len(stripped) > 1000 or _MAY_CUT.search(stripped, 0, closing.start()):
         return None
     start = len(text) - len(text.lstrip())
     return Span(start, len(stripped)) if start < len(stripped) else Span(0, 0)

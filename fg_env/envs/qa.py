@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import gymnasium as gym
 import numpy as np
@@ -91,11 +91,12 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         # One entry per reward model; reward_names, reward_space, default_weights and
         # reward_granularities derive from these, and wrappers read them (not the models).
         self.reward_components: tuple[RewardComponent, ...] = tuple(
-            RewardComponent(m.name, Granularity(m.granularity), tuple(map(float, m.bounds)), PAPER_WEIGHTS.get(m.name, 1.0))
+            RewardComponent(m.name, Granularity(m.granularity), (float(m.bounds[0]), float(m.bounds[1])), PAPER_WEIGHTS.get(m.name, 1.0))
             for m in self.reward_models
         )
-        self.observation_space = spaces.Dict(
-            {"question": UnicodeText(), "passages": UnicodeText(), "response": UnicodeText()}
+        self.observation_space = cast(
+            spaces.Space[Observation],
+            spaces.Dict({"question": UnicodeText(), "passages": UnicodeText(), "response": UnicodeText()}),
         )
         self.action_space = UnicodeText()
 

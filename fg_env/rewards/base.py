@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar, Sequence
+from typing import Sequence
 
 from fg_env.types import Granularity, QAExample, Span
 
@@ -79,9 +79,10 @@ class RewardModel(ABC):
         (0.0, 1.0)
     """
 
-    name: ClassVar[str] | str
-    granularity: ClassVar[Granularity] | Granularity
-    bounds: ClassVar[tuple[float, float]] | tuple[float, float]
+    # Class attributes in subclasses, or instance attributes of the same names.
+    name: str
+    granularity: Granularity
+    bounds: tuple[float, float]
 
     @abstractmethod
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:

@@ -11,7 +11,7 @@ and then ``gym.make("FineGrainedQA-v0", reward_models=["relevance", "my-model"])
 from __future__ import annotations
 
 import os
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,8 +28,8 @@ def register_reward_model(name: str, factory: Callable[..., RewardModel]) -> Non
     _FACTORIES[name] = factory
 
 
-def _entry_point_factories() -> dict[str, Callable[..., RewardModel]]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}  # type: ignore[misc]
+def _entry_point_factories() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def available_reward_models() -> list[str]:

@@ -14,6 +14,9 @@ of each component's segments in the scalar they return, which token-level agents
 
 Example:
     >>> from fg_env.types import Granularity
+
+if TYPE_CHECKING:  # the environment imports this module
+    from fg_env.envs.qa import FineGrainedQAEnv
     >>> relevance = RewardComponent("relevance", Granularity.SUB_SENTENCE, (-1.0, 1.0), 0.3)
     >>> relevance.step_bounds  # one step can hold any number of sub-sentences
     (-inf, inf)
@@ -25,13 +28,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence, cast
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from fg_env.types import Granularity
+
+if TYPE_CHECKING:  # the environment imports this module
+    from fg_env.envs.qa import FineGrainedQAEnv
 
 __all__ = ["Reduction", "RewardComponent", "RewardVectorFacts", "is_scalarised", "reward_components"]
 
@@ -155,3 +161,8 @@ def weights_by_name(components: Sequence[RewardComponent], weights: np.ndarray) 
 def recorded(value: Any) -> Any:
     """A constructor argument as recorded in the spec: arrays become lists, so specs print and compare."""
     return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+def qa_env(env: gym.Env) -> "FineGrainedQAEnv":
+    """The FineGrainedQA environment under ``env``'s wrappers (its answer so far, its question)."""
+    return cast("FineGrainedQAEnv", env.unwrapped)

@@ -17,7 +17,7 @@ from fg_env.rewards.base import RewardModel, ScoringRequest, check_scores
 from fg_env.rewards.registry import make_reward_model
 from fg_env.segments import ScoredSegment
 from fg_env.types import Action, Granularity, Observation, Span
-from fg_env.wrappers.components import check_weights, recorded, reward_components, weights_by_name
+from fg_env.wrappers.components import check_weights, qa_env, recorded, reward_components, weights_by_name
 
 __all__ = ["HolisticReward", "LinearScalarization", "answer_span"]
 
@@ -68,7 +68,7 @@ class LinearScalarization(
             ScoredSegment.from_info(s).replace(weight=self.segment_weights.get(s["component"], 0.0)).to_info()
             for s in info["segments"]
         ]
-        return obs, float(np.dot(vector, self.weights)), terminated, truncated, info
+        return obs, float(np.dot(np.asarray(vector), self.weights)), terminated, truncated, info
 
 
 class HolisticReward(
@@ -120,7 +120,7 @@ class HolisticReward(
 
     def step(self, action: Action) -> tuple[Observation, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, vector, terminated, truncated, info = self.env.step(action)
-        self._episode_return += vector
+        self._episode_return += np.asarray(vector)
         info["vector_reward"] = vector
         info["fine_grained_segments"] = info["segments"]
         info["segments"] = []
@@ -132,13 +132,14 @@ class HolisticReward(
 
     def _score_answer(self) -> ScoredSegment:
         """The holistic segment: the whole answer, valued by the weighted return or the reward model."""
-        response = self.env.unwrapped.response
+        env = qa_env(self)
+        response = env.response
         span = answer_span(response)
         label = None
         if self.reward_model is None:
             value = float(np.dot(self._episode_return, self.weights))
         else:
-            request = ScoringRequest(self.env.unwrapped.example, response[: span.end], span)
+            request = ScoringRequest(env.example, response[: span.end], span)
             (score,) = scores = self.reward_model.score([request])
             check_scores(self.reward_model, [request], scores)
             value, label = float(score.value), score.label

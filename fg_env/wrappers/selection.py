@@ -49,4 +49,4 @@ class SelectRewards(
         kept = set(self.reward_names)
         info["reward_mask"] = info["reward_mask"][self._index]
         info["segments"] = [s for s in info["segments"] if s["component"] in kept]
-        return obs, vector[self._index].astype(np.float32), terminated, truncated, info
+        return obs, np.asarray(vector)[self._index].astype(np.float32), terminated, truncated, info
