@@ -26,7 +26,7 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache, GenerationConfig
@@ -192,13 +192,13 @@ class LMPolicy:
             eos = eos[0] if isinstance(eos, (list, tuple)) and eos else eos
             if eos is None:
                 raise PolicyLoadError("neither the tokenizer nor the model config defines an end-of-sequence token")
-            tokenizer.eos_token = tokenizer.convert_ids_to_tokens(int(eos))
+            tokenizer.eos_token = tokenizer.convert_ids_to_tokens(int(cast(int, eos)))
         if tokenizer.pad_token_id is None:
             # Padding only ever sits outside the attention mask, so the eos token is a safe stand-in.
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "left"
         self.device = torch.device(device)
-        self.model = model.to(self.device)
+        self.model: PreTrainedModel = model.to(self.device)  # type: ignore[arg-type]
         self.model.eval()
         self.tokenizer = tokenizer
         self.eos_token_id = int(tokenizer.eos_token_id)
@@ -329,7 +329,7 @@ class LMPolicy:
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             if seed is not None:
                 torch.manual_seed(seed)
-            output = self.model.generate(
+            output = self.model.generate(  # type: ignore[operator]
                 input_ids=input_ids, attention_mask=attention_mask, generation_config=config, **extra
             )
         generations = []
@@ -363,7 +363,7 @@ class LMPolicy:
         self, prompt: str, prompt_ids: list[int], response: list[int], finished: bool, truncated: bool
     ) -> Generation:
         body = response[:-1] if finished else response
-        text = self.tokenizer.decode(body, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        text = self._decode(body)
         ends = token_end_chars(self.tokenizer, body, text) + ([len(text)] if finished else [])
         return Generation(prompt, list(prompt_ids), list(response), text, ends, finished, truncated)
 
@@ -394,7 +394,7 @@ class LMPolicy:
             prompt_ids = prompt_ids[-keep:]
         cache = DynamicCache(config=self.model.config)
         logits = self._forward(prompt_ids + base_ids, cache)
-        base_decoded = self.tokenizer.decode(base_ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        base_decoded = self._decode(base_ids)
         generator = None
         if seed is not None:
             generator = torch.Generator(device=self.device)
@@ -422,10 +422,14 @@ class LMPolicy:
         choice = torch.multinomial(torch.softmax(values, dim=-1), 1, generator=generator)
         return int(indices[choice])
 
+    def _decode(self, ids: Sequence[int]) -> str:
+        """Token ids to text exactly as generated: special tokens dropped, spacing left alone."""
+        return cast(str, self.tokenizer.decode(list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False))
+
     def _decoded_text(self, state: _ActState) -> str:
         # Decoding the whole response every token keeps the text exactly equal to what one-shot generation
         # decodes (multi-byte characters split over tokens, tokenizers that add spaces between pieces).
-        full = self.tokenizer.decode(state.ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        full = self._decode(state.ids)
         tail = full[len(state.base_decoded) :] if full.startswith(state.base_decoded) else full
         return state.base_text + tail
 

@@ -80,7 +80,8 @@ class FeedbackData:
                     counts[key] = counts.get(key, 0) + 1
             size: dict[str, object] = {"answers": len(self.items), "segments": counts}
         else:
-            size = {"answers": sum(len(i.answers) for i in self.items), "pairs": sum(len(i.pairs) for i in self.items)}  # type: ignore[union-attr]
+            ranked = [item for item in self.items if isinstance(item, RankedAnswers)]
+            size = {"answers": sum(len(i.answers) for i in ranked), "pairs": sum(len(i.pairs) for i in ranked)}
         return {"source": self.source, "questions": self.questions, **size}
 
 

@@ -227,9 +227,9 @@ def plan_rows(encoder: InputEncoder, pairs: Sequence[tuple[str, str]]) -> Scorin
     row_of = {pair: i for i, pair in enumerate(carriers)}
     # A host that lost part of its context or answer cannot stand in for its prefixes: give them rows.
     orphans = [k for k in keys if carrier_of[k] != k and not rows[row_of[carrier_of[k]]].shareable]
-    for pair, row in zip(orphans, encoder.encode(orphans)):
+    for pair, encoded in zip(orphans, encoder.encode(orphans)):
         row_of[pair] = len(rows)
-        rows.append(row)
+        rows.append(encoded)
         carrier_of[pair] = pair
     positions = []
     for pair in pairs:

@@ -72,7 +72,8 @@ def evaluate_token_model(model: RewardModel, items: list[LabelledAnswer]) -> dic
 
 
 def evaluate_pairwise_model(model: RewardModel, items: list[RankedAnswers]) -> dict[str, Any]:
-    requests, index = [], []
+    requests: list[ScoringRequest] = []
+    index: list[int] = []
     for item in items:
         starts = len(requests)
         for answer in item.answers:

@@ -29,7 +29,7 @@ from fg_env.rewards.learned.encoding import InputEncoder, check_answer_causal, p
 from fg_env.rewards.learned.network import RewardNetwork
 from fg_env.types import Granularity
 
-SIGN = "sign"
+SIGN: Literal["sign", "margin"] = "sign"
 MARGIN = "margin"
 OUTPUTS = (SIGN, MARGIN)
 

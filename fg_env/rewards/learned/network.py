@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 from safetensors.torch import load_model, save_model
@@ -34,7 +35,8 @@ class RewardNetwork(nn.Module):
     def __init__(self, backbone: nn.Module, num_outputs: int, dropout: float = 0.1) -> None:
         super().__init__()
         self.backbone = backbone
-        hidden = int(backbone.config.hidden_size if hasattr(backbone.config, "hidden_size") else backbone.config.dim)
+        config: Any = backbone.config  # a transformers PretrainedConfig
+        hidden = int(config.hidden_size if hasattr(config, "hidden_size") else config.dim)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, num_outputs)
         self._takes_token_types = "token_type_ids" in inspect.signature(backbone.forward).parameters
@@ -56,7 +58,7 @@ class RewardNetwork(nn.Module):
         """Write ``model.safetensors`` and ``encoder/`` (the backbone's config and tokenizer) to ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         save_model(self, str(folder / WEIGHTS_FILE))
-        self.backbone.config.save_pretrained(folder / ENCODER_DIR)
+        cast(Any, self.backbone).config.save_pretrained(folder / ENCODER_DIR)
         tokenizer.save_pretrained(folder / ENCODER_DIR)
 
     @classmethod
