@@ -12,4 +12,9 @@ def register_envs() -> None:
     if "FineGrainedQA-v0" not in registry:
         # A vector reward is MO-Gymnasium's convention; Gymnasium's passive checker would warn on
         # every step that the reward is not a float, so it is off here as in MO-Gymnasium's `make`.
-        register(id="FineGrainedQA-v0", entry_point="fg_env.envs.qa:FineGrainedQAEnv", disable_env_checker=True)
+        register(
+            id="FineGrainedQA-v0",
+            entry_point="fg_env.envs.qa:FineGrainedQAEnv",
+            vector_entry_point="fg_env.envs.vector:FineGrainedQAVectorEnv",
+            disable_env_checker=True,
+        )

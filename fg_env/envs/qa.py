@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence, cast
 
 import gymnasium as gym
@@ -10,7 +11,7 @@ from gymnasium import spaces
 
 from fg_env.data.base import QADataset, make_dataset
 from fg_env.errors import InvalidActionError, ResetNeededError, UnknownChoiceError
-from fg_env.rewards.base import RewardModel, ScoringRequest, check_scores
+from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore, check_scores
 from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS
 from fg_env.rewards.registry import make_reward_model
 from fg_env.segments import ScoredSegment
@@ -19,7 +20,30 @@ from fg_env.text import segments_at, split_sentences
 from fg_env.types import Action, Granularity, Observation, QAExample, Span
 from fg_env.wrappers.components import RewardComponent, RewardVectorFacts
 
-__all__ = ["FineGrainedQAEnv"]
+__all__ = ["FineGrainedQAEnv", "PendingStep", "score_checked"]
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """An action appended to the answer, not yet scored."""
+
+    new_sentences: list[Span]
+    terminated: bool
+    truncated: bool
+    inserted_separator: bool
+
+    @property
+    def episode_over(self) -> bool:
+        return self.terminated or self.truncated
+
+
+def score_checked(model: RewardModel, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
+    """``model.score(requests)``, checked against the contract; no call at all for no request."""
+    if not requests:
+        return []
+    scores = list(model.score(requests))
+    check_scores(model, requests, scores)
+    return scores
 
 class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
     """Answer a long-form question one sentence at a time; get one reward per fine-grained reward model.
@@ -162,13 +186,18 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         return self.examples[self._index_by_id[example_id]]
 
     def step(self, action: str) -> tuple[Observation, np.ndarray, bool, bool, dict[str, Any]]:
-        if self._example is None:
-            raise ResetNeededError("step() before reset(): call reset() to start an episode")
-        if self._done:
-            raise ResetNeededError("this episode has ended (terminated or truncated): call reset() before stepping again")
-        if not isinstance(action, str):
-            raise InvalidActionError(f"an action is a str (one sentence), got {type(action).__name__}")
+        self.check_step(action)
+        pending = self._advance(action)
+        requests = self.scoring_requests(pending)
+        scores = [score_checked(model, reqs) for model, reqs in zip(self.reward_models, requests)]
+        return self.finish_step(pending, requests, scores)
 
+    # ------------------------------------------------------------------ a step in three phases
+    # step() = _advance (append the text) -> scoring_requests -> score -> finish_step. The vector env
+    # runs the phases itself, so that it scores every sub-env's requests in one call per reward model.
+
+    def _advance(self, action: str) -> PendingStep:
+        """Append ``action`` to the answer; say which sentences are new and whether the episode ends."""
         terminated = not action.strip()
         inserted_separator = False
         new_sentences: list[Span] = []
@@ -180,19 +209,52 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
             self._sentences.extend(new_sentences)
         truncated = not terminated and len(self._sentences) >= self.max_sentences
         self._done = terminated or truncated
+        return PendingStep(new_sentences, terminated, truncated, inserted_separator)
 
-        reward, mask, scored = self._score_step(new_sentences, episode_over=self._done)
+    def check_step(self, action: Any) -> None:
+        """Raise the error ``step(action)`` would raise for misuse, before anything changes."""
+        if self._example is None:
+            raise ResetNeededError("step() before reset(): call reset() to start an episode")
+        if self._done:
+            raise ResetNeededError("this episode has ended (terminated or truncated): call reset() before stepping again")
+        if not isinstance(action, str):
+            raise InvalidActionError(f"an action is a str (one sentence), got {type(action).__name__}")
+
+    def scoring_requests(self, pending: PendingStep) -> list[list[ScoringRequest]]:
+        """For each reward model, the requests for this step's new segments at its granularity."""
+        example = self.example
+        out = []
+        for model in self.reward_models:
+            spans = self._segments_at(Granularity(model.granularity), pending.new_sentences, pending.episode_over)
+            out.append([ScoringRequest(example, self._response[: s.end], s) for s in spans])
+        return out
+
+    def finish_step(
+        self, pending: PendingStep, requests: list[list[ScoringRequest]], scores: list[list[SegmentScore]]
+    ) -> tuple[Observation, np.ndarray, bool, bool, dict[str, Any]]:
+        """The step's result from the reward models' scores of ``requests``."""
+        reward = np.zeros(len(self.reward_models), dtype=np.float32)
+        mask = np.zeros(len(self.reward_models), dtype=bool)
+        scored: list[ScoredSegment] = []
+        for k, (model, model_requests, model_scores) in enumerate(zip(self.reward_models, requests, scores)):
+            if not model_requests:
+                continue
+            mask[k] = True
+            reward[k] = sum(score.value for score in model_scores)
+            scored.extend(
+                ScoredSegment(model.name, Granularity(model.granularity).value, r.segment.start, r.segment.end,
+                              r.segment_text, float(score.value), score.label)
+                for r, score in zip(model_requests, model_scores)
+            )
         info = {
             "segments": [s.to_info() for s in scored],
             "reward_mask": mask,
             "num_sentences": len(self._sentences),
-            "inserted_separator": inserted_separator,
+            "inserted_separator": pending.inserted_separator,
         }
         if self.render_mode == "human":
             print(self._render_text(scored))
-        return self._observation(), reward, terminated, truncated, info
-
-    # ----------------------------------------------------------------------------------- scoring
+        return self._observation(), reward, pending.terminated, pending.truncated, info
 
     def _segments_at(self, granularity: Granularity, new_sentences: list[Span], episode_over: bool) -> list[Span]:
         """This step's segments at ``granularity``: those of the new sentences, or the whole answer
@@ -200,27 +262,6 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         if granularity is Granularity.EPISODE:
             return segments_at(self._response, granularity, self._sentences) if episode_over else []
         return segments_at(self._response, granularity, new_sentences)
-
-    def _score_step(self, new_sentences: list[Span], episode_over: bool) -> tuple[np.ndarray, np.ndarray, list[ScoredSegment]]:
-        reward = np.zeros(len(self.reward_models), dtype=np.float32)
-        mask = np.zeros(len(self.reward_models), dtype=bool)
-        scored: list[ScoredSegment] = []
-        example = self.example
-        for k, model in enumerate(self.reward_models):
-            granularity = Granularity(model.granularity)
-            spans = self._segments_at(granularity, new_sentences, episode_over)
-            if not spans:
-                continue
-            requests = [ScoringRequest(example, self._response[: s.end], s) for s in spans]
-            scores = model.score(requests)
-            check_scores(model, requests, scores)
-            mask[k] = True
-            reward[k] = sum(score.value for score in scores)
-            scored.extend(
-                ScoredSegment(model.name, granularity.value, s.start, s.end, self._response[s.start : s.end], float(score.value), score.label)
-                for s, score in zip(spans, scores)
-            )
-        return reward, mask, scored
 
     # ----------------------------------------------------------------------------------- views
 
