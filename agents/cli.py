@@ -91,7 +91,7 @@ def _reported(name: str, run: Callable[[argparse.Namespace], int]) -> Callable[[
     def wrapped(args: argparse.Namespace) -> int:
         # Imported when a command runs, not when it registers: these pull in torch and transformers,
         # which would make `fg-env --help` take seconds.
-        from agents.checkpoint import CheckpointError
+        from fg_env.checkpoint import CheckpointError
         from agents.policy import PolicyLoadError
         from fg_env.errors import UnknownChoiceError
 
@@ -120,7 +120,7 @@ def _check_policy_path(path: str | None) -> None:
 
 def _check_weights(weights: Sequence[float] | None) -> None:
     from agents.schemes import resolve_weights
-    from fg_env.envs import DEFAULT_REWARD_MODELS
+    from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
     if weights is not None:
         resolve_weights(weights, DEFAULT_REWARD_MODELS)
@@ -217,7 +217,7 @@ def _sft(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from agents.checkpoint import CHECKPOINT_NAME, load_checkpoint
+    from fg_env.checkpoint import CHECKPOINT_NAME, load_checkpoint
     from agents.compare import run_and_evaluate
     from agents.evaluate import load_examples
     from agents.schemes import get_scheme
@@ -289,7 +289,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from agents.compare import sweep_weights
-    from fg_env.envs import DEFAULT_REWARD_MODELS
+    from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
     if args.component not in DEFAULT_REWARD_MODELS:
         raise CommandError(f"--component must be one of {', '.join(DEFAULT_REWARD_MODELS)}, got {args.component!r}")

@@ -106,7 +106,7 @@ def train_policy(
 
     With ``resume``, continue from ``out_dir/checkpoint.pt``. Returns ``(policy, metrics)``.
     """
-    from agents.checkpoint import CHECKPOINT_NAME
+    from fg_env.checkpoint import CHECKPOINT_NAME
     from agents.policy import LMPolicy
 
     out = Path(out_dir)
@@ -143,7 +143,7 @@ def run_and_evaluate(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train one run (or reuse/resume it from ``out_dir``) and evaluate it greedily on ``examples``."""
-    from agents.checkpoint import CHECKPOINT_NAME, CheckpointError
+    from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
     from agents.evaluate import evaluate_policy
 
     out = Path(out_dir)
@@ -365,7 +365,7 @@ def sweep_weights(
     """Train fine-grained PPO with several weights of one reward component; tabulate length and ratios."""
     from agents.evaluate import load_examples
 
-    from fg_env.envs import DEFAULT_REWARD_MODELS
+    from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
     names = list(DEFAULT_REWARD_MODELS)
     if component not in names:

@@ -30,9 +30,11 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 import gymnasium as gym
@@ -40,6 +42,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, check_settings, load_checkpoint, save_checkpoint
+from fg_env.training import append_log, make_schedule, restart_log, restore_training_state, training_state
+
+CHECKPOINT_KIND = "ppo"
 
 # ----------------------------------------------------------------------------------------------------
 # 1. Settings
@@ -636,9 +643,11 @@ class FineGrainedPPO:
         policy.model.eval()
         self.ref_model = copy.deepcopy(policy.model).eval().requires_grad_(False)
         self.actor_critic = ActorCritic(policy.model, config.value_model).eval()
+        # Plain Adam, no weight decay (the paper's), so one parameter group.
         self.optimizer = torch.optim.Adam(self.actor_critic.parameters(), lr=config.learning_rate, eps=config.adam_eps)
-        warmup = config.warmup_steps
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda step: min(1.0, (step + 1) / (warmup + 1)))
+        # Update k runs at min(1, (k + 1) / (warmup_steps + 1)) of the rate: transformers' constant schedule
+        # with warmup_steps + 1 steps of warm-up, read one step ahead (fg_env.training.make_schedule).
+        self.scheduler = make_schedule("constant_with_warmup", self.optimizer, config.warmup_steps + 1)
         self.kl_controller: FixedKLController = (
             AdaptiveKLController(config.kl_coef, config.kl_target, config.kl_horizon)
             if config.adaptive_kl
@@ -793,21 +802,14 @@ class FineGrainedPPO:
 
         A trainer restored with :meth:`load_checkpoint` continues from its iteration.
         """
-        import json
-        from pathlib import Path
-
         from tqdm.auto import tqdm
-
-        from agents.checkpoint import CHECKPOINT_NAME
 
         out = Path(out_dir) if out_dir is not None else None
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             # Rewrite the log from the metrics this trainer holds: iterations logged after the last
             # checkpoint of a killed run are dropped, so the file matches the resumed run.
-            with open(out / "metrics.jsonl", "w") as log:
-                for row in self.metrics:
-                    log.write(json.dumps(row) + "\n")
+            restart_log(out / "metrics.jsonl", self.metrics)
         bar = tqdm(total=self.config.iterations, initial=self.iteration, desc="PPO", unit="it", disable=not progress)
         while self.iteration < self.config.iterations and not self.stopped_early:
             metrics = self.train_iteration()
@@ -817,8 +819,7 @@ class FineGrainedPPO:
                 tqdm.write(f"[ppo] stopping at iteration {self.iteration}: KL per answer above "
                            f"{self.config.kl_threshold:g} nats in {self.config.kl_strikes} iterations")
             if out is not None:
-                with open(out / "metrics.jsonl", "a") as log:
-                    log.write(json.dumps(metrics) + "\n")
+                append_log(out / "metrics.jsonl", metrics)
                 every = self.config.checkpoint_every
                 last = self.iteration == self.config.iterations or self.stopped_early
                 if (every and self.iteration % every == 0) or last:
@@ -830,46 +831,26 @@ class FineGrainedPPO:
 
     # ------------------------------------------------------------------------------- checkpoints
 
-    def save_checkpoint(self, path: str | Any, extra: Mapping[str, Any] | None = None) -> Any:
-        """Atomically write everything needed to resume this run to ``path``."""
-        from agents.checkpoint import rng_state, save_checkpoint
+    def save_checkpoint(self, path: str | os.PathLike[str], extra: Mapping[str, Any] | None = None) -> Path:
+        """Atomically write everything needed to resume this run to ``path`` (a ``"ppo"`` checkpoint of
+        :mod:`fg_env.checkpoint`); ``extra`` entries are stored beside it."""
+        state = training_state(self.actor_critic, self.optimizer, self.scheduler, self.np_rng)
+        return save_checkpoint(path, CHECKPOINT_KIND, {
+            "config": self.config.to_dict(), "progress": self.iteration, "metrics": self.metrics, **state,
+            "kl_controller": self.kl_controller.state_dict(), "weights": self.weights, **dict(extra or {}),
+        })
 
-        payload = {
-            "iteration": self.iteration,
-            "trainer": {
-                "actor_critic": self.actor_critic.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "kl_controller": self.kl_controller.state_dict(),
-            },
-            "rng": rng_state(self.np_rng),
-            "metrics": self.metrics,
-            "config": self.config.to_dict(),
-            "weights": self.weights,
-            **dict(extra or {}),
-        }
-        return save_checkpoint(path, payload)
+    def load_checkpoint(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Restore a checkpoint of a run with the same settings and reward weights; raise CheckpointError otherwise.
 
-    def load_checkpoint(self, path: str | Any) -> dict[str, Any]:
-        """Restore a checkpoint of a run with the same settings; raise CheckpointError otherwise."""
-        from agents.checkpoint import CheckpointError, load_checkpoint, set_rng_state
-
-        data = load_checkpoint(path)
-        saved = {k: v for k, v in data["config"].items() if k not in ("iterations", "checkpoint_every")}
-        current = {k: v for k, v in self.config.to_dict().items() if k not in ("iterations", "checkpoint_every")}
-        if saved != current:
-            different = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
-            raise CheckpointError(f"checkpoint {str(path)!r} was written with other settings ({', '.join(different)}); resume with the same ones")
+        ``iterations`` and ``checkpoint_every`` may differ: a resumed run may go on for longer.
+        """
+        data = load_checkpoint(path, CHECKPOINT_KIND)
+        check_settings(path, data["config"], self.config.to_dict(), ignore=("iterations", "checkpoint_every"))
         if data.get("weights") != self.weights:
             raise CheckpointError(f"checkpoint {str(path)!r} was trained with reward weights {data.get('weights')}, not {self.weights}")
-        try:
-            self.actor_critic.load_state_dict(data["trainer"]["actor_critic"])
-            self.optimizer.load_state_dict(data["trainer"]["optimizer"])
-            self.scheduler.load_state_dict(data["trainer"]["scheduler"])
-        except (RuntimeError, KeyError, ValueError) as error:
-            raise CheckpointError(f"checkpoint {str(path)!r} does not fit this policy: {error}") from None
-        self.kl_controller.load_state_dict(data["trainer"]["kl_controller"])
-        set_rng_state(data["rng"], self.np_rng)
-        self.iteration = int(data["iteration"])
+        restore_training_state(path, data, self.actor_critic, self.optimizer, self.scheduler, self.np_rng)
+        self.kl_controller.load_state_dict(data["kl_controller"])
+        self.iteration = int(data["progress"])
         self.metrics = list(data["metrics"])
         return data

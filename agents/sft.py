@@ -49,6 +49,16 @@ from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel, PreTraine
 from agents.cache import atomic_directory, atomic_write_json, cache_root
 from agents.policy import LMPolicy
 from agents.tokenizer import train_tokenizer
+from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
+from fg_env.training import (
+    append_log,
+    make_schedule,
+    parameter_groups,
+    read_log,
+    restart_log,
+    restore_training_state,
+    training_state,
+)
 
 __all__ = [
     "SFTConfig",
@@ -61,7 +71,9 @@ __all__ = [
     "train_lm",
 ]
 
-FORMAT_VERSION = 1  # bump when the build changes in a way that makes old caches wrong
+# Bump when the build changes in a way that makes old caches wrong. 2: transformers' cosine schedule
+# (fg_env.training), the shared checkpoint format, and "lr" in metrics.jsonl is the rate a step used.
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -252,15 +264,122 @@ def make_model(settings: SFTConfig, tokenizer: PreTrainedTokenizerBase) -> PreTr
     return GPT2LMHeadModel(config)
 
 
-def _lr_factor(step: int, total: int, warmup: int) -> float:
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(total - warmup, 1)
-    return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))  # cosine down to 10%
+CHECKPOINT_KIND = "sft"
 
 
-def _rng_state() -> dict[str, Any]:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+@dataclass
+class _Run:
+    """One supervised run: the model, its data, the optimiser and schedule, and the batch-order generator."""
+
+    model: PreTrainedModel
+    sequences: list[tuple[list[int], int]]
+    settings: SFTConfig
+    pad_id: int
+    optimizer: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LambdaLR
+    batch_rng: random.Random
+    steps_per_epoch: int
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_epoch * self.settings.epochs
+
+
+def _optimiser_and_schedule(
+    model: PreTrainedModel, settings: SFTConfig, total_steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW (GPT betas; no decay on biases and norms); linear warm-up, then a cosine down to 10%.
+
+    transformers' ``cosine_with_min_lr``, read one step ahead (:func:`fg_env.training.make_schedule`):
+    update ``k`` runs at ``(k + 1) / warmup`` of the peak during warm-up, as before FORMAT_VERSION 2. The
+    cosine is given one step more than the run (``total_steps + 1``) because the schedule before version 2
+    also ended one step short of its floor; that keeps every update's rate within 1.7e-3 of the old
+    factor (3.0e-3 with ``total_steps``; default run: 500 steps, 25 of warm-up). It cannot match exactly:
+    the old one held the peak for two updates, transformers' for one.
+    """
+    warmup = max(1, int(settings.warmup_fraction * total_steps))
+    optimizer = torch.optim.AdamW(parameter_groups(model, settings.weight_decay), lr=settings.learning_rate, betas=(0.9, 0.95))
+    schedule = make_schedule("cosine_with_min_lr", optimizer, warmup, total_steps + 1, min_lr_rate=0.1)
+    return optimizer, schedule
+
+
+def _checkpoint_settings(settings: SFTConfig, num_sequences: int) -> dict[str, Any]:
+    """What a resumed run must share with the one that wrote the checkpoint: the keyed settings and the data size."""
+    keyed = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.metadata.get("key", True)}
+    return {**keyed, "num_sequences": num_sequences}
+
+
+def _resume(path: Path, run: _Run) -> tuple[int, list[dict[str, Any]]]:
+    """Load the checkpoint at ``path`` into ``run``; return the epochs done and their summaries."""
+    checkpoint = load_checkpoint(path, CHECKPOINT_KIND)
+    check_settings(path, checkpoint["config"], _checkpoint_settings(run.settings, len(run.sequences)))
+    restore_training_state(path, checkpoint, run.model, run.optimizer, run.schedule, run.batch_rng)
+    return int(checkpoint["progress"]), list(checkpoint["metrics"])
+
+
+def _save(path: Path, run: _Run, epochs_done: int, history: list[dict[str, Any]]) -> None:
+    state = training_state(run.model, run.optimizer, run.schedule, run.batch_rng)
+    config = _checkpoint_settings(run.settings, len(run.sequences))
+    save_checkpoint(path, CHECKPOINT_KIND, {"config": config, "progress": epochs_done, "metrics": history, **state})
+
+
+def _losses(run: _Run, batch: list[int]) -> tuple[torch.Tensor, torch.Tensor, int, int]:
+    """The training loss of one batch, its answer loss, and the numbers of answer tokens and of tokens."""
+    settings, model = run.settings, run.model
+    input_ids, attention, is_answer = _collate([run.sequences[i] for i in batch], run.pad_id)
+    hidden = model.base_model(input_ids=input_ids, attention_mask=attention).last_hidden_state
+    # Token t predicts token t+1. Only scored positions go through the output layer (a quarter of
+    # this model's FLOPs): the answer tokens, plus the prompt tokens when prompt_loss_weight > 0.
+    targets, kind = input_ids[:, 1:], is_answer[:, 1:]
+    scored = kind == 1 if settings.prompt_loss_weight == 0 else kind >= 0
+    token_losses = torch.nn.functional.cross_entropy(
+        model.get_output_embeddings()(hidden[:, :-1][scored]), targets[scored], reduction="none"
+    )
+    answer = kind[scored] == 1
+    answer_loss = token_losses[answer].mean()
+    loss = answer_loss
+    if settings.prompt_loss_weight > 0 and (~answer).any():
+        loss = loss + settings.prompt_loss_weight * token_losses[~answer].mean()
+    return loss, answer_loss, int(answer.sum()), int(attention.sum())
+
+
+def _update(run: _Run, loss: torch.Tensor) -> float:
+    """One clipped AdamW step and one schedule step; returns the learning rate the step used."""
+    lr = run.schedule.get_last_lr()[0]
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.max_grad_norm)
+    run.optimizer.step()
+    run.schedule.step()
+    return lr
+
+
+def _train_epoch(
+    run: _Run, epoch: int, *, started: float, log_path: Path | None, log: Callable[[dict[str, Any]], None] | None, bar: Any
+) -> dict[str, Any]:
+    """One shuffled pass over the sequences; logs every step, returns the epoch's summary."""
+    lengths = [len(ids) for ids, _ in run.sequences]
+    answer_loss_sum, answer_tokens, trained_tokens = 0.0, 0, 0
+    for index, batch in enumerate(_batches(lengths, run.settings.batch_size, run.batch_rng)):
+        loss, answer_loss, n_answer, n_tokens = _losses(run, batch)
+        lr = _update(run, loss)
+        answer_loss_sum += float(answer_loss.detach()) * n_answer
+        answer_tokens += n_answer
+        trained_tokens += n_tokens
+        record = {
+            "epoch": epoch, "step": epoch * run.steps_per_epoch + index + 1, "loss": round(float(loss.detach()), 5),
+            "lr": lr, "elapsed_s": round(time.perf_counter() - started, 2),
+        }
+        if log_path is not None:
+            append_log(log_path, record)
+        if log is not None:
+            log(record)
+        bar.set_postfix(epoch=epoch, loss=f"{float(loss.detach()):.3f}")
+        bar.update(1)
+    return {
+        "epoch": epoch, "answer_loss": answer_loss_sum / max(answer_tokens, 1),
+        "tokens_trained": trained_tokens, "elapsed_s": round(time.perf_counter() - started, 2),
+    }
 
 
 def train_lm(
@@ -276,101 +395,36 @@ def train_lm(
     """Supervised training of ``model`` on ``sequences`` (loss on answer tokens); returns the epoch metrics.
 
     With ``work_dir``, metrics go to ``work_dir/metrics.jsonl`` as training runs and a checkpoint
-    (model, optimiser, schedule, RNG) is written atomically to ``work_dir/checkpoint`` after each epoch;
-    calling again with the same ``work_dir`` resumes after the last finished epoch.
+    (:mod:`fg_env.checkpoint`: model, optimiser, schedule, RNG) is written atomically to
+    ``work_dir/checkpoint.pt`` after each epoch; calling again with the same ``work_dir`` and settings
+    resumes after the last finished epoch, to the same parameters as an uninterrupted run. ``log`` is
+    called with every step's record (``epoch``, ``step``, ``loss``, ``lr``: the rate the step used).
     """
     from tqdm.auto import tqdm
 
-    rng = random.Random(settings.seed)
-    lengths = [len(ids) for ids, _ in sequences]
     steps_per_epoch = math.ceil(len(sequences) / settings.batch_size)
-    total_steps = steps_per_epoch * settings.epochs
-    warmup = max(1, int(settings.warmup_fraction * total_steps))
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=settings.learning_rate,
-        betas=(0.9, 0.95),
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, total_steps, warmup))
-
+    optimizer, schedule = _optimiser_and_schedule(model, settings, steps_per_epoch * settings.epochs)
+    run = _Run(model, sequences, settings, pad_id, optimizer, schedule, random.Random(settings.seed), steps_per_epoch)
     work = Path(work_dir) if work_dir is not None else None
+    checkpoint = work / CHECKPOINT_NAME if work is not None else None
+    log_path = work / "metrics.jsonl" if work is not None else None
     if work is not None:
         work.mkdir(parents=True, exist_ok=True)
-    checkpoint = work / "checkpoint" if work else None
-    metrics_path = work / "metrics.jsonl" if work else None
+
     start_epoch, history = 0, []
-    if checkpoint is not None and (checkpoint / "state.pt").is_file():
-        state = torch.load(checkpoint / "state.pt", weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        rng.setstate(state["batch_rng"])
-        random.setstate(state["rng"]["python"])
-        np.random.set_state(state["rng"]["numpy"])
-        torch.set_rng_state(state["rng"]["torch"])
-        start_epoch, history = state["epoch"], state["history"]
-    if metrics_path is not None:
+    if checkpoint is not None and checkpoint.is_file():
+        start_epoch, history = _resume(checkpoint, run)
+    if log_path is not None:
         # Drop lines written after the checkpoint we resume from, so the log matches the model.
-        kept = []
-        if metrics_path.exists():
-            kept = [line for line in metrics_path.read_text().splitlines() if line and json.loads(line)["epoch"] < start_epoch]
-        metrics_path.write_text("".join(line + "\n" for line in kept))
+        restart_log(log_path, [row for row in read_log(log_path) if row["epoch"] < start_epoch])
 
     model.train()
-    bar = tqdm(total=total_steps, initial=start_epoch * steps_per_epoch, desc="sft", disable=not progress, unit="step")
-    start_time = time.perf_counter()
+    bar = tqdm(total=run.total_steps, initial=start_epoch * steps_per_epoch, desc="sft", disable=not progress, unit="step")
+    started = time.perf_counter()
     for epoch in range(start_epoch, settings.epochs):
-        epoch_loss, epoch_tokens, epoch_trained = 0.0, 0, 0
-        for batch_index, batch in enumerate(_batches(lengths, settings.batch_size, rng)):
-            input_ids, attention, is_answer = _collate([sequences[i] for i in batch], pad_id)
-            hidden = model.base_model(input_ids=input_ids, attention_mask=attention).last_hidden_state
-            # Token t predicts token t+1. Only scored positions go through the output layer (a quarter of
-            # this model's FLOPs): the answer tokens, plus the prompt tokens when prompt_loss_weight > 0.
-            targets, kind = input_ids[:, 1:], is_answer[:, 1:]
-            scored = kind == 1 if settings.prompt_loss_weight == 0 else kind >= 0
-            token_losses = torch.nn.functional.cross_entropy(
-                model.get_output_embeddings()(hidden[:, :-1][scored]), targets[scored], reduction="none"
-            )
-            answer = kind[scored] == 1
-            answer_loss = token_losses[answer].mean()
-            loss = answer_loss
-            if settings.prompt_loss_weight > 0 and (~answer).any():
-                loss = loss + settings.prompt_loss_weight * token_losses[~answer].mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            answer_tokens = int(answer.sum())
-            epoch_loss += float(answer_loss.detach()) * answer_tokens
-            epoch_tokens += answer_tokens
-            epoch_trained += int(attention.sum())
-            elapsed = time.perf_counter() - start_time
-            record = {
-                "epoch": epoch, "step": epoch * steps_per_epoch + batch_index + 1, "loss": round(float(loss.detach()), 5),
-                "lr": scheduler.get_last_lr()[0], "elapsed_s": round(elapsed, 2),
-            }
-            if metrics_path is not None:
-                with metrics_path.open("a") as handle:
-                    handle.write(json.dumps(record) + "\n")
-            if log is not None:
-                log(record)
-            bar.set_postfix(epoch=epoch, loss=f"{float(loss.detach()):.3f}")
-            bar.update(1)
-        summary = {
-            "epoch": epoch, "answer_loss": epoch_loss / max(epoch_tokens, 1),
-            "tokens_trained": epoch_trained, "elapsed_s": round(time.perf_counter() - start_time, 2),
-        }
-        history.append(summary)
+        history.append(_train_epoch(run, epoch, started=started, log_path=log_path, log=log, bar=bar))
         if checkpoint is not None:
-            with atomic_directory(checkpoint) as tmp:
-                torch.save(
-                    {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                     "batch_rng": rng.getstate(), "rng": _rng_state(), "epoch": epoch + 1, "history": history},
-                    tmp / "state.pt",
-                )
+            _save(checkpoint, run, epoch + 1, history)
     bar.close()
     model.eval()
     return history

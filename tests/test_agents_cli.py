@@ -182,7 +182,7 @@ def test_sweep_weights_tabulates_each_value(tmp_path):
 
 @pytest.mark.slow
 def test_a_stale_run_folder_names_the_fix(tmp_path):
-    from agents.checkpoint import CheckpointError
+    from fg_env.checkpoint import CheckpointError
     from agents.compare import SCALES, run_and_evaluate
     from agents.evaluate import load_examples
 

@@ -385,34 +385,47 @@ def _micro_settings(**overrides) -> SFTConfig:
     return SFTConfig(**values)
 
 
-def test_resumed_training_equals_an_uninterrupted_run(policy, examples, tmp_path):
+def test_killed_then_resumed_training_equals_an_uninterrupted_run(policy, examples, tmp_path):
+    from dataclasses import replace
+
+    from fg_env.checkpoint import CheckpointError, load_checkpoint
+
     pairs = [(ex.prompt, answer) for ex, answer in zip(examples, ANSWERS)]
     tokenizer = policy.tokenizer
+    # GPT-2 with dropout: the resumed run must also restore torch's generator to draw the same masks.
     settings = SFTConfig(architecture="gpt2", n_layer=1, n_embd=16, n_head=2, n_positions=160, max_answer_tokens=64,
-                           epochs=3, batch_size=2)
+                         epochs=3, batch_size=2, warmup_fraction=0.2)
     sequences, _ = sft_sequences(tokenizer, pairs, 160, 64)
 
     straight = make_model(settings, tokenizer)
-    train_lm(straight, sequences, settings, pad_id=tokenizer.pad_token_id, work_dir=tmp_path / "a", progress=False)
+    straight_history = train_lm(straight, sequences, settings, pad_id=tokenizer.pad_token_id, work_dir=tmp_path / "a", progress=False)
 
-    class Stop(Exception):
+    class Kill(Exception):
         pass
 
-    def stop_in_epoch_2(record):
-        if record["epoch"] == 2 and record["step"] == 5:
-            raise Stop
+    def kill_in_epoch_2(record):
+        if record["epoch"] == 2 and record["step"] == 5:  # after the checkpoint of epoch 1, and one more step
+            raise Kill
 
     interrupted = make_model(settings, tokenizer)
-    with pytest.raises(Stop):
+    with pytest.raises(Kill):
         train_lm(interrupted, sequences, settings, pad_id=tokenizer.pad_token_id, work_dir=tmp_path / "b",
-                 progress=False, log=stop_in_epoch_2)
+                 progress=False, log=kill_in_epoch_2)
+    assert load_checkpoint(tmp_path / "b", "sft")["progress"] == 2
+    with pytest.raises(CheckpointError, match=r"other settings \(learning_rate\)"):
+        train_lm(make_model(settings, tokenizer), sequences, replace(settings, learning_rate=1e-3),
+                 pad_id=tokenizer.pad_token_id, work_dir=tmp_path / "b", progress=False)
+
     resumed = make_model(settings, tokenizer)  # a fresh process: new model, state from the checkpoint
     history = train_lm(resumed, sequences, settings, pad_id=tokenizer.pad_token_id, work_dir=tmp_path / "b", progress=False)
     assert [h["epoch"] for h in history] == [0, 1, 2]
+    assert [(h["answer_loss"], h["tokens_trained"]) for h in history] == [(h["answer_loss"], h["tokens_trained"]) for h in straight_history]
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
-        torch.testing.assert_close(a, b, msg=name)
-    lines = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in lines] == list(range(1, 7))  # 3 epochs x 2 steps, no duplicate after the resume
+        assert torch.allclose(a, b, atol=1e-6, rtol=0), name
+    logged = {run: [json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()] for run in "ab"}
+    assert [r["step"] for r in logged["b"]] == list(range(1, 7))  # 3 epochs x 2 steps, no duplicate after the resume
+    assert [(r["loss"], r["lr"]) for r in logged["b"]] == [(r["loss"], r["lr"]) for r in logged["a"]]
+    assert logged["a"][0]["lr"] > 0  # the first update does not run at a learning rate of 0
 
 
 def test_build_default_policy_caches_by_settings(tmp_path):

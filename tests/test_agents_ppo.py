@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from _agents_tiny import LetterShare, fixed_generation, save_tiny_policy, tiny_env, tiny_policy
-from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from fg_env.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from _agents_tiny import plain_batch, plain_logprobs
 from agents.policy import LMPolicy
 from agents.ppo import (
@@ -295,6 +295,41 @@ def test_resume_equals_an_uninterrupted_run(tmp_path):
     assert len(lines) == 4  # the log holds each iteration once
 
 
+def test_killed_then_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    import json
+
+    initial = save_tiny_policy(tmp_path / "initial")
+    straight = FineGrainedPPO(LMPolicy.from_pretrained(initial), tiny_env(), _small_config(4))
+    straight.train(tmp_path / "straight", progress=False)
+
+    class Kill(Exception):
+        pass
+
+    def kill_at_iteration_3(metrics):
+        if metrics["iteration"] == 3:  # logged, but after the last checkpoint (iteration 2)
+            raise Kill
+
+    killed = FineGrainedPPO(LMPolicy.from_pretrained(initial), tiny_env(), _small_config(4))
+    with pytest.raises(Kill):
+        killed.train(tmp_path / "killed", progress=False, on_iteration=kill_at_iteration_3)
+    assert len((tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()) == 3
+
+    resumed = FineGrainedPPO(LMPolicy.from_pretrained(initial), tiny_env(), _small_config(4))  # a fresh process
+    resumed.load_checkpoint(tmp_path / "killed")
+    assert resumed.iteration == 2
+    resumed.train(tmp_path / "killed", progress=False)
+
+    a, b = straight.actor_critic.state_dict(), resumed.actor_critic.state_dict()
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6, rtol=0) for k in a)
+    assert resumed.scheduler.last_epoch == straight.scheduler.last_epoch
+    assert resumed.scheduler.get_last_lr() == straight.scheduler.get_last_lr()
+    timeless = lambda rows: [{k: v for k, v in r.items() if not k.startswith("time") and k != "trained_tokens_per_second"} for r in rows]  # noqa: E731
+    assert timeless(resumed.metrics) == timeless(straight.metrics)
+    logged = [json.loads(line) for line in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in logged] == [1, 2, 3, 4]  # iteration 3 of the killed run was dropped, then redone
+    assert timeless(logged) == timeless(straight.metrics)
+
+
 def test_kl_safeguard_stops_the_run_and_a_resume_stays_stopped(tmp_path):
     # A threshold of 1e-6 nats: every iteration after the first (where the policy is its reference) strikes.
     config = _small_config(10, learning_rate=1e-2, kl_threshold=1e-6, kl_strikes=2, checkpoint_every=0)
@@ -302,8 +337,8 @@ def test_kl_safeguard_stops_the_run_and_a_resume_stays_stopped(tmp_path):
     metrics = trainer.train(tmp_path / "run", progress=False)
     strikes = [m["iteration"] for m in metrics if m["kl"] > 1e-6]
     assert trainer.stopped_early and len(strikes) == 2 and metrics[-1]["iteration"] == strikes[-1] < 10
-    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.pt")  # written at the stop
-    assert checkpoint["iteration"] == len(metrics)
+    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.pt", "ppo")  # written at the stop
+    assert checkpoint["progress"] == len(metrics)
 
     resumed = FineGrainedPPO(tiny_policy(), tiny_env(), config)
     resumed.load_checkpoint(tmp_path / "run" / "checkpoint.pt")
@@ -330,9 +365,15 @@ def test_checkpoint_errors_name_the_problem(tmp_path):
     other = FineGrainedPPO(tiny_policy(), tiny_env(), _small_config(1, learning_rate=5e-4))
     with pytest.raises(CheckpointError, match="other settings .*learning_rate"):
         other.load_checkpoint(path)
-    foreign = save_checkpoint(tmp_path / "foreign.pt", {"iteration": 0})
-    with pytest.raises(CheckpointError, match="incomplete"):
-        load_checkpoint(foreign)
+    foreign = save_checkpoint(tmp_path / "foreign.pt", "sft", {k: v for k, v in load_checkpoint(path).items() if k not in ("format", "version", "kind")})
+    with pytest.raises(CheckpointError, match="'sft' checkpoint, not a 'ppo' one"):
+        trainer.load_checkpoint(foreign)
+    reweighted = FineGrainedPPO(tiny_policy(), get_scheme("fine-grained").wrap(tiny_env(), [0.2, 0.7, 0.4]), _small_config(1))
+    with pytest.raises(CheckpointError, match="reward weights"):
+        reweighted.load_checkpoint(path)
+    wider = PPOConfig(**{**_small_config(1).to_dict(), "value_model": "separate"})
+    with pytest.raises(CheckpointError, match="other settings .*value_model"):
+        FineGrainedPPO(tiny_policy(), tiny_env(), wider).load_checkpoint(path)
     assert not list(tmp_path.glob("*.tmp"))  # atomic writes leave no temporary files
 
 

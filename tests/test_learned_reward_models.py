@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import fg_env  # noqa: F401 - registers FineGrainedQA-v0
+from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint
 from fg_env.data.qa_feedback import FeedbackRecord, load_feedback
 from fg_env.feedback.schema import ErrorSpan, Feedback
 from fg_env.rewards.base import ScoringRequest, check_scores
@@ -271,21 +272,28 @@ def test_checkpoint_round_trip_gives_identical_scores(relevance_dir, tmp_path):
     assert margin.name == "relevance-margin" and all(-1.0 <= v <= 1.0 for v in values) and len(set(values)) > 2
 
 
-def test_resume_continues_from_the_last_epoch(tiny_backbone, tmp_path):
-    full = train_reward_model(fast_config("relevance", tiny_backbone, epochs=2), relevance_data(), tmp_path / "a", progress=False, device="cpu")
-    calls = []
+def test_killed_then_resumed_training_equals_an_uninterrupted_run(tiny_backbone, tmp_path):
+    config = fast_config("relevance", tiny_backbone, epochs=3, warmup_ratio=0.2)
+    full = train_reward_model(config, relevance_data(), tmp_path / "a", progress=False, device="cpu")
 
-    def stop_after_first_epoch(step: int, loss: float) -> None:
-        calls.append(step)
-        if step == 3:  # 8 answers / batch 4 = 2 steps per epoch: stop inside epoch 2
+    def kill_in_epoch_2(step: int, loss: float) -> None:
+        if step == 3:  # 8 answers / batch 4 = 2 steps per epoch: after the checkpoint of epoch 1
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_reward_model(fast_config("relevance", tiny_backbone, epochs=2), relevance_data(), tmp_path / "b", progress=False, device="cpu", on_step=stop_after_first_epoch)
-    assert (tmp_path / "b" / "training_state.pt").is_file()
-    resumed = train_reward_model(fast_config("relevance", tiny_backbone, epochs=2), relevance_data(), tmp_path / "b", resume=True, progress=False, device="cpu")
-    assert resumed.step_losses == pytest.approx(full.step_losses, abs=1e-5)
-    assert not (tmp_path / "b" / "training_state.pt").exists()
+        train_reward_model(config, relevance_data(), tmp_path / "b", progress=False, device="cpu", on_step=kill_in_epoch_2)
+    checkpoint = load_checkpoint(tmp_path / "b", "reward-model")
+    assert checkpoint["progress"] == 1 and len(checkpoint["metrics"]["step_losses"]) == 2
+    with pytest.raises(CheckpointError, match=r"other settings \(learning_rate\).*without --resume"):
+        train_reward_model(fast_config("relevance", tiny_backbone, epochs=3, warmup_ratio=0.2, learning_rate=1e-3),
+                           relevance_data(), tmp_path / "b", resume=True, progress=False, device="cpu")
+
+    resumed = train_reward_model(config, relevance_data(), tmp_path / "b", resume=True, progress=False, device="cpu")
+    assert resumed.step_losses == pytest.approx(full.step_losses, abs=1e-6) and len(resumed.step_losses) == 6
+    assert resumed.epoch_losses == pytest.approx(full.epoch_losses, abs=1e-6)
+    a, b = full.model.network.state_dict(), resumed.model.network.state_dict()
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6, rtol=0) for k in a)
+    assert not (tmp_path / "b" / CHECKPOINT_NAME).exists()  # the finished model replaced the folder
 
 
 def test_bad_checkpoint_folders_are_named(tmp_path, relevance_dir):
