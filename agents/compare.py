@@ -6,77 +6,145 @@ seeds, all evaluated greedily on the same dev questions. Its folder receives ``r
 ``results.md`` (the paper's table: relevance ratio, factuality ratio, completeness, ROUGE-L, length;
 mean +- standard deviation over seeds) and ``learning_curve.png``.
 
+An experiment's settings are one :class:`ExperimentConfig`: a :class:`~agents.ppo.PPOConfig` shared
+by every run (each with its own seed), an :class:`EvaluationConfig` and the SFT preset. Its sizes are
+named :data:`PRESETS` (``quick``, ``default``) of overrides of those settings; ``fg-env compare --quick``
+picks one, and flags given explicitly override it. Tables and plots are drawn by
+:mod:`agents.reporting`.
+
 Every run keeps its own folder with ``metrics.jsonl`` and checkpoints, so an interrupted comparison
-picks up where it stopped when run again with the same arguments.
+picks up where it stopped when run again with the same arguments (a run's settings are stored in its
+``result.json``; a run whose settings changed is trained again).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
-
-import numpy as np
+from typing import Any, Literal
 
 from agents.ppo import FineGrainedPPO, PPOConfig
+from agents.reporting import (
+    comparison_caption,
+    markdown_table,
+    plot_learning_curves,
+    plot_sweep,
+    summarise,
+    sweep_caption,
+)
 from agents.schemes import get_scheme, resolve_weights
 from fg_env.atomic import atomic_write_json
+from fg_env.errors import UnknownChoiceError
 
-METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("relevance_ratio", "Rel. ratio ↑"),
-    ("factuality_ratio", "Fact. ratio ↑"),
-    ("completeness", "Comp. ↑"),
-    ("rouge_l", "ROUGE-L ↑"),
-    ("length", "Length (words)"),
-)
+SFT_PRESETS = ("quick", "default")  # agents.sft.SFTConfig.quick() and SFTConfig()
 
 
 @dataclass(frozen=True)
-class Scale:
-    """How big an experiment is: the SFT preset, the PPO budget per run and the evaluation set.
+class EvaluationConfig:
+    """How an experiment evaluates its policies, and how long the environment lets an answer grow.
+
+    Each field's help is the help of its flag in ``fg-env train``, ``compare`` and ``sweep-weights``.
 
     Example:
-        >>> SCALES["quick"].episodes_per_run
-        64
+        >>> EvaluationConfig(eval_questions=24).max_sentences
+        6
     """
 
-    name: str
-    sft_quick: bool
-    iterations: int
-    prompts_per_iteration: int
-    samples_per_prompt: int
-    minibatch_size: int
-    max_new_tokens: int
-    eval_questions: int
-    max_sentences: int = 6
+    eval_questions: int = field(default=100, metadata={"help": (
+        "Dev questions every policy is evaluated on, by greedy decoding (the first N of the split).")})
+    max_sentences: int = field(default=6, metadata={"help": (
+        "The environment ends an answer after this many sentences, in training and in evaluation.")})
+
+    def __post_init__(self) -> None:
+        for name in ("eval_questions", "max_sentences"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"EvaluationConfig.{name} must be a positive integer, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """One experiment's settings: the SFT preset PPO starts from, one :class:`PPOConfig` for every run
+    (each run replaces its seed) and the evaluation.
+
+    Example:
+        >>> config = PRESETS["quick"].config()
+        >>> config.sft, config.ppo.iterations, config.episodes_per_run, config.evaluation.eval_questions
+        ('quick', 8, 64, 24)
+        >>> config.with_episodes(100).ppo.iterations  # whole iterations of 2 x 4 episodes
+        13
+    """
+
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    sft: Literal["quick", "default"] = "default"
+
+    def __post_init__(self) -> None:
+        if self.sft not in SFT_PRESETS:
+            raise UnknownChoiceError("SFT preset", self.sft, SFT_PRESETS)
 
     @property
     def episodes_per_run(self) -> int:
-        return self.iterations * self.prompts_per_iteration * self.samples_per_prompt
+        return self.ppo.iterations * self.ppo.episodes_per_iteration
 
-    def ppo_config(self, seed: int, **overrides: Any) -> PPOConfig:
-        """The PPO settings of one run at this scale; ``overrides`` set other PPOConfig fields."""
-        settings = dict(
-            iterations=self.iterations,
-            prompts_per_iteration=self.prompts_per_iteration,
-            samples_per_prompt=self.samples_per_prompt,
-            minibatch_size=self.minibatch_size,
-            max_new_tokens=self.max_new_tokens,
-            seed=seed,
+    def with_seed(self, seed: int) -> ExperimentConfig:
+        return replace(self, ppo=replace(self.ppo, seed=seed))
+
+    def with_episodes(self, episodes: int) -> ExperimentConfig:
+        """The same settings with enough whole iterations for ``episodes`` episodes per run."""
+        if episodes <= 0:
+            raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+        return replace(self, ppo=replace(self.ppo, iterations=math.ceil(episodes / self.ppo.episodes_per_iteration)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sft": self.sft, "ppo": self.ppo.to_dict(), "evaluation": asdict(self.evaluation)}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named experiment size: overrides of :class:`PPOConfig` and :class:`EvaluationConfig` fields,
+    and the SFT preset. Settings given explicitly (``fg-env compare --quick --iterations 4``) override it.
+
+    Example:
+        >>> PRESETS["quick"].config(ppo={"learning_rate": 1e-4}).ppo.learning_rate
+        0.0001
+        >>> PRESETS["default"].config().episodes_per_run
+        320
+    """
+
+    description: str
+    sft: Literal["quick", "default"]
+    ppo: Mapping[str, Any]
+    evaluation: Mapping[str, Any] = field(default_factory=dict)
+
+    def config(self, ppo: Mapping[str, Any] | None = None, evaluation: Mapping[str, Any] | None = None) -> ExperimentConfig:
+        """The preset's settings, ``ppo`` and ``evaluation`` overriding fields of theirs (checked by the configs)."""
+        return ExperimentConfig(
+            ppo=PPOConfig.from_dict({**self.ppo, **(ppo or {})}),
+            evaluation=EvaluationConfig(**{**self.evaluation, **(evaluation or {})}),
+            sft=self.sft,
         )
-        settings.update(overrides)
-        return PPOConfig(**settings)
 
 
 # Sized for a 2-core CPU, from a fresh cache with the SFT build included: quick in <= 5 minutes (measured 73 s
 # idle), default in <= 45 (see the README for the measured times).
-SCALES: dict[str, Scale] = {
-    "quick": Scale("quick", sft_quick=True, iterations=8, prompts_per_iteration=2, samples_per_prompt=4,
-                   minibatch_size=8, max_new_tokens=64, eval_questions=24),
-    "default": Scale("default", sft_quick=False, iterations=20, prompts_per_iteration=4, samples_per_prompt=4,
-                     minibatch_size=8, max_new_tokens=80, eval_questions=100),
+PRESETS: dict[str, Preset] = {
+    "quick": Preset(
+        "the quick SFT policy, 64 episodes per PPO run, 24 evaluation questions (minutes)",
+        sft="quick",
+        ppo={"iterations": 8, "prompts_per_iteration": 2, "samples_per_prompt": 4, "minibatch_size": 8, "max_new_tokens": 64},
+        evaluation={"eval_questions": 24, "max_sentences": 6},
+    ),
+    "default": Preset(
+        "the default SFT policy, 320 episodes per PPO run, 100 evaluation questions",
+        sft="default",
+        ppo={"iterations": 20, "prompts_per_iteration": 4, "samples_per_prompt": 4, "minibatch_size": 8, "max_new_tokens": 80},
+        evaluation={"eval_questions": 100, "max_sentences": 6},
+    ),
 }
 
 
@@ -106,8 +174,8 @@ def train_policy(
 
     With ``resume``, continue from ``out_dir/checkpoint.pt``. Returns ``(policy, metrics)``.
     """
-    from fg_env.checkpoint import CHECKPOINT_NAME
     from agents.policy import LMPolicy
+    from fg_env.checkpoint import CHECKPOINT_NAME
 
     out = Path(out_dir)
     env = make_env(scheme, weights, "train", max_sentences)
@@ -125,50 +193,61 @@ def train_policy(
     return policy, metrics
 
 
-def _run_key(policy_path: str, scheme: str, weights: Sequence[float] | None, config: PPOConfig, scale: Scale) -> dict[str, Any]:
+def _run_key(policy_path: str, scheme: str, weights: Sequence[float] | None, config: ExperimentConfig) -> dict[str, Any]:
     return {"policy": str(policy_path), "scheme": scheme,
             "weights": None if weights is None else [float(w) for w in weights],
-            "config": config.to_dict(), "scale": asdict(scale)}
+            "config": config.to_dict()}
 
 
 def run_and_evaluate(
     policy_path: str | os.PathLike[str],
     scheme: str,
     weights: Sequence[float] | None,
-    config: PPOConfig,
-    scale: Scale,
+    config: ExperimentConfig,
     out_dir: str | os.PathLike[str],
     examples: Sequence[Any],
     *,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train one run (or reuse/resume it from ``out_dir``) and evaluate it greedily on ``examples``."""
-    from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
     from agents.evaluate import evaluate_policy
+    from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
 
     out = Path(out_dir)
-    key = _run_key(str(policy_path), scheme, weights, config, scale)
+    key = _run_key(str(policy_path), scheme, weights, config)
     result_file = out / "result.json"
     if result_file.is_file():
         previous = json.loads(result_file.read_text())
         if previous.get("key") == key:
             return previous  # finished by an earlier invocation with the same settings
     resume = (out / CHECKPOINT_NAME).is_file()
+    max_sentences = config.evaluation.max_sentences
     try:
-        policy, metrics = train_policy(policy_path, scheme, weights, config, out, max_sentences=scale.max_sentences,
+        policy, metrics = train_policy(policy_path, scheme, weights, config.ppo, out, max_sentences=max_sentences,
                                        resume=resume, progress=progress)
     except CheckpointError as error:
         if not resume:
             raise
         raise CheckpointError(f"{error}; delete {str(out)!r} to train this run afresh") from None
-    evaluation = evaluate_policy(policy, examples, max_new_tokens=scale.max_new_tokens,
-                                 max_sentences=scale.max_sentences, progress=progress)
+    evaluation = evaluate_policy(policy, examples, max_new_tokens=config.ppo.max_new_tokens,
+                                 max_sentences=max_sentences, progress=progress)
     # Fewer than the budget when the KL safeguard (PPOConfig.kl_threshold) stopped the run.
     episodes = metrics[-1]["episodes"] if metrics else 0
-    result = {"key": key, "scheme": scheme, "seed": config.seed, "episodes": episodes, "eval": evaluation,
+    result = {"key": key, "scheme": scheme, "seed": config.ppo.seed, "episodes": episodes, "eval": evaluation,
               "curve": metrics}
     atomic_write_json(result_file, result)  # read back by reruns: never half-written
     return result
+
+
+def _start_policy(policy_path: str | os.PathLike[str] | None, config: ExperimentConfig, progress: bool,
+                  log: Callable[[str], None], experiment: str) -> str | os.PathLike[str]:
+    """The given policy, or the cached default SFT policy of the experiment's SFT preset."""
+    if policy_path is not None:
+        return policy_path
+    from agents.sft import build_default_policy
+
+    log(f"[{experiment}] SFT policy ({config.sft} preset; cached after the first build)")
+    return build_default_policy(quick=config.sft == "quick", progress=progress)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -178,7 +257,7 @@ def run_and_evaluate(
 
 def compare(
     out_dir: str | os.PathLike[str],
-    scale: Scale,
+    config: ExperimentConfig,
     *,
     seeds: Sequence[int] = (0, 1, 2),
     schemes: Sequence[str] = ("fine-grained", "holistic"),
@@ -195,20 +274,16 @@ def compare(
     out.mkdir(parents=True, exist_ok=True)
     for scheme in schemes:
         get_scheme(scheme)  # unknown names fail here, before any training
-    if policy_path is None:
-        from agents.sft import build_default_policy
+    policy_path = _start_policy(policy_path, config, progress, log, "compare")
+    examples = load_examples("dev", config.evaluation.eval_questions)
+    log(f"[compare] evaluating on {len(examples)} dev questions; {config.episodes_per_run} episodes per PPO run")
 
-        log(f"[compare] SFT policy ({'quick' if scale.sft_quick else 'default'} preset; cached after the first build)")
-        policy_path = build_default_policy(quick=scale.sft_quick, progress=progress)
-    examples = load_examples("dev", scale.eval_questions)
-    log(f"[compare] evaluating on {len(examples)} dev questions; {scale.episodes_per_run} episodes per PPO run")
-
-    rows: dict[str, list[dict[str, Any]]] = {"SFT": [evaluate_start_policy(policy_path, examples, scale, out, progress)]}
+    rows: dict[str, list[dict[str, Any]]] = {"SFT": [evaluate_start_policy(policy_path, examples, config, out, progress)]}
 
     if include_random:
         from agents.random_agent import RandomSentenceAgent
 
-        env = make_env("fine-grained", weights, "dev", scale.max_sentences)
+        env = make_env("fine-grained", weights, "dev", config.evaluation.max_sentences)
         rows["random sentences"] = [evaluate_sentence_agent(RandomSentenceAgent(seed=0), env, range(len(examples)))]
 
     curves: dict[str, list[list[dict[str, Any]]]] = {}
@@ -216,133 +291,54 @@ def compare(
     for scheme in schemes:
         for seed in seeds:
             log(f"[compare] PPO {scheme}, seed {seed}")
-            config = scale.ppo_config(seed)
-            result = run_and_evaluate(policy_path, scheme, weights, config, scale, out / "runs" / f"{scheme}-seed{seed}",
-                                      examples, progress=progress)
+            result = run_and_evaluate(policy_path, scheme, weights, config.with_seed(seed),
+                                      out / "runs" / f"{scheme}-seed{seed}", examples, progress=progress)
             rows.setdefault(f"PPO {scheme}", []).append(result["eval"])
             curves.setdefault(scheme, []).append(result["curve"])
-            stopped.extend(_stopped_early(result, scale, f"{scheme} seed {seed}", log))
+            stopped.extend(_stopped_early(result, config, f"{scheme} seed {seed}", log))
 
     summary = {name: summarise(evals) for name, evals in rows.items()}
     results = {
-        "scale": asdict(scale), "seeds": list(seeds), "schemes": list(schemes), "policy": str(policy_path),
+        "config": config.to_dict(), "seeds": list(seeds), "schemes": list(schemes), "policy": str(policy_path),
         "weights": None if weights is None else [float(w) for w in weights],
         "eval_split": "dev", "eval_questions": len(examples),
         "summary": summary, "per_seed": rows, "curves": curves, "stopped_early": stopped,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
-    table = markdown_table(summary, caption=(
-        f"Greedy decoding on {len(examples)} dev questions of the built-in world; PPO: {scale.episodes_per_run} "
-        f"episodes per run, mean ± standard deviation over seeds {', '.join(map(str, seeds))}."
-        + "".join(f" {note}." for note in stopped)
-    ))
+    table = markdown_table(summary, caption=comparison_caption(len(examples), config.episodes_per_run, seeds, stopped))
     (out / "results.md").write_text(table)
     plot_learning_curves(curves, out / "learning_curve.png")
     log(table)
     return results
 
 
-def _stopped_early(result: dict[str, Any], scale: Scale, run: str, log: Callable[[str], None]) -> list[str]:
+def _stopped_early(result: dict[str, Any], config: ExperimentConfig, run: str, log: Callable[[str], None]) -> list[str]:
     """A note (logged, and returned for the table's caption) when the KL safeguard cut a run short."""
-    episodes = result.get("episodes", scale.episodes_per_run)
-    if episodes >= scale.episodes_per_run:
+    episodes = result.get("episodes", config.episodes_per_run)
+    if episodes >= config.episodes_per_run:
         return []
     note = f"{run} was stopped by the KL safeguard after {episodes} episodes"
     log(f"[warning] {note}")
     return [note]
 
 
-def evaluate_start_policy(policy_path: str | os.PathLike[str], examples: Sequence[Any], scale: Scale,
+def evaluate_start_policy(policy_path: str | os.PathLike[str], examples: Sequence[Any], config: ExperimentConfig,
                           out: Path, progress: bool = True) -> dict[str, Any]:
     """Greedy metrics of the policy PPO starts from, cached in ``out/sft_eval.json`` for reruns."""
     from agents.evaluate import evaluate_policy
     from agents.policy import LMPolicy
 
-    key = {"policy": str(policy_path), "eval_questions": len(examples), "max_new_tokens": scale.max_new_tokens,
-           "max_sentences": scale.max_sentences}
+    key = {"policy": str(policy_path), "eval_questions": len(examples), "max_new_tokens": config.ppo.max_new_tokens,
+           "max_sentences": config.evaluation.max_sentences}
     cache = out / "sft_eval.json"
     if cache.is_file():
         previous = json.loads(cache.read_text())
         if all(previous.get(k) == v for k, v in key.items()):
             return previous["eval"]
-    metrics = evaluate_policy(LMPolicy.from_pretrained(policy_path), examples, max_new_tokens=scale.max_new_tokens,
-                              max_sentences=scale.max_sentences, progress=progress)
+    metrics = evaluate_policy(LMPolicy.from_pretrained(policy_path), examples, max_new_tokens=config.ppo.max_new_tokens,
+                              max_sentences=config.evaluation.max_sentences, progress=progress)
     atomic_write_json(cache, {**key, "eval": metrics})
     return metrics
-
-
-def summarise(evals: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and sample standard deviation (0 for one run) of each metric over runs."""
-    summary: dict[str, Any] = {"runs": len(evals)}
-    for key, _ in METRIC_COLUMNS:
-        values = [e[key] for e in evals if e.get(key) is not None]
-        if not values:
-            summary[key] = None
-            continue
-        summary[key] = {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
-    return summary
-
-
-def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_column: str = "Policy") -> str:
-    """The paper's table layout: one row per policy, one column per metric, ``mean ± std``.
-
-    Example:
-        >>> s = {"SFT": summarise([{"relevance_ratio": .5, "factuality_ratio": .6, "completeness": .7, "rouge_l": .3, "length": 20}])}
-        >>> print(markdown_table(s).splitlines()[2])
-        | SFT | 0.500 | 0.600 | 0.700 | 0.300 | 20.0 |
-    """
-    header = f"| {first_column} | " + " | ".join(title for _, title in METRIC_COLUMNS) + " |"
-    lines = [header, "|" + " --- |" * (len(METRIC_COLUMNS) + 1)]
-    for name, row in summary.items():
-        cells = []
-        for key, _ in METRIC_COLUMNS:
-            cell = row.get(key)
-            if cell is None:
-                cells.append("n/a")
-                continue
-            digits = 1 if key == "length" else 3
-            text = f"{cell['mean']:.{digits}f}"
-            if row.get("runs", 1) > 1:
-                text += f" ± {cell['std']:.{digits}f}"
-            cells.append(text)
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    if caption:
-        lines += ["", caption]
-    return "\n".join(lines) + "\n"
-
-
-def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: str | os.PathLike[str]) -> Path:
-    """Training return and KL against episodes, mean over seeds with a min-max band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for scheme, runs in curves.items():
-        if not runs or not runs[0]:
-            continue
-        length = min(len(run) for run in runs)
-        episodes = [runs[0][i]["episodes"] for i in range(length)]
-        for axis, key in zip(axes, ("return", "kl")):
-            values = np.array([[run[i][key] for i in range(length)] for run in runs])
-            (line,) = axis.plot(episodes, values.mean(axis=0), label=f"{scheme} ({len(runs)} seeds)")
-            axis.fill_between(episodes, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)
-    axes[0].set(title="training return (weighted reward per answer)", xlabel="episodes", ylabel="return")
-    axes[1].set(title="KL(policy || SFT) per answer", xlabel="episodes", ylabel="nats")
-    for axis in axes:
-        axis.grid(alpha=0.3)
-        axis.legend()
-    return _save_figure(fig, path)
-
-
-def _save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -352,7 +348,7 @@ def _save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
 
 def sweep_weights(
     out_dir: str | os.PathLike[str],
-    scale: Scale,
+    config: ExperimentConfig,
     component: str,
     values: Sequence[float],
     *,
@@ -364,22 +360,16 @@ def sweep_weights(
 ) -> dict[str, Any]:
     """Train fine-grained PPO with several weights of one reward component; tabulate length and ratios."""
     from agents.evaluate import load_examples
-
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
     names = list(DEFAULT_REWARD_MODELS)
     if component not in names:
-        from fg_env.errors import UnknownChoiceError
-
         raise UnknownChoiceError("reward component", component, names)
     base = resolve_weights(weights, names)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if policy_path is None:
-        from agents.sft import build_default_policy
-
-        policy_path = build_default_policy(quick=scale.sft_quick, progress=progress)
-    examples = load_examples("dev", scale.eval_questions)
+    policy_path = _start_policy(policy_path, config, progress, log, "sweep")
+    examples = load_examples("dev", config.evaluation.eval_questions)
     rows: dict[str, list[dict[str, Any]]] = {}
     stopped: list[str] = []
     for value in values:
@@ -387,47 +377,21 @@ def sweep_weights(
         swept[names.index(component)] = value
         for seed in seeds:
             log(f"[sweep] {component} weight {value}, seed {seed}")
-            result = run_and_evaluate(policy_path, "fine-grained", swept.tolist(), scale.ppo_config(seed), scale,
+            result = run_and_evaluate(policy_path, "fine-grained", swept.tolist(), config.with_seed(seed),
                                       out / "runs" / f"{component}-{value:g}-seed{seed}", examples, progress=progress)
             rows.setdefault(f"{value:g}", []).append(result["eval"])
-            stopped.extend(_stopped_early(result, scale, f"weight {value:g} seed {seed}", log))
+            stopped.extend(_stopped_early(result, config, f"weight {value:g} seed {seed}", log))
     summary = {name: summarise(evals) for name, evals in rows.items()}
     # The policy PPO starts from, as the reference every weight moves away from.
-    start = summarise([evaluate_start_policy(policy_path, examples, scale, out, progress)])
-    table = markdown_table({**summary, "SFT (start)": start}, first_column=f"{component} weight", caption=(
-        f"Fine-grained PPO, other weights {', '.join(f'{n} {w:g}' for n, w in zip(names, base.tolist()) if n != component)}; "
-        f"{scale.episodes_per_run} episodes per run; "
-        f"greedy decoding on {len(examples)} dev questions; seeds {', '.join(map(str, seeds))}."
-        + "".join(f" {note}." for note in stopped)
-    ))
+    start = summarise([evaluate_start_policy(policy_path, examples, config, out, progress)])
+    caption = sweep_caption(component, dict(zip(names, base.tolist())), config.episodes_per_run, len(examples), seeds, stopped)
+    table = markdown_table({**summary, "SFT (start)": start}, first_column=f"{component} weight", caption=caption)
     results = {"component": component, "values": [float(v) for v in values],
                "base_weights": [round(w, 6) for w in base.tolist()],  # float32 -> the decimals given
-               "scale": asdict(scale), "seeds": list(seeds), "policy": str(policy_path), "summary": summary,
+               "config": config.to_dict(), "seeds": list(seeds), "policy": str(policy_path), "summary": summary,
                "start": start, "per_seed": rows, "stopped_early": stopped}
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "results.md").write_text(table)
     plot_sweep(component, [float(v) for v in values], list(summary.values()), start, out / "sweep.png")
     log(table)
     return results
-
-
-def plot_sweep(component: str, values: Sequence[float], summaries: Sequence[dict[str, Any]], start: dict[str, Any],
-               path: str | os.PathLike[str]) -> Path:
-    """Answer length and the two error-free ratios against one component's weight (error bars: std over seeds)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = (("length", "length (words)"), ("relevance_ratio", "relevance ratio"), ("factuality_ratio", "factuality ratio"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(12, 3.6))
-    for axis, (key, title) in zip(axes, panels):
-        means = [row[key]["mean"] if row.get(key) else np.nan for row in summaries]
-        spreads = [row[key]["std"] if row.get(key) else 0.0 for row in summaries]
-        axis.errorbar(values, means, yerr=spreads, marker="o", capsize=3, label="fine-grained PPO")
-        if start.get(key):
-            axis.axhline(start[key]["mean"], color="grey", linestyle="--", label="SFT (start)")
-        axis.set(title=title, xlabel=f"{component} weight")
-        axis.grid(alpha=0.3)
-    axes[0].legend()
-    return _save_figure(fig, path)

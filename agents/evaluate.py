@@ -6,7 +6,8 @@ ratio, completeness, ROUGE-L, length, error counts), the paper's evaluation.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from fg_env.metrics import evaluate_answers
 from fg_env.text import split_sentences

@@ -72,90 +72,83 @@ class PPOConfig:
         ValueError: PPOConfig.learning_rate must be > 0, got -1.0
     """
 
+    # Each field's help is the help of its flag in `fg-env train` (TRL's convention, so
+    # transformers.HfArgumentParser reads this class too).
+
     # --- budget -------------------------------------------------------------------------------------
-    iterations: int = 20
-    """PPO iterations (one batch of rollouts, then ``ppo_epochs`` epochs of updates, per iteration).
-    The paper trains for 80,000 episodes; the budget of an experiment here is
-    ``iterations * episodes_per_iteration`` episodes."""
-    prompts_per_iteration: int = 4
-    """Questions sampled per iteration (paper: 2 per GPU on 8 GPUs, i.e. 16). Scaled down so that an
-    iteration of the default policy takes seconds, not minutes, on a 2-core CPU."""
-    samples_per_prompt: int = 4
-    """Answers sampled per question (paper: 4)."""
+    iterations: int = field(default=20, metadata={"help": (
+        "PPO iterations (one batch of rollouts, then `ppo_epochs` epochs of updates, per iteration). "
+        "The paper trains for 80,000 episodes; the budget of an experiment here is "
+        "iterations x episodes per iteration (prompts_per_iteration x samples_per_prompt).")})
+    prompts_per_iteration: int = field(default=4, metadata={"help": (
+        "Questions sampled per iteration (paper: 2 per GPU on 8 GPUs, i.e. 16). Scaled down so that an "
+        "iteration of the default policy takes seconds, not minutes, on a 2-core CPU.")})
+    samples_per_prompt: int = field(default=4, metadata={"help": "Answers sampled per question (paper: 4)."})
 
     # --- rollouts -----------------------------------------------------------------------------------
-    max_new_tokens: int = 96
-    """Longest answer in tokens. Paper: 200 T5 tokens; the built-in world's answers are shorter."""
-    top_k: int = 20
-    """Top-k sampling for rollouts (paper: 20)."""
-    temperature: float = 0.7
-    """Sampling temperature for rollouts (paper: 0.7). Evaluation always decodes greedily."""
+    max_new_tokens: int = field(default=96, metadata={"help": (
+        "Longest answer in tokens (also at evaluation). Paper: 200 T5 tokens; the built-in world's answers "
+        "are shorter.")})
+    top_k: int = field(default=20, metadata={"help": "Top-k sampling for rollouts (paper: 20)."})
+    temperature: float = field(default=0.7, metadata={"help": (
+        "Sampling temperature for rollouts (paper: 0.7). Evaluation always decodes greedily.")})
 
     # --- reward -------------------------------------------------------------------------------------
-    kl_coef: float = 0.3
-    """beta: weight of the per-token KL penalty ``log pi - log pi_ref`` (paper: 0.3)."""
-    adaptive_kl: bool = False
-    """Adapt beta with Ziegler et al.'s proportional controller (paper: off)."""
-    kl_target: float = 6.0
-    """Target KL (nats per answer) of the adaptive controller."""
-    kl_horizon: int = 10_000
-    """Horizon (episodes) of the adaptive controller."""
-    kl_threshold: float | None = 10.0
-    """Stop the run early once the KL per answer has exceeded this many nats in ``kl_strikes``
-    iterations: the policy has left its reference and is degenerating (the paper's code: 10 nats,
-    5 times). ``None`` never stops."""
-    kl_strikes: int = 5
-    """How many iterations above ``kl_threshold`` stop the run (paper: 5)."""
-    whiten_rewards: bool = True
-    """Divide per-token rewards by their standard deviation over the batch, without shifting their
-    mean (paper: on), so a reward's sign survives and the value targets have unit scale."""
+    kl_coef: float = field(default=0.3, metadata={"help": (
+        "beta: weight of the per-token KL penalty log pi - log pi_ref (paper: 0.3).")})
+    adaptive_kl: bool = field(default=False, metadata={"help": (
+        "Adapt beta with Ziegler et al.'s proportional controller (paper: off).")})
+    kl_target: float = field(default=6.0, metadata={"help": "Target KL (nats per answer) of the adaptive controller."})
+    kl_horizon: int = field(default=10_000, metadata={"help": "Horizon (episodes) of the adaptive controller."})
+    kl_threshold: float | None = field(default=10.0, metadata={"help": (
+        "Stop the run early once the KL per answer has exceeded this many nats in `kl_strikes` "
+        "iterations: the policy has left its reference and is degenerating (the paper's code: 10 nats, "
+        "5 times). None (`none`) never stops.")})
+    kl_strikes: int = field(default=5, metadata={"help": "How many iterations above `kl_threshold` stop the run (paper: 5)."})
+    whiten_rewards: bool = field(default=True, metadata={"help": (
+        "Divide per-token rewards by their standard deviation over the batch, without shifting their "
+        "mean (paper: on), so a reward's sign survives and the value targets have unit scale.")})
 
     # --- advantages and losses ----------------------------------------------------------------------
-    gamma: float = 1.0
-    """Discount (paper: 1.0)."""
-    lam: float = 0.95
-    """GAE lambda (paper: 0.95)."""
-    clip_range: float = 0.2
-    """PPO clip of the probability ratio (paper: 0.2)."""
-    clip_range_value: float = 0.2
-    """Clip of the value update around the rollout's values (paper: 0.2)."""
-    vf_coef: float = 0.1
-    """Weight of the value loss. Paper: 1.0, with a separate value model, whose loss cannot move the
-    policy. The default value head shares the policy's trunk, and at 1.0 its loss (early on 250 to
-    900 times the policy loss) drags the trunk: the default policy then drifts over 100 nats
-    from its reference within 40 iterations and degenerates into runs of commas. At 0.1 the KL stays
-    near 1-2 nats over the same 40 iterations (measured; see the README)."""
+    gamma: float = field(default=1.0, metadata={"help": "Discount (paper: 1.0)."})
+    lam: float = field(default=0.95, metadata={"help": "GAE lambda (paper: 0.95)."})
+    clip_range: float = field(default=0.2, metadata={"help": "PPO clip of the probability ratio (paper: 0.2)."})
+    clip_range_value: float = field(default=0.2, metadata={"help": (
+        "Clip of the value update around the rollout's values (paper: 0.2).")})
+    vf_coef: float = field(default=0.1, metadata={"help": (
+        "Weight of the value loss. Paper: 1.0, with a separate value model, whose loss cannot move the "
+        "policy. The default value head shares the policy's trunk, and at 1.0 its loss (early on 250 to "
+        "900 times the policy loss) drags the trunk: the default policy then drifts over 100 nats "
+        "from its reference within 40 iterations and degenerates into runs of commas. At 0.1 the KL stays "
+        "near 1-2 nats over the same 40 iterations (measured; see the README).")})
 
     # --- optimisation -------------------------------------------------------------------------------
-    ppo_epochs: int = 4
-    """Passes over each batch of rollouts (paper: 4)."""
-    minibatch_size: int = 8
-    """Episodes per gradient step, rounded down to whole groups of ``samples_per_prompt`` answers (at
-    least one group), since a question's answers share one prompt pass. The paper takes one step per
-    epoch over the whole batch; the small policy learns faster with several smaller steps (CleanRL)."""
-    learning_rate: float = 2e-5
-    """Adam learning rate. Paper: 1e-5 for T5-large; doubled for the small default policy, whose runs
-    here are far shorter. At 1e-4 the default policy drifted about 30 nats from its reference within
-    17 iterations and its answers shrank to 7 words; at 5e-5 it held about 4 nats over 20 iterations
-    (measured with the value-loss weight 0.1, seed 0)."""
-    warmup_steps: int = 10
-    """Linear learning-rate warm-up in optimiser steps (paper: 100, for its far longer run)."""
-    max_grad_norm: float | None = 1.0
-    """Clip the gradient norm to this value; ``None`` turns clipping off (the paper's setting). On by
-    default because the small policy's early updates are otherwise noisy."""
-    adam_eps: float = 1e-5
-    """Adam epsilon (CleanRL's PPO value)."""
+    ppo_epochs: int = field(default=4, metadata={"help": "Passes over each batch of rollouts (paper: 4)."})
+    minibatch_size: int = field(default=8, metadata={"aliases": ["--batch-size"], "help": (
+        "Episodes per gradient step, rounded down to whole groups of `samples_per_prompt` answers (at "
+        "least one group), since a question's answers share one prompt pass. The paper takes one step per "
+        "epoch over the whole batch; the small policy learns faster with several smaller steps (CleanRL).")})
+    learning_rate: float = field(default=2e-5, metadata={"aliases": ["--lr"], "help": (
+        "Adam learning rate. Paper: 1e-5 for T5-large; doubled for the small default policy, whose runs "
+        "here are far shorter. At 1e-4 the default policy drifted about 30 nats from its reference within "
+        "17 iterations and its answers shrank to 7 words; at 5e-5 it held about 4 nats over 20 iterations "
+        "(measured with the value-loss weight 0.1, seed 0).")})
+    warmup_steps: int = field(default=10, metadata={"help": (
+        "Linear learning-rate warm-up in optimiser steps (paper: 100, for its far longer run).")})
+    max_grad_norm: float | None = field(default=1.0, metadata={"help": (
+        "Clip the gradient norm to this value; None (`none`) turns clipping off (the paper's setting). On by "
+        "default because the small policy's early updates are otherwise noisy.")})
+    adam_eps: float = field(default=1e-5, metadata={"help": "Adam epsilon (CleanRL's PPO value)."})
 
     # --- models -------------------------------------------------------------------------------------
-    value_model: Literal["head", "separate"] = "head"
-    """``"head"``: a linear value head on the policy's trunk (cheap; the default here).
-    ``"separate"``: a copy of the initial policy's trunk with its own head (the paper's layout)."""
+    value_model: Literal["head", "separate"] = field(default="head", metadata={"help": (
+        "head: a linear value head on the policy's trunk (cheap; the default here). "
+        "separate: a copy of the initial policy's trunk with its own head (the paper's layout).")})
 
     # --- bookkeeping --------------------------------------------------------------------------------
-    seed: int = 0
-    """Seeds question sampling, token sampling, minibatch order and dropout."""
-    checkpoint_every: int = 5
-    """Write an atomic checkpoint every this many iterations (0: only at the end)."""
+    seed: int = field(default=0, metadata={"help": "Seeds question sampling, token sampling, minibatch order and dropout."})
+    checkpoint_every: int = field(default=5, metadata={"help": (
+        "Write an atomic checkpoint every this many iterations (0: only at the end).")})
 
     def __post_init__(self) -> None:
         positive_ints = (

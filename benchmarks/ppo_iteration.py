@@ -33,7 +33,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.compare import SCALES, make_env  # noqa: E402
+from agents.compare import PRESETS, make_env  # noqa: E402
 from agents.ppo import FineGrainedPPO  # noqa: E402
 
 PHASES = ("time_generate", "time_env", "time_update_forward", "time_update_optimise")
@@ -50,16 +50,16 @@ def main() -> int:
 
     from agents.policy import LMPolicy
 
-    scale = SCALES["quick" if args.quick else "default"]
+    experiment = PRESETS["quick" if args.quick else "default"].config(ppo={"iterations": args.iterations})
     if args.policy:
         path = Path(args.policy)
     else:
         from agents.sft import build_default_policy
 
-        path = Path(build_default_policy(quick=scale.sft_quick))
+        path = Path(build_default_policy(quick=experiment.sft == "quick"))
     policy = LMPolicy.from_pretrained(path)
-    config = scale.ppo_config(seed=0, iterations=args.iterations)
-    trainer = FineGrainedPPO(policy, make_env(args.scheme, None, "train", scale.max_sentences), config)
+    config = experiment.ppo
+    trainer = FineGrainedPPO(policy, make_env(args.scheme, None, "train", experiment.evaluation.max_sentences), config)
     rows = [trainer.train_iteration() for _ in range(args.iterations)]
     timed = rows[1:] if len(rows) > 1 else rows  # the first iteration pays one-off costs (allocations, caches)
 

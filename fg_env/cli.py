@@ -3,15 +3,19 @@
 Sub-commands come from this package (``info``, ``rm``) and from plug-ins that declare a
 ``register(subparsers)`` function in the ``fg_env.commands`` entry-point group (the ``agents`` package
 adds ``sft``, ``train``, ``evaluate``, ``compare`` and ``sweep-weights`` this way), so ``fg_env``
-never imports agent code.
+never imports agent code. Every sub-command is a :class:`fg_env.command.CommandParser`: its flags are
+added when it is parsed, and bad input is reported in one line with exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
-from typing import Callable, Sequence
+from typing import Any
+
+from fg_env.command import CommandParser, add_command
 
 COMMAND_GROUP = "fg_env.commands"
 
@@ -24,7 +28,7 @@ def _info(args: argparse.Namespace) -> int:
     from fg_env.rewards import available_reward_models
 
     env = gym.make("FineGrainedQA-v0")
-    unwrapped = env.unwrapped
+    unwrapped: Any = env.unwrapped  # FineGrainedQAEnv
     print(f"fg_env {fg_env.__version__}")
     print(f"datasets:       {', '.join(available_datasets())}")
     print(f"reward models:  {', '.join(available_reward_models())}")
@@ -35,8 +39,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _register_builtin(subparsers: argparse._SubParsersAction) -> None:
-    info = subparsers.add_parser("info", help="list datasets, reward models and the default environment")
-    info.set_defaults(func=_info)
+    add_command(subparsers, "info", _info, help="list datasets, reward models and the default environment")
     try:
         from fg_env.rewards.learned.cli import register as register_rm
     except ModuleNotFoundError as error:  # only when the learned-reward package is absent from this build
@@ -51,7 +54,13 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fg-env", description="Fine-grained reward environments for language-model RL.")
+    """The ``fg-env`` parser with every sub-command (whose flags are added when it is parsed).
+
+    Example:
+        >>> build_parser().parse_args(["info"]).command
+        'info'
+    """
+    parser = CommandParser(prog="fg-env", description="Fine-grained reward environments for language-model RL.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_builtin(subparsers)
     for register in _plugins():

@@ -7,8 +7,8 @@ import json
 from dataclasses import replace
 
 import pytest
-
 from _agents_tiny import save_tiny_policy
+
 from fg_env.cli import main
 
 
@@ -26,40 +26,72 @@ def no_training(monkeypatch):
 
 
 def _error(capsys, argv: list[str]) -> str:
+    """The command's stderr, checked to be one line without a traceback, after exit status 2."""
     try:
         status = main(argv)
     except SystemExit as stop:  # argparse's own errors
         status = stop.code
-    assert status == 2
-    return capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--out", "{tmp}/r", "--weights", "0.3,0.5"], "--weights needs 3 values, one per reward model (relevance, factuality, completeness); got 2"),
-        (["train", "--out", "{tmp}/r", "--weights", "0.3,x,0.3"], "expected comma-separated numbers"),
-        (["train", "--out", "{tmp}/r", "--lr=-1e-4"], "argument --lr/--learning-rate: must be a number > 0, got -1e-4"),
-        (["train", "--out", "{tmp}/r", "--lr", "-0.001"], "argument --lr/--learning-rate: must be a number > 0, got -0.001"),
-        (["train", "--out", "{tmp}/r", "--batch-size", "-8"], "argument --minibatch-size/--batch-size: must be a positive integer, got -8"),
-        (["train", "--out", "{tmp}/r", "--prompts-per-iteration", "0"], "must be a positive integer, got 0"),
-        (["train", "--out", "{tmp}/r", "--vf-coef", "-1"], "argument --vf-coef: must be a number >= 0, got -1"),
-        (["train", "--out", "{tmp}/r", "--kl-threshold", "0"], "argument --kl-threshold: must be a number > 0, got 0"),
-        (["train", "--out", "{tmp}/r", "--kl-threshold", "never"], "argument --kl-threshold: expected a number > 0, got 'never'"),
+        # train: weights, numbers (checked by PPOConfig / EvaluationConfig), names, files, flag combinations
+        (["train", "--out", "{tmp}/r", "--weights", "0.3,0.5"], "fg-env train: error: --weights needs 3 values, one per reward model (relevance, factuality, completeness); got 2"),
+        (["train", "--out", "{tmp}/r", "--weights", "0.3,x,0.3"], "argument --weights: expected comma-separated numbers"),
+        (["train", "--out", "{tmp}/r", "--weights=-0.3,0.5,0.3"], "--weights must not be negative"),
+        (["train", "--out", "{tmp}/r", "--lr=-1e-4"], "PPOConfig.learning_rate must be > 0, got -0.0001"),
+        (["train", "--out", "{tmp}/r", "--learning-rate", "-0.001"], "PPOConfig.learning_rate must be > 0, got -0.001"),
+        (["train", "--out", "{tmp}/r", "--batch-size", "-8"], "PPOConfig.minibatch_size must be a positive integer, got -8"),
+        (["train", "--out", "{tmp}/r", "--prompts-per-iteration", "0"], "PPOConfig.prompts_per_iteration must be a positive integer, got 0"),
+        (["train", "--out", "{tmp}/r", "--iterations", "ten"], "argument --iterations: expected an integer, got 'ten'"),
+        (["train", "--out", "{tmp}/r", "--vf-coef", "-1"], "PPOConfig.vf_coef must be >= 0, got -1.0"),
+        (["train", "--out", "{tmp}/r", "--gamma", "1.5"], "PPOConfig.gamma must lie in [0, 1], got 1.5"),
+        (["train", "--out", "{tmp}/r", "--kl-threshold", "0"], "PPOConfig.kl_threshold must be > 0 or None, got 0.0"),
+        (["train", "--out", "{tmp}/r", "--kl-threshold", "never"], "argument --kl-threshold: expected a number or 'none', got 'never'"),
+        (["train", "--out", "{tmp}/r", "--value-model", "shared"], "argument --value-model: invalid choice: 'shared'"),
+        (["train", "--out", "{tmp}/r", "--eval-questions", "0"], "EvaluationConfig.eval_questions must be a positive integer, got 0"),
+        (["train", "--out", "{tmp}/r", "--episodes", "0"], "argument --episodes: must be a positive integer, got 0"),
+        (["train", "--out", "{tmp}/r", "--preset", "huge"], "argument --preset: invalid choice: 'huge'"),
         (["train", "--out", "{tmp}/r", "--policy", "{tmp}/no-such-model"], "policy path '{tmp}/no-such-model' does not exist"),
-        (["train", "--out", "{tmp}/r", "--scheme", "dense"], "unknown reward scheme 'dense'"),
+        (["train", "--out", "{tmp}/r", "--scheme", "dense"], "unknown reward scheme 'dense'; valid choices: fine-grained, holistic"),
         (["train", "--out", "{tmp}/empty", "--resume"], "checkpoint.pt' does not exist"),
-        (["train", "--out", "{tmp}/r", "--iterations", "2", "--episodes", "8"], "not allowed with argument"),
+        (["train", "--out", "{tmp}/r", "--iterations", "2", "--episodes", "8"], "--episodes and --iterations both set the budget"),
+        (["train", "--out", "{tmp}/r", "--quick", "--preset", "default"], "argument --preset: not allowed with argument --quick"),
+        (["train", "--scheme", "holistic"], "the following arguments are required: --out"),
+        (["train", "--out", "{tmp}/r", "--warm-up", "3"], "unrecognized arguments: --warm-up 3"),
+        # compare
         (["compare", "--out", "{tmp}/c", "--seeds", "0,0,1"], "--seeds must be distinct"),
+        (["compare", "--out", "{tmp}/c", "--seeds", "0,one"], "argument --seeds: expected comma-separated integers"),
         (["compare", "--out", "{tmp}/c", "--schemes", "fine-grained,sparse"], "unknown reward scheme 'sparse'"),
         (["compare", "--out", "{tmp}/c", "--weights", "1,1,1,1"], "needs 3 values"),
-        (["sweep-weights", "--component", "fluency", "--values", "0.1,0.3"], "--component must be one of relevance, factuality, completeness"),
-        (["sweep-weights", "--component", "relevance", "--values", "0.1,-0.3"], "--values must not be negative"),
+        (["compare", "--out", "{tmp}/c", "--quick", "--samples-per-prompt", "0"], "PPOConfig.samples_per_prompt must be a positive integer, got 0"),
+        (["compare", "--out", "{tmp}/c", "--policy", "{tmp}/gone"], "policy path '{tmp}/gone' does not exist"),
+        # sweep-weights
+        (["sweep-weights", "--component", "fluency", "--values", "0.1,0.3"], "unknown reward component 'fluency'; valid choices: relevance, factuality, completeness"),
+        (["sweep-weights", "--component", "relevance", "--values=0.1,-0.3"], "--values must not be negative"),
+        (["sweep-weights", "--component", "relevance", "--values", "low"], "argument --values: expected comma-separated numbers"),
+        (["sweep-weights", "--component", "relevance"], "the following arguments are required: --values"),
+        (["sweep-weights", "--component", "relevance", "--values", "0.1", "--max-sentences", "-2"], "EvaluationConfig.max_sentences must be a positive integer, got -2"),
+        # evaluate
         (["evaluate", "--policy", "{tmp}/missing", "--split", "dev"], "policy path '{tmp}/missing' does not exist"),
-        (["evaluate", "--split", "train"], "invalid choice: 'train'"),
+        (["evaluate", "--split", "train"], "argument --split: invalid choice: 'train'"),
+        (["evaluate", "--questions", "0"], "argument --questions: must be a positive integer, got 0"),
+        # sft (numbers checked by SFTConfig)
+        (["sft", "--n-head", "5"], "SFTConfig.n_embd=192 must be divisible by n_head=5"),
+        (["sft", "--epochs", "0"], "SFTConfig.epochs must be a positive integer, got 0"),
+        (["sft", "--quick", "--max-answer-tokens", "600"], "max_answer_tokens=600 leaves no room for a prompt"),
+        (["sft", "--architecture", "rnn"], "argument --architecture: invalid choice: 'rnn'"),
+        (["sft", "--lr", "fast"], "argument --learning-rate/--lr: expected a number, got 'fast'"),
+        # the command itself
+        (["trian"], "argument COMMAND: invalid choice: 'trian'"),
     ],
 )
-def test_bad_input_is_a_clear_error_before_training(argv, message, tmp_path, capsys, no_training):
+def test_bad_input_is_one_line_before_training(argv, message, tmp_path, capsys, no_training):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     assert message.replace("{tmp}", str(tmp_path)) in _error(capsys, argv)
 
@@ -86,7 +118,7 @@ def test_a_folder_that_is_not_a_model_is_rejected(tmp_path, capsys, no_training)
 
 @pytest.mark.slow
 def test_micro_compare_writes_results_table_and_plot(tmp_path, capsys):
-    from agents.compare import METRIC_COLUMNS
+    from agents.reporting import METRIC_COLUMNS
 
     policy = save_tiny_policy(tmp_path / "tiny-policy")
     out = tmp_path / "compare"
@@ -182,28 +214,147 @@ def test_sweep_weights_tabulates_each_value(tmp_path):
 
 @pytest.mark.slow
 def test_a_stale_run_folder_names_the_fix(tmp_path):
-    from fg_env.checkpoint import CheckpointError
-    from agents.compare import SCALES, run_and_evaluate
+    from agents.compare import PRESETS, run_and_evaluate
     from agents.evaluate import load_examples
+    from fg_env.checkpoint import CheckpointError
 
     policy = save_tiny_policy(tmp_path / "tiny-policy")
-    scale = replace(SCALES["quick"], iterations=1, prompts_per_iteration=1, samples_per_prompt=2, minibatch_size=2,
-                    max_new_tokens=6, eval_questions=2)
+    config = PRESETS["quick"].config(
+        ppo={"iterations": 1, "prompts_per_iteration": 1, "samples_per_prompt": 2, "minibatch_size": 2, "max_new_tokens": 6},
+        evaluation={"eval_questions": 2})
     examples = load_examples("dev", 2)
     run = tmp_path / "run"
-    first = run_and_evaluate(policy, "fine-grained", None, scale.ppo_config(0), scale, run, examples, progress=False)
+    first = run_and_evaluate(policy, "fine-grained", None, config, run, examples, progress=False)
     assert first["episodes"] == 2
     (run / "result.json").unlink()  # as if killed before its evaluation, then rerun with another learning rate
+    other = replace(config, ppo=replace(config.ppo, learning_rate=1e-3))
     with pytest.raises(CheckpointError, match=r"other settings \(learning_rate\).*; delete .* to train this run afresh"):
-        run_and_evaluate(policy, "fine-grained", None, scale.ppo_config(0, learning_rate=1e-3), scale, run, examples,
-                         progress=False)
+        run_and_evaluate(policy, "fine-grained", None, other, run, examples, progress=False)
 
 
 def test_runs_cut_short_by_the_kl_safeguard_are_reported():
-    from agents.compare import SCALES, _stopped_early
+    from agents.compare import PRESETS, _stopped_early
 
-    scale, logged = SCALES["quick"], []
-    assert _stopped_early({"episodes": scale.episodes_per_run}, scale, "holistic seed 0", logged.append) == []
-    notes = _stopped_early({"episodes": 8}, scale, "holistic seed 1", logged.append)
+    config, logged = PRESETS["quick"].config(), []
+    assert _stopped_early({"episodes": config.episodes_per_run}, config, "holistic seed 0", logged.append) == []
+    notes = _stopped_early({"episodes": 8}, config, "holistic seed 1", logged.append)
     assert notes == ["holistic seed 1 was stopped by the KL safeguard after 8 episodes"]
     assert logged == ["[warning] " + notes[0]]
+
+
+# ----------------------------------------------------------------------------------------------------
+# presets, flags from the settings, the documented command lines
+# ----------------------------------------------------------------------------------------------------
+
+
+def test_presets_keep_the_sizes_of_the_former_scales():
+    from agents.compare import PRESETS, EvaluationConfig, ExperimentConfig
+    from agents.ppo import PPOConfig
+
+    quick = PPOConfig(iterations=8, prompts_per_iteration=2, samples_per_prompt=4, minibatch_size=8, max_new_tokens=64)
+    default = PPOConfig(iterations=20, prompts_per_iteration=4, samples_per_prompt=4, minibatch_size=8, max_new_tokens=80)
+    assert PRESETS["quick"].config() == ExperimentConfig(quick, EvaluationConfig(eval_questions=24, max_sentences=6), sft="quick")
+    assert PRESETS["default"].config() == ExperimentConfig(default, EvaluationConfig(eval_questions=100, max_sentences=6), sft="default")
+    assert (PRESETS["quick"].config().episodes_per_run, PRESETS["default"].config().episodes_per_run) == (64, 320)
+
+
+def _parse(argv: list[str]):
+    from fg_env.cli import build_parser
+
+    return build_parser().parse_args(argv)
+
+
+def test_explicit_flags_override_the_preset():
+    from agents.cli import _experiment
+
+    config = _experiment(_parse(["compare", "--quick", "--iterations", "3", "--lr", "1e-4", "--eval-questions", "5",
+                                 "--kl-threshold", "none", "--no-whiten-rewards"]))
+    assert (config.sft, config.ppo.iterations, config.ppo.prompts_per_iteration, config.ppo.max_new_tokens) == ("quick", 3, 2, 64)
+    assert (config.ppo.learning_rate, config.ppo.kl_threshold, config.ppo.whiten_rewards) == (1e-4, None, False)
+    assert (config.evaluation.eval_questions, config.evaluation.max_sentences) == (5, 6)
+    assert _experiment(_parse(["compare", "--quick", "--episodes", "20"])).ppo.iterations == 3  # 8 episodes per iteration
+    assert _experiment(_parse(["train", "--out", "x"])) == _experiment(_parse(["train", "--out", "x", "--preset", "default"]))
+    assert _experiment(_parse(["train", "--out", "x", "--seed", "4"])).ppo.seed == 4
+
+
+def _settings_actions(argv: list[str]) -> dict[str, object]:
+    from fg_env.cli import build_parser
+
+    parser = build_parser()
+    parser.parse_args(argv)  # adds the command's flags
+    command = parser._subparsers._group_actions[0].choices[argv[0]]
+    return {action.dest: action for action in command._actions}
+
+
+@pytest.mark.parametrize("command, settings, left_out", [
+    (["train", "--out", "x"], "agents.ppo:PPOConfig", ()),
+    (["compare"], "agents.ppo:PPOConfig", ("seed",)),
+    (["sweep-weights", "--component", "relevance", "--values", "0.1"], "agents.ppo:PPOConfig", ("seed",)),
+    (["train", "--out", "x"], "agents.compare:EvaluationConfig", ()),
+    (["sft"], "agents.sft:SFTConfig", ("dataset_kwargs",)),
+])
+def test_every_setting_is_a_flag_with_the_fields_help(command, settings, left_out):
+    import dataclasses
+    import importlib
+
+    module, name = settings.split(":")
+    actions = _settings_actions(command)
+    for field in dataclasses.fields(getattr(importlib.import_module(module), name)):
+        if field.name in left_out:
+            assert field.name not in actions
+            continue
+        action = actions[field.name]
+        assert f"--{field.name.replace('_', '-')}" in action.option_strings
+        assert field.metadata["help"] and action.help.startswith(field.metadata["help"].replace("%", "%%")), field.name
+
+
+def test_ppo_config_is_read_by_hf_argument_parser_too():
+    from transformers import HfArgumentParser
+
+    from agents.ppo import PPOConfig
+
+    (config,) = HfArgumentParser(PPOConfig).parse_args_into_dataclasses(
+        ["--lr", "1e-4", "--value_model", "separate", "--batch-size", "4", "--no_whiten_rewards"], look_for_args_file=False)
+    assert config == PPOConfig(learning_rate=1e-4, value_model="separate", minibatch_size=4, whiten_rewards=False)
+
+
+def _documented_command_lines() -> list[str]:
+    """Every ``fg-env ...`` command line of the README and BENCHMARKS, in code blocks or inline code."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    lines = []
+    for name in ("README.md", "BENCHMARKS.md"):
+        for match in re.finditer(r"(?:^|[`&;]\s*)(fg-env(?: [^`#\n&;|]*)?)", (root / name).read_text(), re.MULTILINE):
+            line = match.group(1).strip()
+            if line != "fg-env":
+                lines.append(line)
+    return sorted(set(lines))
+
+
+def test_the_documentation_has_command_lines():
+    lines = _documented_command_lines()
+    assert len(lines) >= 15 and "fg-env compare --quick --out runs/quick" in lines
+    assert any(line.startswith("fg-env rm train") for line in lines)
+
+
+@pytest.mark.parametrize("line", _documented_command_lines())
+def test_documented_command_lines_parse_and_their_settings_are_valid(line):
+    """Each command line of the README and BENCHMARKS parses with today's flags, and the settings it gives
+    pass their checks (nothing runs)."""
+    import shlex
+
+    from agents.cli import _experiment
+    from fg_env.command import given_fields
+    from fg_env.rewards.learned.config import TrainingConfig
+
+    argv = shlex.split(line.replace("$F", "feedback.json"))[1:]
+    args = _parse(argv)
+    assert args.func is not None
+    if argv[0] in ("train", "compare", "sweep-weights"):
+        _experiment(args)
+    elif argv[:2] == ["rm", "train"]:
+        TrainingConfig(**given_fields(args, args.training_fields))
+    if "--kl-threshold" in argv:
+        assert args.kl_threshold is None  # "none"

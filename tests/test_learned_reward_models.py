@@ -449,10 +449,60 @@ def test_cli_trains_and_evaluates(tiny_backbone, tmp_path, capsys):
 def test_fg_env_cli_has_the_rm_command():
     from fg_env.cli import build_parser
 
-    args = build_parser().parse_args(["rm", "train", "--component", "relevance", "--feedback", "synthetic", "--out", "x"])
-    assert args.func.__name__ == "_train" and args.epochs == 3
+    from fg_env.command import given_fields
+
+    args = build_parser().parse_args(["rm", "train", "--component", "relevance", "--feedback", "synthetic", "--out", "x", "--lr", "1e-4"])
+    assert args.func.__name__ == "_train"
+    assert TrainingConfig(**given_fields(args, args.training_fields)) == TrainingConfig("relevance", learning_rate=1e-4)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["rm", "train", "--component", "fluency", "--feedback", "synthetic", "--out", "x"])
+
+
+def test_every_training_setting_is_an_rm_train_flag_with_the_fields_help():
+    import dataclasses
+
+    from fg_env.cli import build_parser
+
+    parser = build_parser()
+    parser.parse_args(["rm", "train", "--component", "relevance", "--feedback", "synthetic", "--out", "x"])
+    rm = parser._subparsers._group_actions[0].choices["rm"]
+    actions = {a.dest: a for a in rm._subparsers._group_actions[0].choices["train"]._actions}
+    for field in dataclasses.fields(TrainingConfig):
+        assert actions[field.name].help.startswith(field.metadata["help"]), field.name
+    assert "--lr" in actions["learning_rate"].option_strings
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--component", "relevance", "--feedback", "synthetic", "--out", "{tmp}/m", "--lr", "-1"], "learning_rate must be positive, got -1.0"),
+        (["train", "--component", "relevance", "--feedback", "synthetic", "--out", "{tmp}/m", "--epochs", "0"], "epochs must be a positive integer, got 0"),
+        (["train", "--component", "relevance", "--feedback", "synthetic", "--out", "{tmp}/m", "--max-length", "8"], "max_length must be at least 16 tokens, got 8"),
+        (["train", "--component", "relevance", "--feedback", "synthetic", "--out", "{tmp}/m", "--warmup-ratio", "x"], "argument --warmup-ratio: expected a number, got 'x'"),
+        (["train", "--component", "fluency", "--feedback", "synthetic", "--out", "{tmp}/m"], "argument --component: invalid choice: 'fluency'"),
+        (["train", "--component", "relevance", "--feedback", "/nonexistent", "--out", "{tmp}/m"], "--feedback '/nonexistent': no such file or folder"),
+        (["train", "--component", "relevance", "--feedback", "{tmp}/broken.json", "--out", "{tmp}/m"], "broken.json: not valid JSON"),
+        (["train", "--component", "relevance", "--feedback", "{tmp}/records.json", "--out", "{tmp}/m"], "records.json: record 0: field 'question': expected a string"),
+        (["train", "--component", "relevance", "--feedback", "{tmp}", "--out", "{tmp}/m"], "name one with --split"),
+        (["train", "--component", "relevance", "--feedback", "synthetic", "--questions", "1:2:3", "--out", "{tmp}/m"], "--questions takes START:END"),
+        (["train", "--component", "relevance", "--feedback", "synthetic", "--threads", "0", "--out", "{tmp}/m"], "argument --threads: must be a positive integer, got 0"),
+        (["train", "--component", "relevance", "--feedback", "synthetic"], "the following arguments are required: --out"),
+        (["eval", "--model", "{tmp}/none", "--feedback", "synthetic"], "is not a saved learned reward model: it has no reward_model.json"),
+        (["eval", "--model", "{tmp}", "--feedback", "synthetic", "--batch-size", "-1"], "argument --batch-size: must be a positive integer, got -1"),
+        (["eval", "--model", "{tmp}", "--feedback", "synthetic", "--max-questions", "many"], "argument --max-questions: expected an integer, got 'many'"),
+    ],
+)
+def test_rm_bad_input_is_one_line_with_status_2(argv, message, tmp_path, capsys):
+    (tmp_path / "broken.json").write_text("[{not json")
+    (tmp_path / "records.json").write_text(json.dumps([{"question": 1}]))
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    try:
+        status = rm_main(argv)
+    except SystemExit as stop:  # argparse's own errors
+        status = stop.code
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"fg-env rm {argv[0]}: error: ") and message in err, err
 
 
 def run_episode(env, sentences):
@@ -501,7 +551,7 @@ def test_real_questions_with_learned_models(relevance_dir, factuality_dir):
 
 
 def test_synthetic_feedback_trains_and_evaluates_against_the_annotator(tiny_backbone, tmp_path, capsys):
-    pytest.importorskip("fg_env.feedback.annotator")
+    pytest.importorskip("fg_env.data.synthetic.annotator")
     data = load_feedback_data("factuality", "synthetic", questions="0:3", samples_per_question=2, seed=1)
     assert data.questions == 3 and len(data.items) == 9 and data.label_rule == EXACT_RULE
     assert all(len(set(i.labels) - {"no-error", "Wrong-Grounding", "Unverifiable"}) == 0 for i in data.items)

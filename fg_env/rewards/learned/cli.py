@@ -7,55 +7,85 @@ Examples (QA-Feedback's dev feedback, first 400 questions to train, last 100 to 
     fg-env rm eval --model runs/rm/relevance --feedback path/to/qa_feedback/dev_feedback.json \\
         --questions 400:500 --json runs/rm/relevance/eval.json
 
-torch and transformers are imported only when a command runs, so ``fg-env --help`` stays fast.
+The training flags are the fields of :class:`~fg_env.rewards.learned.config.TrainingConfig` (their help
+is the fields' help). Bad input (a missing feedback file, a malformed one, a negative learning rate...)
+is reported in one line with exit status 2. torch and transformers are imported only when a command
+runs, so ``fg-env --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
+from fg_env.command import (
+    CommandParser,
+    add_command,
+    add_config_arguments,
+    add_progress_flag,
+    given_fields,
+    positive_int,
+)
 from fg_env.rewards.learned.components import COMPONENTS
 
 FEEDBACK_HELP = (
     "'synthetic' (the built-in world, labelled by its annotator), a QA-Feedback feedback file "
     "(dev_feedback.json, train_feedback.json) or the folder holding them"
 )
+TRAINING_FIELDS = "training_fields"  # where `rm train` keeps the names of its TrainingConfig flags
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _add_data_arguments(parser: argparse.ArgumentParser, default_questions: str | None) -> None:
-    parser.add_argument("--feedback", required=True, metavar="PATH_OR_synthetic", help=FEEDBACK_HELP)
-    parser.add_argument(
+def _add_data_arguments(parser: argparse.ArgumentParser, seed: bool = True) -> None:
+    data = parser.add_argument_group("feedback")
+    data.add_argument("--feedback", required=True, metavar="PATH_OR_synthetic", help=FEEDBACK_HELP)
+    data.add_argument(
         "--split",
         default=None,
         help="feedback split in a QA-Feedback folder (train, dev), or the built-in world's split "
         "(default: train for `rm train`, dev for `rm eval`)",
     )
-    parser.add_argument(
+    data.add_argument(
         "--questions",
-        default=default_questions,
+        default=None,
         metavar="START:END",
         help="questions to use, Python slice syntax over the file's or split's order (e.g. 0:400, 400:)",
     )
-    parser.add_argument("--max-questions", type=_positive_int, default=None, metavar="N", help="use at most N questions of the selection")
-    parser.add_argument(
+    data.add_argument("--max-questions", type=positive_int, default=None, metavar="N", help="use at most N questions of the selection")
+    data.add_argument(
         "--samples-per-question",
-        type=_positive_int,
+        type=positive_int,
         default=4,
         metavar="N",
-        help="synthetic only: perturbed answers sampled per question besides the gold one (default 4)",
+        help="synthetic only: perturbed answers sampled per question besides the gold one",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of training and of synthetic answer sampling (default 0)")
-    parser.add_argument("--threads", type=_positive_int, default=None, metavar="N", help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    if seed:  # `rm train` has TrainingConfig's --seed, which seeds the sampled answers too
+        data.add_argument("--seed", type=int, default=0, help="seed of synthetic answer sampling")
+    machine = parser.add_argument_group("machine")
+    machine.add_argument("--threads", type=positive_int, default=None, metavar="N", help="torch CPU threads (default: torch's choice)")
+    machine.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from fg_env.rewards.learned.config import TrainingConfig
+
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to save the model in")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last finished epoch in --out")
+    add_progress_flag(parser)
+    training = parser.add_argument_group("training (TrainingConfig)")
+    names = add_config_arguments(training, TrainingConfig, options={
+        "component": {"choices": sorted(COMPONENTS)},
+        "backbone": {"metavar": "PATH"},
+    })
+    parser.set_defaults(**{TRAINING_FIELDS: names})
+    _add_data_arguments(parser, seed=False)
+
+
+def _eval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, metavar="DIR", help="a folder written by `fg-env rm train`")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="rows per forward pass")
+    parser.add_argument("--json", default=None, metavar="PATH", help="also write the result as JSON")
+    _add_data_arguments(parser)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,34 +93,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rm = subparsers.add_parser("rm", help="train and evaluate learned reward models", description=__doc__.split("\n")[0])
     commands = rm.add_subparsers(dest="rm_command", metavar="SUBCOMMAND")
     rm.set_defaults(func=lambda args: (rm.print_help(), 2)[1])
-
-    train = commands.add_parser(
-        "train",
-        help="train a reward model from fine-grained feedback",
-        description="Train a reward model from fine-grained feedback and save it (safetensors + reward_model.json).",
-    )
-    train.add_argument("--component", required=True, choices=sorted(COMPONENTS), help="what the model judges")
-    _add_data_arguments(train, default_questions=None)
-    train.add_argument("--out", required=True, metavar="DIR", help="folder to save the model in")
-    train.add_argument("--backbone", default=None, metavar="PATH", help="Hugging Face encoder (default: bundled MiniLM-L6)")
-    train.add_argument("--epochs", type=_positive_int, default=3)
-    train.add_argument("--batch-size", type=_positive_int, default=8, help="answers (token models) or questions (pairwise) per step")
-    train.add_argument("--lr", type=float, default=5e-5)
-    train.add_argument("--max-length", type=int, default=None, help="longest input in tokens (default: the backbone's limit)")
-    train.add_argument("--resume", action="store_true", help="continue an interrupted run from its last finished epoch in --out")
-    train.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    train.set_defaults(func=_train)
-
-    evaluate = commands.add_parser(
-        "eval",
-        help="evaluate a reward model on held-out feedback",
-        description="Segment-level P/R/F1 (token models) or pairwise accuracy (pairwise models), beside baselines.",
-    )
-    evaluate.add_argument("--model", required=True, metavar="DIR", help="a folder written by `fg-env rm train`")
-    _add_data_arguments(evaluate, default_questions=None)
-    evaluate.add_argument("--batch-size", type=_positive_int, default=32, help="rows per forward pass")
-    evaluate.add_argument("--json", default=None, metavar="PATH", help="also write the result as JSON")
-    evaluate.set_defaults(func=_eval)
+    add_command(commands, "train", _train, arguments=_train_arguments,
+                help="train a reward model from fine-grained feedback",
+                description="Train a reward model from fine-grained feedback and save it (safetensors + reward_model.json).")
+    add_command(commands, "eval", _eval, arguments=_eval_arguments,
+                help="evaluate a reward model on held-out feedback",
+                description="Segment-level P/R/F1 (token models) or pairwise accuracy (pairwise models), beside baselines.")
 
 
 def _setup(args: argparse.Namespace) -> None:
@@ -101,33 +109,26 @@ def _setup(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    _setup(args)
     from fg_env.rewards.learned.config import TrainingConfig
+
+    config = TrainingConfig(**given_fields(args, getattr(args, TRAINING_FIELDS)))  # checks every number first
+    _setup(args)
     from fg_env.rewards.learned.data import load_feedback_data
     from fg_env.rewards.learned.train import train_reward_model
 
-    config = TrainingConfig(
-        component=args.component,
-        backbone=args.backbone,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        max_length=args.max_length,
-        seed=args.seed,
-    )
     data = load_feedback_data(
-        args.component,
+        config.component,
         args.feedback,
         split=args.split,
         questions=args.questions,
         max_questions=args.max_questions,
         samples_per_question=args.samples_per_question,
-        seed=args.seed,
+        seed=config.seed,
     )
-    print(f"training {args.component} on {data.describe()}", file=sys.stderr)
-    result = train_reward_model(config, data, args.out, resume=args.resume, progress=not args.no_progress, device=args.device)
+    print(f"training {config.component} on {data.describe()}", file=sys.stderr)
+    result = train_reward_model(config, data, args.out, resume=args.resume, progress=args.progress, device=args.device)
     losses = ", ".join(f"{x:.4f}" for x in result.epoch_losses)
-    print(f"saved {args.component} reward model to {args.out} (epoch losses: {losses})")
+    print(f"saved {config.component} reward model to {args.out} (epoch losses: {losses})")
     return 0
 
 
@@ -158,7 +159,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``rm`` on its own: ``python -m fg_env.rewards.learned.cli train ...``."""
-    parser = argparse.ArgumentParser(prog="fg-env")
+    parser = CommandParser(prog="fg-env")
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["rm", *(argv if argv is not None else sys.argv[1:])])
     return int(args.func(args) or 0)

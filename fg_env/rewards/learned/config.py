@@ -30,35 +30,31 @@ def default_backbone() -> str:
 
 @dataclass
 class TrainingConfig:
-    """How ``fg-env rm train`` trains a reward model.
+    """How ``fg-env rm train`` trains a reward model; each field's help is its ``--flag``'s help.
 
     Example:
         >>> TrainingConfig("relevance", epochs=1).learning_rate
         5e-05
     """
 
-    component: str
-    """``relevance``, ``factuality``, ``completeness`` or ``preference``."""
-    backbone: str | None = None
-    """Folder or hub name of a Hugging Face encoder; None means MiniLM (:func:`default_backbone`)."""
-    epochs: int = 3
-    """Passes over the training questions."""
-    batch_size: int = 8
-    """Answers per step for token models; questions (all their ranked answers) per step for pairwise ones."""
-    learning_rate: float = 5e-5
-    """Peak AdamW learning rate (linear warm-up, then linear decay to 0)."""
-    weight_decay: float = 0.01
-    """AdamW weight decay (not applied to biases and LayerNorm weights)."""
-    warmup_ratio: float = 0.1
-    """Share of the steps spent warming the learning rate up."""
-    max_grad_norm: float = 1.0
-    """Gradient clipping norm."""
-    max_length: int | None = None
-    """Longest input in tokens; None means the backbone's limit (512 for MiniLM)."""
-    dropout: float = 0.1
-    """Dropout before the head."""
-    seed: int = 0
-    """Seed of the head's initialisation, the shuffling and dropout."""
+    component: str = field(metadata={"help": "What the model judges: relevance, factuality, completeness or preference."})
+    backbone: str | None = field(default=None, metadata={
+        "help": "Folder or hub name of a Hugging Face encoder; none means the bundled MiniLM-L6 (default_backbone())."})
+    epochs: int = field(default=3, metadata={"help": "Passes over the training questions."})
+    batch_size: int = field(default=8, metadata={
+        "help": "Answers per step for token models; questions (all their ranked answers) per step for pairwise ones."})
+    learning_rate: float = field(default=5e-5, metadata={
+        "help": "Peak AdamW learning rate (linear warm-up, then linear decay to 0).", "aliases": ["--lr"]})
+    weight_decay: float = field(default=0.01, metadata={
+        "help": "AdamW weight decay (not applied to biases and LayerNorm weights)."})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of the steps spent warming the learning rate up."})
+    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
+    max_length: int | None = field(default=None, metadata={
+        "help": "Longest input in tokens; none means the backbone's limit (512 for MiniLM)."})
+    dropout: float = field(default=0.1, metadata={"help": "Dropout before the head."})
+    seed: int = field(default=0, metadata={
+        "help": "Seed of the head's initialisation, the shuffling and dropout (and, for synthetic feedback, of the "
+                "sampled answers)."})
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -101,7 +97,7 @@ class RewardModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> "RewardModelConfig":
+    def from_dict(cls, record: dict[str, Any]) -> RewardModelConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(record) - known
         if unknown:
@@ -115,7 +111,7 @@ class RewardModelConfig:
         (folder / CONFIG_FILE).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "RewardModelConfig":
+    def load(cls, folder: Path) -> RewardModelConfig:
         path = folder / CONFIG_FILE
         if not path.is_file():
             raise FileNotFoundError(

@@ -1,0 +1,164 @@
+"""Tables and plots of experiment results: the paper's table layout, learning curves, weight sweeps.
+
+:mod:`agents.compare` runs the experiments and hands their evaluations here: :func:`summarise` turns
+the runs of one row into mean and standard deviation per metric, :func:`markdown_table` lays the rows
+out as the paper's table (with a caption from :func:`comparison_caption` or :func:`sweep_caption`),
+and :func:`plot_learning_curves` / :func:`plot_sweep` draw the figures. Nothing here trains or loads a
+model; matplotlib is imported only to plot.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "METRIC_COLUMNS",
+    "comparison_caption",
+    "markdown_table",
+    "plot_learning_curves",
+    "plot_sweep",
+    "summarise",
+    "sweep_caption",
+]
+
+METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("relevance_ratio", "Rel. ratio ↑"),
+    ("factuality_ratio", "Fact. ratio ↑"),
+    ("completeness", "Comp. ↑"),
+    ("rouge_l", "ROUGE-L ↑"),
+    ("length", "Length (words)"),
+)
+
+
+def summarise(evals: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sample standard deviation (0 for one run) of each metric over runs.
+
+    Example:
+        >>> summarise([{"length": 20.0}, {"length": 30.0}])["length"]
+        {'mean': 25.0, 'std': 7.0710678118654755}
+    """
+    summary: dict[str, Any] = {"runs": len(evals)}
+    for key, _ in METRIC_COLUMNS:
+        values = [e[key] for e in evals if e.get(key) is not None]
+        if not values:
+            summary[key] = None
+            continue
+        summary[key] = {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+    return summary
+
+
+def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_column: str = "Policy") -> str:
+    """The paper's table layout: one row per policy, one column per metric, ``mean ± std``.
+
+    Example:
+        >>> s = {"SFT": summarise([{"relevance_ratio": .5, "factuality_ratio": .6, "completeness": .7, "rouge_l": .3, "length": 20}])}
+        >>> print(markdown_table(s).splitlines()[2])
+        | SFT | 0.500 | 0.600 | 0.700 | 0.300 | 20.0 |
+    """
+    header = f"| {first_column} | " + " | ".join(title for _, title in METRIC_COLUMNS) + " |"
+    lines = [header, "|" + " --- |" * (len(METRIC_COLUMNS) + 1)]
+    for name, row in summary.items():
+        cells = []
+        for key, _ in METRIC_COLUMNS:
+            cell = row.get(key)
+            if cell is None:
+                cells.append("n/a")
+                continue
+            digits = 1 if key == "length" else 3
+            text = f"{cell['mean']:.{digits}f}"
+            if row.get("runs", 1) > 1:
+                text += f" ± {cell['std']:.{digits}f}"
+            cells.append(text)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if caption:
+        lines += ["", caption]
+    return "\n".join(lines) + "\n"
+
+
+def _notes(notes: Sequence[str]) -> str:
+    return "".join(f" {note}." for note in notes)
+
+
+def comparison_caption(questions: int, episodes_per_run: int, seeds: Sequence[int], notes: Sequence[str] = ()) -> str:
+    """The caption of the comparison table: evaluation set, PPO budget, seeds, runs cut short.
+
+    Example:
+        >>> comparison_caption(24, 64, [0, 1, 2])
+        'Greedy decoding on 24 dev questions of the built-in world; PPO: 64 episodes per run, mean ± standard deviation over seeds 0, 1, 2.'
+    """
+    return (f"Greedy decoding on {questions} dev questions of the built-in world; PPO: {episodes_per_run} "
+            f"episodes per run, mean ± standard deviation over seeds {', '.join(map(str, seeds))}." + _notes(notes))
+
+
+def sweep_caption(component: str, weights: dict[str, float], episodes_per_run: int, questions: int,
+                  seeds: Sequence[int], notes: Sequence[str] = ()) -> str:
+    """The caption of a weight sweep's table: the weights held fixed, budget, evaluation set, seeds.
+
+    Example:
+        >>> sweep_caption("relevance", {"relevance": 0.3, "factuality": 0.5, "completeness": 0.3}, 64, 24, [0])
+        'Fine-grained PPO, other weights factuality 0.5, completeness 0.3; 64 episodes per run; greedy decoding on 24 dev questions; seeds 0.'
+    """
+    others = ", ".join(f"{name} {weight:g}" for name, weight in weights.items() if name != component)
+    return (f"Fine-grained PPO, other weights {others}; {episodes_per_run} episodes per run; "
+            f"greedy decoding on {questions} dev questions; seeds {', '.join(map(str, seeds))}." + _notes(notes))
+
+
+def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: str | os.PathLike[str]) -> Path:
+    """Training return and KL against episodes, mean over seeds with a min-max band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for scheme, runs in curves.items():
+        if not runs or not runs[0]:
+            continue
+        length = min(len(run) for run in runs)
+        episodes = [runs[0][i]["episodes"] for i in range(length)]
+        for axis, key in zip(axes, ("return", "kl")):
+            values = np.array([[run[i][key] for i in range(length)] for run in runs])
+            (line,) = axis.plot(episodes, values.mean(axis=0), label=f"{scheme} ({len(runs)} seeds)")
+            axis.fill_between(episodes, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)
+    axes[0].set(title="training return (weighted reward per answer)", xlabel="episodes", ylabel="return")
+    axes[1].set(title="KL(policy || SFT) per answer", xlabel="episodes", ylabel="nats")
+    for axis in axes:
+        axis.grid(alpha=0.3)
+        axis.legend()
+    return _save_figure(fig, path)
+
+
+def plot_sweep(component: str, values: Sequence[float], summaries: Sequence[dict[str, Any]], start: dict[str, Any],
+               path: str | os.PathLike[str]) -> Path:
+    """Answer length and the two error-free ratios against one component's weight (error bars: std over seeds)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (("length", "length (words)"), ("relevance_ratio", "relevance ratio"), ("factuality_ratio", "factuality ratio"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(12, 3.6))
+    for axis, (key, title) in zip(axes, panels):
+        means = [row[key]["mean"] if row.get(key) else np.nan for row in summaries]
+        spreads = [row[key]["std"] if row.get(key) else 0.0 for row in summaries]
+        axis.errorbar(values, means, yerr=spreads, marker="o", capsize=3, label="fine-grained PPO")
+        if start.get(key):
+            axis.axhline(start[key]["mean"], color="grey", linestyle="--", label="SFT (start)")
+        axis.set(title=title, xlabel=f"{component} weight")
+        axis.grid(alpha=0.3)
+    axes[0].legend()
+    return _save_figure(fig, path)
+
+
+def _save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
