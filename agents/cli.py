@@ -53,8 +53,11 @@ def _preset_defaults(part: str) -> dict[str, str]:
     shown = {}
     for name in sorted(names):
         default = getattr(PRESETS[DEFAULT_PRESET], part).get(name)
-        others = [f"{preset_name} preset: {getattr(preset, part)[name]}" for preset_name, preset in PRESETS.items()
-                  if preset_name != DEFAULT_PRESET and getattr(preset, part).get(name, default) != default]
+        others = [
+            f"{preset_name} preset: {getattr(preset, part)[name]}"
+            for preset_name, preset in PRESETS.items()
+            if preset_name != DEFAULT_PRESET and getattr(preset, part).get(name, default) != default
+        ]
         shown[name] = "; ".join(([] if default is None else [str(default)]) + others)
     return shown
 
@@ -67,45 +70,81 @@ def _add_experiment_arguments(parser: argparse.ArgumentParser, *, seed: bool) ->
     preset = parser.add_argument_group("experiment size (presets of the settings below; explicit flags override them)")
     choice = preset.add_mutually_exclusive_group()
     # No default here (None means DEFAULT_PRESET), so that argparse sees `--quick --preset default` as a conflict.
-    choice.add_argument("--preset", choices=list(PRESETS),
-                        help="; ".join(f"{name}: {p.description}" for name, p in PRESETS.items()) + f" (default: {DEFAULT_PRESET})")
-    choice.add_argument("--quick", dest="preset", action="store_const", const="quick", help="the same as --preset quick")
-    preset.add_argument("--episodes", type=positive_int, metavar="N",
-                        help="PPO episodes per run, rounded up to whole iterations (instead of --iterations)")
+    choice.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="; ".join(f"{name}: {p.description}" for name, p in PRESETS.items()) + f" (default: {DEFAULT_PRESET})",
+    )
+    choice.add_argument(
+        "--quick", dest="preset", action="store_const", const="quick", help="the same as --preset quick"
+    )
+    preset.add_argument(
+        "--episodes",
+        type=positive_int,
+        metavar="N",
+        help="PPO episodes per run, rounded up to whole iterations (instead of --iterations)",
+    )
     ppo = parser.add_argument_group("PPO (PPOConfig)")
-    ppo_fields = add_config_arguments(ppo, PPOConfig, exclude=() if seed else ("seed",), defaults=_preset_defaults("ppo"),
-                                        options={"value_model": {"metavar": "{head,separate}"}})
+    ppo_fields = add_config_arguments(
+        ppo,
+        PPOConfig,
+        exclude=() if seed else ("seed",),
+        defaults=_preset_defaults("ppo"),
+        options={"value_model": {"metavar": "{head,separate}"}},
+    )
     evaluation = parser.add_argument_group("evaluation (EvaluationConfig)")
     evaluation_fields = add_config_arguments(evaluation, EvaluationConfig, defaults=_preset_defaults("evaluation"))
     parser.set_defaults(**{PPO_FIELDS: ppo_fields, EVALUATION_FIELDS: evaluation_fields})
 
 
 def _add_policy_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy", metavar="DIR", help="saved policy folder to start from (default: the cached SFT policy of the preset)")
+    parser.add_argument(
+        "--policy",
+        metavar="DIR",
+        help="saved policy folder to start from (default: the cached SFT policy of the preset)",
+    )
 
 
 def _sft_arguments(parser: argparse.ArgumentParser) -> None:
     from agents.sft import SFTConfig
 
-    parser.add_argument("--quick", action="store_true", help="start from the quick preset (SFTConfig.quick(): about a minute)")
+    parser.add_argument(
+        "--quick", action="store_true", help="start from the quick preset (SFTConfig.quick(): about a minute)"
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even when cached")
     add_progress_flag(parser)
     default, quick = SFTConfig(), SFTConfig.quick()
-    shown = {name: f"{getattr(default, name)}; --quick: {getattr(quick, name)}"
-             for name in SFTConfig.__dataclass_fields__ if getattr(default, name) != getattr(quick, name)}
-    settings = parser.add_argument_group("SFT (SFTConfig; other settings than the defaults build and cache another policy)")
-    names = add_config_arguments(settings, SFTConfig, exclude=("dataset_kwargs",), defaults=shown,
-                                   options={"architecture": {"choices": ["llama", "gpt2"]}})
+    shown = {
+        name: f"{getattr(default, name)}; --quick: {getattr(quick, name)}"
+        for name in SFTConfig.__dataclass_fields__
+        if getattr(default, name) != getattr(quick, name)
+    }
+    settings = parser.add_argument_group(
+        "SFT (SFTConfig; other settings than the defaults build and cache another policy)"
+    )
+    names = add_config_arguments(
+        settings,
+        SFTConfig,
+        exclude=("dataset_kwargs",),
+        defaults=shown,
+        options={"architecture": {"choices": ["llama", "gpt2"]}},
+    )
     parser.set_defaults(**{SFT_FIELDS: names})
 
 
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
     from agents.schemes import SCHEMES
 
-    parser.add_argument("--out", required=True, metavar="DIR", help="run folder: metrics.jsonl, checkpoint.pt, policy/, result.json")
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="run folder: metrics.jsonl, checkpoint.pt, policy/, result.json"
+    )
     parser.add_argument("--scheme", default="fine-grained", help=f"reward scheme: {', '.join(SCHEMES)}")
-    parser.add_argument("--weights", type=float_list, metavar="W,W,W",
-                        help="reward weights for relevance,factuality,completeness (default: the paper's 0.3,0.5,0.3)")
+    parser.add_argument(
+        "--weights",
+        type=float_list,
+        metavar="W,W,W",
+        help="reward weights for relevance,factuality,completeness (default: the paper's 0.3,0.5,0.3)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     _add_policy_argument(parser)
     add_progress_flag(parser)
@@ -113,11 +152,23 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy", default="default", help="saved policy folder, 'default' (SFT policy) or 'random' (random-sentence agent)")
+    parser.add_argument(
+        "--policy",
+        default="default",
+        help="saved policy folder, 'default' (SFT policy) or 'random' (random-sentence agent)",
+    )
     parser.add_argument("--split", choices=("dev", "test"), default="dev", help="which split")
-    parser.add_argument("--questions", type=positive_int, default=None, metavar="N", help="evaluate on the first N questions (default: all)")
+    parser.add_argument(
+        "--questions",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="evaluate on the first N questions (default: all)",
+    )
     parser.add_argument("--max-new-tokens", type=positive_int, default=96, metavar="N", help="longest answer in tokens")
-    parser.add_argument("--max-sentences", type=positive_int, default=6, metavar="N", help="answers are cut after this many sentences")
+    parser.add_argument(
+        "--max-sentences", type=positive_int, default=6, metavar="N", help="answers are cut after this many sentences"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random-sentence agent")
     parser.add_argument("--quick", action="store_true", help="with the default policy: the quick SFT preset")
     parser.add_argument("--out", metavar="PATH", help="also write the metrics to this JSON file")
@@ -127,12 +178,32 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     from agents.schemes import SCHEMES
 
-    parser.add_argument("--out", default="runs/compare", metavar="DIR", help="folder for results.json, results.md, learning_curve.png and runs/")
-    parser.add_argument("--seeds", type=int_list, default=[0, 1, 2], metavar="S,S,...", help="seeds (at least 3 for a spread; default: 0,1,2)")
-    parser.add_argument("--schemes", type=name_list, default=["fine-grained", "holistic"], metavar="NAME,...",
-                        help=f"reward schemes among {', '.join(SCHEMES)} (default: fine-grained,holistic)")
-    parser.add_argument("--weights", type=float_list, metavar="W,W,W", help="reward weights for relevance,factuality,completeness")
-    parser.add_argument("--no-random-baseline", dest="random_baseline", action="store_false", help="skip the random-sentence row")
+    parser.add_argument(
+        "--out",
+        default="runs/compare",
+        metavar="DIR",
+        help="folder for results.json, results.md, learning_curve.png and runs/",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int_list,
+        default=[0, 1, 2],
+        metavar="S,S,...",
+        help="seeds (at least 3 for a spread; default: 0,1,2)",
+    )
+    parser.add_argument(
+        "--schemes",
+        type=name_list,
+        default=["fine-grained", "holistic"],
+        metavar="NAME,...",
+        help=f"reward schemes among {', '.join(SCHEMES)} (default: fine-grained,holistic)",
+    )
+    parser.add_argument(
+        "--weights", type=float_list, metavar="W,W,W", help="reward weights for relevance,factuality,completeness"
+    )
+    parser.add_argument(
+        "--no-random-baseline", dest="random_baseline", action="store_false", help="skip the random-sentence row"
+    )
     _add_policy_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=False)
@@ -141,11 +212,19 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
 def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
-    parser.add_argument("--component", required=True, help=f"the reward model whose weight varies: {', '.join(DEFAULT_REWARD_MODELS)}")
-    parser.add_argument("--values", type=float_list, required=True, metavar="W,W,...", help="weights to try, e.g. 0.1,0.3,0.5")
-    parser.add_argument("--weights", type=float_list, metavar="W,W,W", help="the other components' weights (default: the paper's)")
+    parser.add_argument(
+        "--component", required=True, help=f"the reward model whose weight varies: {', '.join(DEFAULT_REWARD_MODELS)}"
+    )
+    parser.add_argument(
+        "--values", type=float_list, required=True, metavar="W,W,...", help="weights to try, e.g. 0.1,0.3,0.5"
+    )
+    parser.add_argument(
+        "--weights", type=float_list, metavar="W,W,W", help="the other components' weights (default: the paper's)"
+    )
     parser.add_argument("--seeds", type=int_list, default=[0], metavar="S,S,...", help="seeds (default: 0)")
-    parser.add_argument("--out", default="runs/sweep", metavar="DIR", help="folder for results.json, results.md and runs/")
+    parser.add_argument(
+        "--out", default="runs/sweep", metavar="DIR", help="folder for results.json, results.md and runs/"
+    )
     _add_policy_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=False)
@@ -161,7 +240,9 @@ def _experiment(args: argparse.Namespace) -> Any:
     from agents.compare import PRESETS
 
     ppo = given_fields(args, getattr(args, PPO_FIELDS))
-    config = PRESETS[args.preset or DEFAULT_PRESET].config(ppo=ppo, evaluation=given_fields(args, getattr(args, EVALUATION_FIELDS)))
+    config = PRESETS[args.preset or DEFAULT_PRESET].config(
+        ppo=ppo, evaluation=given_fields(args, getattr(args, EVALUATION_FIELDS))
+    )
     if args.episodes is not None:
         if "iterations" in ppo:
             raise CommandError("--episodes and --iterations both set the budget of a run; give one of them")
@@ -171,7 +252,9 @@ def _experiment(args: argparse.Namespace) -> Any:
 
 def _check_policy_path(path: str | None) -> None:
     if path is not None and path not in DEFAULT_POLICY and not Path(path).exists():
-        raise CommandError(f"policy path {path!r} does not exist (give a saved model folder, or omit --policy for the default SFT policy)")
+        raise CommandError(
+            f"policy path {path!r} does not exist (give a saved model folder, or omit --policy for the default SFT policy)"
+        )
 
 
 def _check_weights(weights: Sequence[float] | None, name: str = "--weights") -> None:
@@ -243,11 +326,15 @@ def _train(args: argparse.Namespace) -> int:
     if args.resume:
         load_checkpoint(checkpoint)  # missing or corrupt: a clear error now, not after SFT
     elif checkpoint.exists():
-        raise CommandError(f"{str(out)!r} already holds a run (checkpoint.pt); pass --resume to continue it or choose another --out")
+        raise CommandError(
+            f"{str(out)!r} already holds a run (checkpoint.pt); pass --resume to continue it or choose another --out"
+        )
     policy_path = _resolve_policy(args.policy, config.sft == "quick", args.progress)
     examples = load_examples("dev", config.evaluation.eval_questions)
     result = run_and_evaluate(policy_path, args.scheme, args.weights, config, out, examples, progress=args.progress)
-    summary = {k: result["eval"][k] for k in ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l", "length")}
+    summary = {
+        k: result["eval"][k] for k in ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l", "length")
+    }
     print(f"trained policy: {out / 'policy'}")
     print(json.dumps(summary, indent=2))
     return 0
@@ -269,8 +356,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         from agents.policy import LMPolicy
 
         policy = LMPolicy.from_pretrained(_resolve_policy(args.policy, args.quick, args.progress))
-        metrics = evaluate_policy(policy, examples, max_new_tokens=args.max_new_tokens,
-                                  max_sentences=args.max_sentences, progress=args.progress)
+        metrics = evaluate_policy(
+            policy,
+            examples,
+            max_new_tokens=args.max_new_tokens,
+            max_sentences=args.max_sentences,
+            progress=args.progress,
+        )
     text = json.dumps(metrics, indent=2)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -289,10 +381,19 @@ def _compare(args: argparse.Namespace) -> int:
     _check_policy_path(args.policy)
     _check_seeds(args.seeds)
     config = _experiment(args)
-    compare(args.out, config, seeds=args.seeds, schemes=args.schemes, weights=args.weights,
-            policy_path=_given_policy(args.policy, config, args.progress), include_random=args.random_baseline,
-            progress=args.progress)
-    print(f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}, {Path(args.out) / 'learning_curve.png'}")
+    compare(
+        args.out,
+        config,
+        seeds=args.seeds,
+        schemes=args.schemes,
+        weights=args.weights,
+        policy_path=_given_policy(args.policy, config, args.progress),
+        include_random=args.random_baseline,
+        progress=args.progress,
+    )
+    print(
+        f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}, {Path(args.out) / 'learning_curve.png'}"
+    )
     return 0
 
 
@@ -308,8 +409,16 @@ def _sweep(args: argparse.Namespace) -> int:
     _check_policy_path(args.policy)
     _check_seeds(args.seeds)
     config = _experiment(args)
-    sweep_weights(args.out, config, args.component, args.values, seeds=args.seeds, weights=args.weights,
-                  policy_path=_given_policy(args.policy, config, args.progress), progress=args.progress)
+    sweep_weights(
+        args.out,
+        config,
+        args.component,
+        args.values,
+        seeds=args.seeds,
+        weights=args.weights,
+        policy_path=_given_policy(args.policy, config, args.progress),
+        progress=args.progress,
+    )
     return 0
 
 
@@ -336,9 +445,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands: list[tuple[str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str]] = [
         ("sft", _sft, _sft_arguments, "build (or reuse) the default SFT policy and report its error rates"),
         ("train", _train, _train_arguments, "fine-tune a policy with PPO under a reward scheme"),
-        ("evaluate", _evaluate, _evaluate_arguments, "greedy answers of a policy on dev or test, scored by fg_env's metrics"),
-        ("compare", _compare, _compare_arguments, "SFT, then fine-grained versus holistic PPO over seeds: table and plot"),
-        ("sweep-weights", _sweep, _sweep_arguments, "train with several weights of one reward component; tabulate length and ratios"),
+        (
+            "evaluate",
+            _evaluate,
+            _evaluate_arguments,
+            "greedy answers of a policy on dev or test, scored by fg_env's metrics",
+        ),
+        (
+            "compare",
+            _compare,
+            _compare_arguments,
+            "SFT, then fine-grained versus holistic PPO over seeds: table and plot",
+        ),
+        (
+            "sweep-weights",
+            _sweep,
+            _sweep_arguments,
+            "train with several weights of one reward component; tabulate length and ratios",
+        ),
     ]
     for name, run, arguments, help_text in commands:
         add_command(subparsers, name, _quiet_when_asked(run), arguments=arguments, help=help_text)

@@ -54,10 +54,16 @@ class EvaluationConfig:
         6
     """
 
-    eval_questions: int = field(default=100, metadata={"help": (
-        "Dev questions every policy is evaluated on, by greedy decoding (the first N of the split).")})
-    max_sentences: int = field(default=6, metadata={"help": (
-        "The environment ends an answer after this many sentences, in training and in evaluation.")})
+    eval_questions: int = field(
+        default=100,
+        metadata={
+            "help": ("Dev questions every policy is evaluated on, by greedy decoding (the first N of the split).")
+        },
+    )
+    max_sentences: int = field(
+        default=6,
+        metadata={"help": ("The environment ends an answer after this many sentences, in training and in evaluation.")},
+    )
 
     def __post_init__(self) -> None:
         for name in ("eval_questions", "max_sentences"):
@@ -121,7 +127,9 @@ class Preset:
     ppo: Mapping[str, Any]
     evaluation: Mapping[str, Any] = field(default_factory=dict)
 
-    def config(self, ppo: Mapping[str, Any] | None = None, evaluation: Mapping[str, Any] | None = None) -> ExperimentConfig:
+    def config(
+        self, ppo: Mapping[str, Any] | None = None, evaluation: Mapping[str, Any] | None = None
+    ) -> ExperimentConfig:
         """The preset's settings, ``ppo`` and ``evaluation`` overriding fields of theirs (checked by the configs)."""
         return ExperimentConfig(
             ppo=PPOConfig.from_dict({**self.ppo, **(ppo or {})}),
@@ -136,20 +144,37 @@ PRESETS: dict[str, Preset] = {
     "quick": Preset(
         "the quick SFT policy, 64 episodes per PPO run, 24 evaluation questions (minutes)",
         sft="quick",
-        ppo={"iterations": 8, "prompts_per_iteration": 2, "samples_per_prompt": 4, "minibatch_size": 8, "max_new_tokens": 64},
+        ppo={
+            "iterations": 8,
+            "prompts_per_iteration": 2,
+            "samples_per_prompt": 4,
+            "minibatch_size": 8,
+            "max_new_tokens": 64,
+        },
         evaluation={"eval_questions": 24, "max_sentences": 6},
     ),
     "default": Preset(
         "the default SFT policy, 320 episodes per PPO run, 100 evaluation questions",
         sft="default",
-        ppo={"iterations": 20, "prompts_per_iteration": 4, "samples_per_prompt": 4, "minibatch_size": 8, "max_new_tokens": 80},
+        ppo={
+            "iterations": 20,
+            "prompts_per_iteration": 4,
+            "samples_per_prompt": 4,
+            "minibatch_size": 8,
+            "max_new_tokens": 80,
+        },
         evaluation={"eval_questions": 100, "max_sentences": 6},
     ),
 }
 
 
-def make_env(scheme: str, weights: Sequence[float] | None, split: str = "train", max_sentences: int = 6,
-             dataset: str = "synthetic") -> Any:
+def make_env(
+    scheme: str,
+    weights: Sequence[float] | None,
+    split: str = "train",
+    max_sentences: int = 6,
+    dataset: str = "synthetic",
+) -> Any:
     """The FineGrainedQA-v0 environment wrapped by reward scheme ``scheme``."""
     import gymnasium as gym
 
@@ -185,18 +210,30 @@ def train_policy(
         trainer.load_checkpoint(out / CHECKPOINT_NAME)
     metrics = trainer.train(out, progress=progress)
     policy.save_pretrained(out / "policy")
-    (out / "run.json").write_text(json.dumps({
-        "policy": str(policy_path), "scheme": scheme,
-        "weights": None if weights is None else [float(w) for w in weights],
-        "config": config.to_dict(), "max_sentences": max_sentences,
-    }, indent=2))
+    (out / "run.json").write_text(
+        json.dumps(
+            {
+                "policy": str(policy_path),
+                "scheme": scheme,
+                "weights": None if weights is None else [float(w) for w in weights],
+                "config": config.to_dict(),
+                "max_sentences": max_sentences,
+            },
+            indent=2,
+        )
+    )
     return policy, metrics
 
 
-def _run_key(policy_path: str, scheme: str, weights: Sequence[float] | None, config: ExperimentConfig) -> dict[str, Any]:
-    return {"policy": str(policy_path), "scheme": scheme,
-            "weights": None if weights is None else [float(w) for w in weights],
-            "config": config.to_dict()}
+def _run_key(
+    policy_path: str, scheme: str, weights: Sequence[float] | None, config: ExperimentConfig
+) -> dict[str, Any]:
+    return {
+        "policy": str(policy_path),
+        "scheme": scheme,
+        "weights": None if weights is None else [float(w) for w in weights],
+        "config": config.to_dict(),
+    }
 
 
 def run_and_evaluate(
@@ -223,24 +260,37 @@ def run_and_evaluate(
     resume = (out / CHECKPOINT_NAME).is_file()
     max_sentences = config.evaluation.max_sentences
     try:
-        policy, metrics = train_policy(policy_path, scheme, weights, config.ppo, out, max_sentences=max_sentences,
-                                       resume=resume, progress=progress)
+        policy, metrics = train_policy(
+            policy_path, scheme, weights, config.ppo, out, max_sentences=max_sentences, resume=resume, progress=progress
+        )
     except CheckpointError as error:
         if not resume:
             raise
         raise CheckpointError(f"{error}; delete {str(out)!r} to train this run afresh") from None
-    evaluation = evaluate_policy(policy, examples, max_new_tokens=config.ppo.max_new_tokens,
-                                 max_sentences=max_sentences, progress=progress)
+    evaluation = evaluate_policy(
+        policy, examples, max_new_tokens=config.ppo.max_new_tokens, max_sentences=max_sentences, progress=progress
+    )
     # Fewer than the budget when the KL safeguard (PPOConfig.kl_threshold) stopped the run.
     episodes = metrics[-1]["episodes"] if metrics else 0
-    result = {"key": key, "scheme": scheme, "seed": config.ppo.seed, "episodes": episodes, "eval": evaluation,
-              "curve": metrics}
+    result = {
+        "key": key,
+        "scheme": scheme,
+        "seed": config.ppo.seed,
+        "episodes": episodes,
+        "eval": evaluation,
+        "curve": metrics,
+    }
     atomic_write_json(result_file, result)  # read back by reruns: never half-written
     return result
 
 
-def _start_policy(policy_path: str | os.PathLike[str] | None, config: ExperimentConfig, progress: bool,
-                  log: Callable[[str], None], experiment: str) -> str | os.PathLike[str]:
+def _start_policy(
+    policy_path: str | os.PathLike[str] | None,
+    config: ExperimentConfig,
+    progress: bool,
+    log: Callable[[str], None],
+    experiment: str,
+) -> str | os.PathLike[str]:
     """The given policy, or the cached default SFT policy of the experiment's SFT preset."""
     if policy_path is not None:
         return policy_path
@@ -278,7 +328,9 @@ def compare(
     examples = load_examples("dev", config.evaluation.eval_questions)
     log(f"[compare] evaluating on {len(examples)} dev questions; {config.episodes_per_run} episodes per PPO run")
 
-    rows: dict[str, list[dict[str, Any]]] = {"SFT": [evaluate_start_policy(policy_path, examples, config, out, progress)]}
+    rows: dict[str, list[dict[str, Any]]] = {
+        "SFT": [evaluate_start_policy(policy_path, examples, config, out, progress)]
+    }
 
     if include_random:
         from agents.random_agent import RandomSentenceAgent
@@ -291,18 +343,32 @@ def compare(
     for scheme in schemes:
         for seed in seeds:
             log(f"[compare] PPO {scheme}, seed {seed}")
-            result = run_and_evaluate(policy_path, scheme, weights, config.with_seed(seed),
-                                      out / "runs" / f"{scheme}-seed{seed}", examples, progress=progress)
+            result = run_and_evaluate(
+                policy_path,
+                scheme,
+                weights,
+                config.with_seed(seed),
+                out / "runs" / f"{scheme}-seed{seed}",
+                examples,
+                progress=progress,
+            )
             rows.setdefault(f"PPO {scheme}", []).append(result["eval"])
             curves.setdefault(scheme, []).append(result["curve"])
             stopped.extend(_stopped_early(result, config, f"{scheme} seed {seed}", log))
 
     summary = {name: summarise(evals) for name, evals in rows.items()}
     results = {
-        "config": config.to_dict(), "seeds": list(seeds), "schemes": list(schemes), "policy": str(policy_path),
+        "config": config.to_dict(),
+        "seeds": list(seeds),
+        "schemes": list(schemes),
+        "policy": str(policy_path),
         "weights": None if weights is None else [float(w) for w in weights],
-        "eval_split": "dev", "eval_questions": len(examples),
-        "summary": summary, "per_seed": rows, "curves": curves, "stopped_early": stopped,
+        "eval_split": "dev",
+        "eval_questions": len(examples),
+        "summary": summary,
+        "per_seed": rows,
+        "curves": curves,
+        "stopped_early": stopped,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     table = markdown_table(summary, caption=comparison_caption(len(examples), config.episodes_per_run, seeds, stopped))
@@ -322,21 +388,35 @@ def _stopped_early(result: dict[str, Any], config: ExperimentConfig, run: str, l
     return [note]
 
 
-def evaluate_start_policy(policy_path: str | os.PathLike[str], examples: Sequence[Any], config: ExperimentConfig,
-                          out: Path, progress: bool = True) -> dict[str, Any]:
+def evaluate_start_policy(
+    policy_path: str | os.PathLike[str],
+    examples: Sequence[Any],
+    config: ExperimentConfig,
+    out: Path,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Greedy metrics of the policy PPO starts from, cached in ``out/sft_eval.json`` for reruns."""
     from agents.evaluate import evaluate_policy
     from agents.policy import LMPolicy
 
-    key = {"policy": str(policy_path), "eval_questions": len(examples), "max_new_tokens": config.ppo.max_new_tokens,
-           "max_sentences": config.evaluation.max_sentences}
+    key = {
+        "policy": str(policy_path),
+        "eval_questions": len(examples),
+        "max_new_tokens": config.ppo.max_new_tokens,
+        "max_sentences": config.evaluation.max_sentences,
+    }
     cache = out / "sft_eval.json"
     if cache.is_file():
         previous = json.loads(cache.read_text())
         if all(previous.get(k) == v for k, v in key.items()):
             return previous["eval"]
-    metrics = evaluate_policy(LMPolicy.from_pretrained(policy_path), examples, max_new_tokens=config.ppo.max_new_tokens,
-                              max_sentences=config.evaluation.max_sentences, progress=progress)
+    metrics = evaluate_policy(
+        LMPolicy.from_pretrained(policy_path),
+        examples,
+        max_new_tokens=config.ppo.max_new_tokens,
+        max_sentences=config.evaluation.max_sentences,
+        progress=progress,
+    )
     atomic_write_json(cache, {**key, "eval": metrics})
     return metrics
 
@@ -377,19 +457,36 @@ def sweep_weights(
         swept[names.index(component)] = value
         for seed in seeds:
             log(f"[sweep] {component} weight {value}, seed {seed}")
-            result = run_and_evaluate(policy_path, "fine-grained", swept.tolist(), config.with_seed(seed),
-                                      out / "runs" / f"{component}-{value:g}-seed{seed}", examples, progress=progress)
+            result = run_and_evaluate(
+                policy_path,
+                "fine-grained",
+                swept.tolist(),
+                config.with_seed(seed),
+                out / "runs" / f"{component}-{value:g}-seed{seed}",
+                examples,
+                progress=progress,
+            )
             rows.setdefault(f"{value:g}", []).append(result["eval"])
             stopped.extend(_stopped_early(result, config, f"weight {value:g} seed {seed}", log))
     summary = {name: summarise(evals) for name, evals in rows.items()}
     # The policy PPO starts from, as the reference every weight moves away from.
     start = summarise([evaluate_start_policy(policy_path, examples, config, out, progress)])
-    caption = sweep_caption(component, dict(zip(names, base.tolist())), config.episodes_per_run, len(examples), seeds, stopped)
+    caption = sweep_caption(
+        component, dict(zip(names, base.tolist())), config.episodes_per_run, len(examples), seeds, stopped
+    )
     table = markdown_table({**summary, "SFT (start)": start}, first_column=f"{component} weight", caption=caption)
-    results = {"component": component, "values": [float(v) for v in values],
-               "base_weights": [round(w, 6) for w in base.tolist()],  # float32 -> the decimals given
-               "config": config.to_dict(), "seeds": list(seeds), "policy": str(policy_path), "summary": summary,
-               "start": start, "per_seed": rows, "stopped_early": stopped}
+    results = {
+        "component": component,
+        "values": [float(v) for v in values],
+        "base_weights": [round(w, 6) for w in base.tolist()],  # float32 -> the decimals given
+        "config": config.to_dict(),
+        "seeds": list(seeds),
+        "policy": str(policy_path),
+        "summary": summary,
+        "start": start,
+        "per_seed": rows,
+        "stopped_early": stopped,
+    }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "results.md").write_text(table)
     plot_sweep(component, [float(v) for v in values], list(summary.values()), start, out / "sweep.png")

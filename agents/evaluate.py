@@ -20,7 +20,7 @@ def load_examples(split: str, limit: int | None = None, dataset: str = "syntheti
     """The first ``limit`` questions of ``split`` (all when ``limit`` is None).
 
     Example:
-        >>> len(load_examples("dev", limit=3))  # doctest: +SKIP
+        >>> len(load_examples("dev", limit=3))
         3
     """
     from fg_env.data import make_dataset
@@ -76,13 +76,18 @@ def evaluate_policy(
     """Metrics of a policy's greedy answers (the paper evaluates greedily), plus a few answers.
 
     Example:
-        >>> from agents.policy import LMPolicy  # doctest: +SKIP
-        >>> evaluate_policy(LMPolicy.from_pretrained("runs/ppo/policy"), load_examples("dev", 50))  # doctest: +SKIP
-        {'relevance_ratio': ..., 'factuality_ratio': ..., 'completeness': ..., 'rouge_l': ..., 'length': ..., ...}
+        >>> from agents.testing import tiny_policy  # or LMPolicy.from_pretrained("runs/ppo/policy")
+        >>> metrics = evaluate_policy(tiny_policy(), load_examples("dev", 2), max_new_tokens=8)
+        >>> sorted(k for k in ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l", "length") if k in metrics)
+        ['completeness', 'factuality_ratio', 'length', 'relevance_ratio', 'rouge_l']
     """
     answers = greedy_answers(
-        policy, examples, max_new_tokens=max_new_tokens, max_sentences=max_sentences,
-        batch_size=batch_size, progress=progress,
+        policy,
+        examples,
+        max_new_tokens=max_new_tokens,
+        max_sentences=max_sentences,
+        batch_size=batch_size,
+        progress=progress,
     )
     return metrics_of(examples, answers)
 

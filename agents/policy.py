@@ -24,13 +24,20 @@ from __future__ import annotations
 import inspect
 import os
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence, cast
+from typing import Any, cast
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache, GenerationConfig
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    DynamicCache,
+    GenerationConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from agents.cache import atomic_directory
 from fg_env.prompts import answer_prompt
@@ -211,7 +218,7 @@ class LMPolicy:
     @classmethod
     def from_pretrained(
         cls, path_or_name: str | os.PathLike[str], device: str | torch.device = "cpu", dtype: torch.dtype | None = None
-    ) -> "LMPolicy":
+    ) -> LMPolicy:
         """Load a model folder (``save_pretrained`` layout), or a hub name when online.
 
         A path that does not exist raises :class:`PolicyLoadError` at once, naming it; so does any name
@@ -224,12 +231,20 @@ class LMPolicy:
             if not path.is_dir():
                 raise PolicyLoadError(f"model path {str(path)!r} is a file, not a model folder")
             if not (path / "config.json").is_file():
-                raise PolicyLoadError(f"model path {str(path)!r} holds no config.json: it is not a Hugging Face model folder")
+                raise PolicyLoadError(
+                    f"model path {str(path)!r} holds no config.json: it is not a Hugging Face model folder"
+                )
             source, local_only = str(path), True
         else:
-            looks_like_path = text.startswith(("/", ".", "~")) or text.count("/") > 1 or os.sep != "/" and os.sep in text
+            looks_like_path = (
+                text.startswith(("/", ".", "~")) or text.count("/") > 1 or os.sep != "/" and os.sep in text
+            )
             if looks_like_path or offline:
-                why = " (HF_HUB_OFFLINE is set, so hub names are not looked up)" if offline and not looks_like_path else ""
+                why = (
+                    " (HF_HUB_OFFLINE is set, so hub names are not looked up)"
+                    if offline and not looks_like_path
+                    else ""
+                )
                 raise PolicyLoadError(f"model path {text!r} does not exist{why}")
             source, local_only = text, False
         try:
@@ -270,7 +285,9 @@ class LMPolicy:
         # The end of the prompt ("... answer:") is what the answer continues, so the start is what goes.
         return (ids[-room:], True) if len(ids) > room else (ids, False)
 
-    def _generation_config(self, max_new_tokens: int, do_sample: bool, top_k: int, temperature: float) -> GenerationConfig:
+    def _generation_config(
+        self, max_new_tokens: int, do_sample: bool, top_k: int, temperature: float
+    ) -> GenerationConfig:
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
         settings: dict[str, Any] = dict(
@@ -353,8 +370,11 @@ class LMPolicy:
             # Positions count real tokens only, as generate() computes them under left padding.
             positions = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
             self.model(
-                input_ids=input_ids[:, :-1], attention_mask=attention_mask[:, :-1], position_ids=positions[:, :-1],
-                use_cache=True, **{self._cache_keyword: cache},
+                input_ids=input_ids[:, :-1],
+                attention_mask=attention_mask[:, :-1],
+                position_ids=positions[:, :-1],
+                use_cache=True,
+                **{self._cache_keyword: cache},
             )
             cache.batch_repeat_interleave(k)
         return cache
@@ -380,7 +400,9 @@ class LMPolicy:
         # Every cached and new token is real (one sequence, no padding); an explicit mask says so, which
         # also keeps transformers from warning when a generated token happens to be the pad token.
         mask = torch.ones((1, cache.get_seq_length() + len(ids)), dtype=torch.long, device=self.device)
-        output = self.model(input_ids=torch.tensor([ids], dtype=torch.long, device=self.device), attention_mask=mask, **kwargs)
+        output = self.model(
+            input_ids=torch.tensor([ids], dtype=torch.long, device=self.device), attention_mask=mask, **kwargs
+        )
         return output.logits[0, -1].float()
 
     def _new_state(self, prompt: str, response: str, max_new_tokens: int, seed: int | None) -> _ActState:

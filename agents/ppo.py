@@ -33,11 +33,11 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
-import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -76,84 +76,165 @@ class PPOConfig:
     # transformers.HfArgumentParser reads this class too).
 
     # --- budget -------------------------------------------------------------------------------------
-    iterations: int = field(default=20, metadata={"help": (
-        "PPO iterations (one batch of rollouts, then `ppo_epochs` epochs of updates, per iteration). "
-        "The paper trains for 80,000 episodes; the budget of an experiment here is "
-        "iterations x episodes per iteration (prompts_per_iteration x samples_per_prompt).")})
-    prompts_per_iteration: int = field(default=4, metadata={"help": (
-        "Questions sampled per iteration (paper: 2 per GPU on 8 GPUs, i.e. 16). Scaled down so that an "
-        "iteration of the default policy takes seconds, not minutes, on a 2-core CPU.")})
+    iterations: int = field(
+        default=20,
+        metadata={
+            "help": (
+                "PPO iterations (one batch of rollouts, then `ppo_epochs` epochs of updates, per iteration). "
+                "The paper trains for 80,000 episodes; the budget of an experiment here is "
+                "iterations x episodes per iteration (prompts_per_iteration x samples_per_prompt)."
+            )
+        },
+    )
+    prompts_per_iteration: int = field(
+        default=4,
+        metadata={
+            "help": (
+                "Questions sampled per iteration (paper: 2 per GPU on 8 GPUs, i.e. 16). Scaled down so that an "
+                "iteration of the default policy takes seconds, not minutes, on a 2-core CPU."
+            )
+        },
+    )
     samples_per_prompt: int = field(default=4, metadata={"help": "Answers sampled per question (paper: 4)."})
 
     # --- rollouts -----------------------------------------------------------------------------------
-    max_new_tokens: int = field(default=96, metadata={"help": (
-        "Longest answer in tokens (also at evaluation). Paper: 200 T5 tokens; the built-in world's answers "
-        "are shorter.")})
+    max_new_tokens: int = field(
+        default=96,
+        metadata={
+            "help": (
+                "Longest answer in tokens (also at evaluation). Paper: 200 T5 tokens; the built-in world's answers "
+                "are shorter."
+            )
+        },
+    )
     top_k: int = field(default=20, metadata={"help": "Top-k sampling for rollouts (paper: 20)."})
-    temperature: float = field(default=0.7, metadata={"help": (
-        "Sampling temperature for rollouts (paper: 0.7). Evaluation always decodes greedily.")})
+    temperature: float = field(
+        default=0.7,
+        metadata={"help": ("Sampling temperature for rollouts (paper: 0.7). Evaluation always decodes greedily.")},
+    )
 
     # --- reward -------------------------------------------------------------------------------------
-    kl_coef: float = field(default=0.3, metadata={"help": (
-        "beta: weight of the per-token KL penalty log pi - log pi_ref (paper: 0.3).")})
-    adaptive_kl: bool = field(default=False, metadata={"help": (
-        "Adapt beta with Ziegler et al.'s proportional controller (paper: off).")})
+    kl_coef: float = field(
+        default=0.3, metadata={"help": ("beta: weight of the per-token KL penalty log pi - log pi_ref (paper: 0.3).")}
+    )
+    adaptive_kl: bool = field(
+        default=False, metadata={"help": ("Adapt beta with Ziegler et al.'s proportional controller (paper: off).")}
+    )
     kl_target: float = field(default=6.0, metadata={"help": "Target KL (nats per answer) of the adaptive controller."})
     kl_horizon: int = field(default=10_000, metadata={"help": "Horizon (episodes) of the adaptive controller."})
-    kl_threshold: float | None = field(default=10.0, metadata={"help": (
-        "Stop the run early once the KL per answer has exceeded this many nats in `kl_strikes` "
-        "iterations: the policy has left its reference and is degenerating (the paper's code: 10 nats, "
-        "5 times). None (`none`) never stops.")})
-    kl_strikes: int = field(default=5, metadata={"help": "How many iterations above `kl_threshold` stop the run (paper: 5)."})
-    whiten_rewards: bool = field(default=True, metadata={"help": (
-        "Divide per-token rewards by their standard deviation over the batch, without shifting their "
-        "mean (paper: on), so a reward's sign survives and the value targets have unit scale.")})
+    kl_threshold: float | None = field(
+        default=10.0,
+        metadata={
+            "help": (
+                "Stop the run early once the KL per answer has exceeded this many nats in `kl_strikes` "
+                "iterations: the policy has left its reference and is degenerating (the paper's code: 10 nats, "
+                "5 times). None (`none`) never stops."
+            )
+        },
+    )
+    kl_strikes: int = field(
+        default=5, metadata={"help": "How many iterations above `kl_threshold` stop the run (paper: 5)."}
+    )
+    whiten_rewards: bool = field(
+        default=True,
+        metadata={
+            "help": (
+                "Divide per-token rewards by their standard deviation over the batch, without shifting their "
+                "mean (paper: on), so a reward's sign survives and the value targets have unit scale."
+            )
+        },
+    )
 
     # --- advantages and losses ----------------------------------------------------------------------
     gamma: float = field(default=1.0, metadata={"help": "Discount (paper: 1.0)."})
     lam: float = field(default=0.95, metadata={"help": "GAE lambda (paper: 0.95)."})
     clip_range: float = field(default=0.2, metadata={"help": "PPO clip of the probability ratio (paper: 0.2)."})
-    clip_range_value: float = field(default=0.2, metadata={"help": (
-        "Clip of the value update around the rollout's values (paper: 0.2).")})
-    vf_coef: float = field(default=0.1, metadata={"help": (
-        "Weight of the value loss. Paper: 1.0, with a separate value model, whose loss cannot move the "
-        "policy. The default value head shares the policy's trunk, and at 1.0 its loss (early on 250 to "
-        "900 times the policy loss) drags the trunk: the default policy then drifts over 100 nats "
-        "from its reference within 40 iterations and degenerates into runs of commas. At 0.1 the KL stays "
-        "near 1-2 nats over the same 40 iterations (measured; see the README).")})
+    clip_range_value: float = field(
+        default=0.2, metadata={"help": ("Clip of the value update around the rollout's values (paper: 0.2).")}
+    )
+    vf_coef: float = field(
+        default=0.1,
+        metadata={
+            "help": (
+                "Weight of the value loss. Paper: 1.0, with a separate value model, whose loss cannot move the "
+                "policy. The default value head shares the policy's trunk, and at 1.0 its loss (early on 250 to "
+                "900 times the policy loss) drags the trunk: the default policy then drifts over 100 nats "
+                "from its reference within 40 iterations and degenerates into runs of commas. At 0.1 the KL stays "
+                "near 1-2 nats over the same 40 iterations (measured; see the README)."
+            )
+        },
+    )
 
     # --- optimisation -------------------------------------------------------------------------------
     ppo_epochs: int = field(default=4, metadata={"help": "Passes over each batch of rollouts (paper: 4)."})
-    minibatch_size: int = field(default=8, metadata={"aliases": ["--batch-size"], "help": (
-        "Episodes per gradient step, rounded down to whole groups of `samples_per_prompt` answers (at "
-        "least one group), since a question's answers share one prompt pass. The paper takes one step per "
-        "epoch over the whole batch; the small policy learns faster with several smaller steps (CleanRL).")})
-    learning_rate: float = field(default=2e-5, metadata={"aliases": ["--lr"], "help": (
-        "Adam learning rate. Paper: 1e-5 for T5-large; doubled for the small default policy, whose runs "
-        "here are far shorter. At 1e-4 the default policy drifted about 30 nats from its reference within "
-        "17 iterations and its answers shrank to 7 words; at 5e-5 it held about 4 nats over 20 iterations "
-        "(measured with the value-loss weight 0.1, seed 0).")})
-    warmup_steps: int = field(default=10, metadata={"help": (
-        "Linear learning-rate warm-up in optimiser steps (paper: 100, for its far longer run).")})
-    max_grad_norm: float | None = field(default=1.0, metadata={"help": (
-        "Clip the gradient norm to this value; None (`none`) turns clipping off (the paper's setting). On by "
-        "default because the small policy's early updates are otherwise noisy.")})
+    minibatch_size: int = field(
+        default=8,
+        metadata={
+            "aliases": ["--batch-size"],
+            "help": (
+                "Episodes per gradient step, rounded down to whole groups of `samples_per_prompt` answers (at "
+                "least one group), since a question's answers share one prompt pass. The paper takes one step per "
+                "epoch over the whole batch; the small policy learns faster with several smaller steps (CleanRL)."
+            ),
+        },
+    )
+    learning_rate: float = field(
+        default=2e-5,
+        metadata={
+            "aliases": ["--lr"],
+            "help": (
+                "Adam learning rate. Paper: 1e-5 for T5-large; doubled for the small default policy, whose runs "
+                "here are far shorter. At 1e-4 the default policy drifted about 30 nats from its reference within "
+                "17 iterations and its answers shrank to 7 words; at 5e-5 it held about 4 nats over 20 iterations "
+                "(measured with the value-loss weight 0.1, seed 0)."
+            ),
+        },
+    )
+    warmup_steps: int = field(
+        default=10,
+        metadata={"help": ("Linear learning-rate warm-up in optimiser steps (paper: 100, for its far longer run).")},
+    )
+    max_grad_norm: float | None = field(
+        default=1.0,
+        metadata={
+            "help": (
+                "Clip the gradient norm to this value; None (`none`) turns clipping off (the paper's setting). On by "
+                "default because the small policy's early updates are otherwise noisy."
+            )
+        },
+    )
     adam_eps: float = field(default=1e-5, metadata={"help": "Adam epsilon (CleanRL's PPO value)."})
 
     # --- models -------------------------------------------------------------------------------------
-    value_model: Literal["head", "separate"] = field(default="head", metadata={"help": (
-        "head: a linear value head on the policy's trunk (cheap; the default here). "
-        "separate: a copy of the initial policy's trunk with its own head (the paper's layout).")})
+    value_model: Literal["head", "separate"] = field(
+        default="head",
+        metadata={
+            "help": (
+                "head: a linear value head on the policy's trunk (cheap; the default here). "
+                "separate: a copy of the initial policy's trunk with its own head (the paper's layout)."
+            )
+        },
+    )
 
     # --- bookkeeping --------------------------------------------------------------------------------
-    seed: int = field(default=0, metadata={"help": "Seeds question sampling, token sampling, minibatch order and dropout."})
-    checkpoint_every: int = field(default=5, metadata={"help": (
-        "Write an atomic checkpoint every this many iterations (0: only at the end).")})
+    seed: int = field(
+        default=0, metadata={"help": "Seeds question sampling, token sampling, minibatch order and dropout."}
+    )
+    checkpoint_every: int = field(
+        default=5, metadata={"help": ("Write an atomic checkpoint every this many iterations (0: only at the end).")}
+    )
 
     def __post_init__(self) -> None:
         positive_ints = (
-            "iterations", "prompts_per_iteration", "samples_per_prompt", "max_new_tokens", "top_k",
-            "ppo_epochs", "minibatch_size", "kl_horizon", "kl_strikes",
+            "iterations",
+            "prompts_per_iteration",
+            "samples_per_prompt",
+            "max_new_tokens",
+            "top_k",
+            "ppo_epochs",
+            "minibatch_size",
+            "kl_horizon",
+            "kl_strikes",
         )
         for name in positive_ints:
             value = getattr(self, name)
@@ -188,7 +269,7 @@ class PPOConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "PPOConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> PPOConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -386,7 +467,7 @@ class SequenceBatch:
     response_mask: torch.Tensor  # (B, R) 1 on real response tokens (attention; not the training mask)
     group_size: int  # k
 
-    def rows(self, groups: np.ndarray | Sequence[int]) -> "SequenceBatch":
+    def rows(self, groups: np.ndarray | Sequence[int]) -> SequenceBatch:
         """The given groups (and their responses), with all-padding columns cut off.
 
         Prompt columns that are padding in every kept group carry no attention and, with explicit
@@ -402,8 +483,9 @@ class SequenceBatch:
         response_ids, response_mask = self.response_ids[episode_rows], self.response_mask[episode_rows]
         used = response_mask.any(dim=0).nonzero()
         width = int(used[-1]) + 1 if len(used) else 1
-        return SequenceBatch(prompt_ids[:, left:], prompt_mask[:, left:], response_ids[:, :width],
-                             response_mask[:, :width], k)
+        return SequenceBatch(
+            prompt_ids[:, left:], prompt_mask[:, left:], response_ids[:, :width], response_mask[:, :width], k
+        )
 
     def episode_rows(self, groups: np.ndarray | Sequence[int]) -> np.ndarray:
         """Row indices (into ``B``) of the responses of ``groups``."""
@@ -423,8 +505,11 @@ def forward_responses(
     k = batch.group_size
     prompt_positions = (batch.prompt_mask.cumsum(-1) - 1).clamp(min=0)
     prompt_out = model(
-        input_ids=batch.prompt_ids, attention_mask=batch.prompt_mask, position_ids=prompt_positions,
-        use_cache=True, output_hidden_states=output_hidden,
+        input_ids=batch.prompt_ids,
+        attention_mask=batch.prompt_mask,
+        position_ids=prompt_positions,
+        use_cache=True,
+        output_hidden_states=output_hidden,
     )
     cache = prompt_out.get("cache", None) or prompt_out.get("past_key_values")
     cache.batch_repeat_interleave(k)
@@ -432,8 +517,12 @@ def forward_responses(
     prompt_lengths = batch.prompt_mask.sum(-1).repeat_interleave(k)
     response_positions = prompt_lengths[:, None] + torch.arange(batch.response_ids.shape[1])
     response_out = model(
-        input_ids=batch.response_ids, attention_mask=attention, position_ids=response_positions,
-        use_cache=True, output_hidden_states=output_hidden, **{_cache_keyword(model): cache},
+        input_ids=batch.response_ids,
+        attention_mask=attention,
+        position_ids=response_positions,
+        use_cache=True,
+        output_hidden_states=output_hidden,
+        **{_cache_keyword(model): cache},
     )
     # Token 0 is predicted by the prompt's last position; token t >= 1 by response position t - 1.
     logits = torch.cat([prompt_out.logits[:, -1:].repeat_interleave(k, dim=0), response_out.logits[:, :-1]], dim=1)
@@ -538,8 +627,13 @@ class Rollouts:
     records: list[Any] = field(default_factory=list)  # the EpisodeRecords, for logging
 
 
-def build_rollouts(generations: Sequence[Any], records: Sequence[Any], token_scores: Sequence[np.ndarray],
-                   group_size: int, pad_token_id: int) -> Rollouts:
+def build_rollouts(
+    generations: Sequence[Any],
+    records: Sequence[Any],
+    token_scores: Sequence[np.ndarray],
+    group_size: int,
+    pad_token_id: int,
+) -> Rollouts:
     """Pad generations (``group_size`` consecutive ones per prompt) and their token rewards into tensors."""
     if len(generations) % group_size:
         raise ValueError(f"{len(generations)} generations do not form groups of {group_size}")
@@ -598,12 +692,13 @@ class FineGrainedPPO:
 
     Example:
         >>> import gymnasium as gym, fg_env
-        >>> from agents.policy import LMPolicy
         >>> from agents.schemes import get_scheme
-        >>> policy = LMPolicy.from_pretrained("path/to/sft-policy")  # doctest: +SKIP
-        >>> env = get_scheme("fine-grained").wrap(gym.make("FineGrainedQA-v0"))  # doctest: +SKIP
-        >>> trainer = FineGrainedPPO(policy, env, PPOConfig(iterations=2))  # doctest: +SKIP
-        >>> metrics = trainer.train()  # doctest: +SKIP
+        >>> from agents.testing import tiny_policy  # or LMPolicy.from_pretrained("path/to/sft-policy")
+        >>> env = get_scheme("fine-grained").wrap(gym.make("FineGrainedQA-v0", max_sentences=2))
+        >>> config = PPOConfig(iterations=1, prompts_per_iteration=1, samples_per_prompt=2, max_new_tokens=12)
+        >>> metrics = FineGrainedPPO(tiny_policy(), env, config).train(progress=False)
+        >>> len(metrics), metrics[0]["episodes"]
+        (1, 2)
     """
 
     def __init__(
@@ -656,8 +751,11 @@ class FineGrainedPPO:
         from agents.rollout import replay, token_rewards
 
         config = self.config
-        chosen = self.np_rng.choice(self.question_indices, size=config.prompts_per_iteration,
-                                    replace=config.prompts_per_iteration > len(self.question_indices))
+        chosen = self.np_rng.choice(
+            self.question_indices,
+            size=config.prompts_per_iteration,
+            replace=config.prompts_per_iteration > len(self.question_indices),
+        )
         indices = [int(i) for i in chosen for _ in range(config.samples_per_prompt)]
         examples = self.env.unwrapped.examples
         prompts = [examples[i].prompt for i in indices]
@@ -665,8 +763,12 @@ class FineGrainedPPO:
 
         start = time.perf_counter()
         generations = self.policy.generate(
-            prompts, max_new_tokens=config.max_new_tokens, do_sample=True,
-            top_k=config.top_k, temperature=config.temperature, seed=generation_seed,
+            prompts,
+            max_new_tokens=config.max_new_tokens,
+            do_sample=True,
+            top_k=config.top_k,
+            temperature=config.temperature,
+            seed=generation_seed,
         )
         generated = time.perf_counter()
         records = [replay(self.env, g, index=i) for g, i in zip(generations, indices)]
@@ -674,7 +776,9 @@ class FineGrainedPPO:
         token_scores = [token_rewards(r) for r in records]
         replayed = time.perf_counter()
 
-        rollouts = build_rollouts(generations, records, token_scores, config.samples_per_prompt, self.policy.pad_token_id)
+        rollouts = build_rollouts(
+            generations, records, token_scores, config.samples_per_prompt, self.policy.pad_token_id
+        )
         timing = {"time_generate": generated - start, "time_env": replayed - generated}
         return rollouts, timing
 
@@ -703,8 +807,13 @@ class FineGrainedPPO:
 
         # Minibatches hold whole groups (a prompt and its k answers), so each prompt runs once.
         groups_per_minibatch = max(1, config.minibatch_size // batch.group_size)
-        stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "policy_clip_fraction": [],
-                                         "value_clip_fraction": [], "approx_kl": []}
+        stats: dict[str, list[float]] = {
+            "policy_loss": [],
+            "value_loss": [],
+            "policy_clip_fraction": [],
+            "value_clip_fraction": [],
+            "approx_kl": [],
+        }
         for _ in range(config.ppo_epochs):
             order = self.np_rng.permutation(n_groups)
             for first in range(0, n_groups, groups_per_minibatch):
@@ -714,9 +823,15 @@ class FineGrainedPPO:
                 width = minibatch.response_ids.shape[1]
                 logprobs, values = self.actor_critic(minibatch)
                 policy_loss, value_loss, mb_stats = ppo_losses(
-                    logprobs, old_logprobs[rows, :width], advantages[rows, :width], values,
-                    old_values[rows, :width], returns[rows, :width], mask[rows, :width],
-                    config.clip_range, config.clip_range_value,
+                    logprobs,
+                    old_logprobs[rows, :width],
+                    advantages[rows, :width],
+                    values,
+                    old_values[rows, :width],
+                    returns[rows, :width],
+                    mask[rows, :width],
+                    config.clip_range,
+                    config.clip_range_value,
                 )
                 loss = policy_loss + config.vf_coef * value_loss
                 self.optimizer.zero_grad(set_to_none=True)
@@ -734,16 +849,18 @@ class FineGrainedPPO:
         kl_coef_used = self.kl_controller.value
         self.kl_controller.update(sequence_kl, mask.shape[0])
         summary = {key: float(np.mean(values)) for key, values in stats.items()}
-        summary.update({
-            "kl": sequence_kl,
-            "kl_coef": kl_coef_used,
-            "score": float(scores.sum(dim=1).mean()),
-            "reward_penalized": float(((scores - kl_coef_used * kl) * mask).sum(dim=1).mean()),
-            "trained_tokens": int(mask.sum()),
-            # forward passes of the rollout (policy, critic, reference) vs. the epochs of updates
-            "time_update_forward": scored - began,
-            "time_update_optimise": time.perf_counter() - scored,
-        })
+        summary.update(
+            {
+                "kl": sequence_kl,
+                "kl_coef": kl_coef_used,
+                "score": float(scores.sum(dim=1).mean()),
+                "reward_penalized": float(((scores - kl_coef_used * kl) * mask).sum(dim=1).mean()),
+                "trained_tokens": int(mask.sum()),
+                # forward passes of the rollout (policy, critic, reference) vs. the epochs of updates
+                "time_update_forward": scored - began,
+                "time_update_optimise": time.perf_counter() - scored,
+            }
+        )
         return summary
 
     # ------------------------------------------------------------------------------- iterations
@@ -809,8 +926,10 @@ class FineGrainedPPO:
             bar.update(1)
             bar.set_postfix(ret=f"{metrics['return']:.3f}", kl=f"{metrics['kl']:.2f}")
             if self.stopped_early:
-                tqdm.write(f"[ppo] stopping at iteration {self.iteration}: KL per answer above "
-                           f"{self.config.kl_threshold:g} nats in {self.config.kl_strikes} iterations")
+                tqdm.write(
+                    f"[ppo] stopping at iteration {self.iteration}: KL per answer above "
+                    f"{self.config.kl_threshold:g} nats in {self.config.kl_strikes} iterations"
+                )
             if out is not None:
                 append_log(out / "metrics.jsonl", metrics)
                 every = self.config.checkpoint_every
@@ -828,10 +947,19 @@ class FineGrainedPPO:
         """Atomically write everything needed to resume this run to ``path`` (a ``"ppo"`` checkpoint of
         :mod:`fg_env.checkpoint`); ``extra`` entries are stored beside it."""
         state = training_state(self.actor_critic, self.optimizer, self.scheduler, self.np_rng)
-        return save_checkpoint(path, CHECKPOINT_KIND, {
-            "config": self.config.to_dict(), "progress": self.iteration, "metrics": self.metrics, **state,
-            "kl_controller": self.kl_controller.state_dict(), "weights": self.weights, **dict(extra or {}),
-        })
+        return save_checkpoint(
+            path,
+            CHECKPOINT_KIND,
+            {
+                "config": self.config.to_dict(),
+                "progress": self.iteration,
+                "metrics": self.metrics,
+                **state,
+                "kl_controller": self.kl_controller.state_dict(),
+                "weights": self.weights,
+                **dict(extra or {}),
+            },
+        )
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Restore a checkpoint of a run with the same settings and reward weights; raise CheckpointError otherwise.
@@ -841,7 +969,9 @@ class FineGrainedPPO:
         data = load_checkpoint(path, CHECKPOINT_KIND)
         check_settings(path, data["config"], self.config.to_dict(), ignore=("iterations", "checkpoint_every"))
         if data.get("weights") != self.weights:
-            raise CheckpointError(f"checkpoint {str(path)!r} was trained with reward weights {data.get('weights')}, not {self.weights}")
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} was trained with reward weights {data.get('weights')}, not {self.weights}"
+            )
         restore_training_state(path, data, self.actor_critic, self.optimizer, self.scheduler, self.np_rng)
         self.kl_controller.load_state_dict(data["kl_controller"])
         self.iteration = int(data["progress"])

@@ -48,7 +48,10 @@ def summarise(evals: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if not values:
             summary[key] = None
             continue
-        summary[key] = {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+        summary[key] = {
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+        }
     return summary
 
 
@@ -91,12 +94,20 @@ def comparison_caption(questions: int, episodes_per_run: int, seeds: Sequence[in
         >>> comparison_caption(24, 64, [0, 1, 2])
         'Greedy decoding on 24 dev questions of the built-in world; PPO: 64 episodes per run, mean ± standard deviation over seeds 0, 1, 2.'
     """
-    return (f"Greedy decoding on {questions} dev questions of the built-in world; PPO: {episodes_per_run} "
-            f"episodes per run, mean ± standard deviation over seeds {', '.join(map(str, seeds))}." + _notes(notes))
+    return (
+        f"Greedy decoding on {questions} dev questions of the built-in world; PPO: {episodes_per_run} "
+        f"episodes per run, mean ± standard deviation over seeds {', '.join(map(str, seeds))}." + _notes(notes)
+    )
 
 
-def sweep_caption(component: str, weights: dict[str, float], episodes_per_run: int, questions: int,
-                  seeds: Sequence[int], notes: Sequence[str] = ()) -> str:
+def sweep_caption(
+    component: str,
+    weights: dict[str, float],
+    episodes_per_run: int,
+    questions: int,
+    seeds: Sequence[int],
+    notes: Sequence[str] = (),
+) -> str:
     """The caption of a weight sweep's table: the weights held fixed, budget, evaluation set, seeds.
 
     Example:
@@ -104,8 +115,10 @@ def sweep_caption(component: str, weights: dict[str, float], episodes_per_run: i
         'Fine-grained PPO, other weights factuality 0.5, completeness 0.3; 64 episodes per run; greedy decoding on 24 dev questions; seeds 0.'
     """
     others = ", ".join(f"{name} {weight:g}" for name, weight in weights.items() if name != component)
-    return (f"Fine-grained PPO, other weights {others}; {episodes_per_run} episodes per run; "
-            f"greedy decoding on {questions} dev questions; seeds {', '.join(map(str, seeds))}." + _notes(notes))
+    return (
+        f"Fine-grained PPO, other weights {others}; {episodes_per_run} episodes per run; "
+        f"greedy decoding on {questions} dev questions; seeds {', '.join(map(str, seeds))}." + _notes(notes)
+    )
 
 
 def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: str | os.PathLike[str]) -> Path:
@@ -133,15 +146,24 @@ def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: st
     return _save_figure(fig, path)
 
 
-def plot_sweep(component: str, values: Sequence[float], summaries: Sequence[dict[str, Any]], start: dict[str, Any],
-               path: str | os.PathLike[str]) -> Path:
+def plot_sweep(
+    component: str,
+    values: Sequence[float],
+    summaries: Sequence[dict[str, Any]],
+    start: dict[str, Any],
+    path: str | os.PathLike[str],
+) -> Path:
     """Answer length and the two error-free ratios against one component's weight (error bars: std over seeds)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = (("length", "length (words)"), ("relevance_ratio", "relevance ratio"), ("factuality_ratio", "factuality ratio"))
+    panels = (
+        ("length", "length (words)"),
+        ("relevance_ratio", "relevance ratio"),
+        ("factuality_ratio", "factuality ratio"),
+    )
     fig, axes = plt.subplots(1, len(panels), figsize=(12, 3.6))
     for axis, (key, title) in zip(axes, panels):
         means = [row[key]["mean"] if row.get(key) else np.nan for row in summaries]

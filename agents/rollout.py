@@ -26,8 +26,9 @@ Example:
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -36,7 +37,15 @@ from agents.policy import Generation
 from fg_env.segments import ScoredSegment
 from fg_env.text import split_sentences
 
-__all__ = ["EpisodeRecord", "SegmentRecord", "replay", "replay_many", "run_episode", "token_rewards", "token_index_of_char"]
+__all__ = [
+    "EpisodeRecord",
+    "SegmentRecord",
+    "replay",
+    "replay_many",
+    "run_episode",
+    "token_rewards",
+    "token_index_of_char",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,7 +111,9 @@ def token_index_of_char(token_end_chars: Sequence[int], char: int) -> int:
         2
     """
     if not token_end_chars or not 0 <= char < token_end_chars[-1]:
-        raise ValueError(f"character {char} is outside the response tokens' text [0, {token_end_chars[-1] if token_end_chars else 0})")
+        raise ValueError(
+            f"character {char} is outside the response tokens' text [0, {token_end_chars[-1] if token_end_chars else 0})"
+        )
     first = bisect.bisect_right(token_end_chars, char)
     return bisect.bisect_right(token_end_chars, token_end_chars[first]) - 1
 
@@ -162,7 +173,9 @@ def replay(
     stepped = _step_sentences(env, generation.response_text)
     ends, num_used = _used_tokens(generation, stepped)
     final_token = num_used - 1
-    segments = tuple(_place(step, s, ends, stepped.pieces, final_token, stepped.response) for step, s in stepped.segments)
+    segments = tuple(
+        _place(step, s, ends, stepped.pieces, final_token, stepped.response) for step, s in stepped.segments
+    )
     return EpisodeRecord(
         example_id=question_id,
         generation=generation,
@@ -179,8 +192,9 @@ def replay(
     )
 
 
-def _reset_on_question(env: gym.Env, generation: Generation, example_id: str | None, index: int | None,
-                       seed: int | None) -> str:
+def _reset_on_question(
+    env: gym.Env, generation: Generation, example_id: str | None, index: int | None, seed: int | None
+) -> str:
     """Reset ``env`` on the generation's question; return the question's id."""
     options = {"example_id": example_id} if example_id is not None else {"index": index}
     _, reset_info = env.reset(seed=seed, options=options)
@@ -253,7 +267,7 @@ def _appended_piece(before: str, after: str, action: str, generation_start: int)
     if separator not in (0, 1) or not after.startswith(before) or not after.endswith(action):
         raise RuntimeError(
             f"the environment did not append action {action!r} to the response (verbatim, with at most one "
-            f"separator): got {after[len(before):]!r}"
+            f"separator): got {after[len(before) :]!r}"
         )
     return _Piece(len(before) + separator, generation_start, len(action))
 
@@ -270,8 +284,9 @@ def _used_tokens(generation: Generation, stepped: _Stepped) -> tuple[list[int], 
     return ends, len(ids)
 
 
-def _place(step: int, s: Mapping[str, Any], ends: list[int], pieces: list[_Piece], final_token: int,
-           response: str) -> SegmentRecord:
+def _place(
+    step: int, s: Mapping[str, Any], ends: list[int], pieces: list[_Piece], final_token: int, response: str
+) -> SegmentRecord:
     """The segment as a record, on the token that holds its last character (episode level: the last)."""
     if s["granularity"] == "episode" or s["end"] <= s["start"]:
         token = final_token

@@ -19,8 +19,8 @@ completeness`` by default); a leave-one-out scheme ignores the weight of the mod
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -93,14 +93,26 @@ def _leave_out(name: str) -> Callable[[gym.Env, np.ndarray], gym.Env]:
 SCHEMES: dict[str, RewardScheme] = {
     s.name: s
     for s in (
-        RewardScheme("fine-grained", "each reward model at its own granularity, weighted (the paper)",
-                     lambda env, w: LinearScalarization(env, w)),
-        RewardScheme("holistic", "one scalar on the final token: the weighted sum of the episode's rewards",
-                     lambda env, w: HolisticReward(env, w)),
-        RewardScheme("sentence", "fine-grained with sub-sentence rewards merged per sentence",
-                     lambda env, w: LinearScalarization(RewardDensity(env, "sentence"), w)),
-        RewardScheme("episode", "fine-grained rewards held back to the answer's end, one per model",
-                     lambda env, w: LinearScalarization(RewardDensity(env, "episode"), w)),
+        RewardScheme(
+            "fine-grained",
+            "each reward model at its own granularity, weighted (the paper)",
+            lambda env, w: LinearScalarization(env, w),
+        ),
+        RewardScheme(
+            "holistic",
+            "one scalar on the final token: the weighted sum of the episode's rewards",
+            lambda env, w: HolisticReward(env, w),
+        ),
+        RewardScheme(
+            "sentence",
+            "fine-grained with sub-sentence rewards merged per sentence",
+            lambda env, w: LinearScalarization(RewardDensity(env, "sentence"), w),
+        ),
+        RewardScheme(
+            "episode",
+            "fine-grained rewards held back to the answer's end, one per model",
+            lambda env, w: LinearScalarization(RewardDensity(env, "episode"), w),
+        ),
         RewardScheme("no-relevance", "fine-grained without the relevance reward", _leave_out("relevance")),
         RewardScheme("no-factuality", "fine-grained without the factuality reward", _leave_out("factuality")),
         RewardScheme("no-completeness", "fine-grained without the completeness reward", _leave_out("completeness")),
@@ -113,4 +125,3 @@ def get_scheme(name: str) -> RewardScheme:
     if name not in SCHEMES:
         raise UnknownChoiceError("reward scheme", name, list(SCHEMES))
     return SCHEMES[name]
-

@@ -38,9 +38,10 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,7 +53,6 @@ from agents.tokenizer import train_tokenizer
 from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
 from fg_env.training import (
     append_log,
-    make_schedule,
     parameter_groups,
     read_log,
     restart_log,
@@ -93,62 +93,119 @@ class SFTConfig:
 
     # --- data and tokenizer -------------------------------------------------------------------------
     dataset: str = field(default="synthetic", metadata={"help": "Dataset name for fg_env.data.make_dataset."})
-    dataset_kwargs: tuple[tuple[str, Any], ...] = field(default=(), metadata={"help": (
-        "Keyword arguments of the dataset, as (name, value) pairs (e.g. the world's seed).")})
+    dataset_kwargs: tuple[tuple[str, Any], ...] = field(
+        default=(),
+        metadata={"help": ("Keyword arguments of the dataset, as (name, value) pairs (e.g. the world's seed).")},
+    )
     split: str = field(default="train_sft", metadata={"help": "Split supervised on (the paper's train_1k analogue)."})
-    num_examples: int | None = field(default=None, metadata={"help": "How many questions of `split` (None, `none`: all)."})
-    tokenizer_split: str = field(default="train", metadata={"help": "Split whose prompts and answers train the tokenizer."})
-    tokenizer_examples: int = field(default=2000, metadata={"help": "How many questions of `tokenizer_split` train the tokenizer."})
+    num_examples: int | None = field(
+        default=None, metadata={"help": "How many questions of `split` (None, `none`: all)."}
+    )
+    tokenizer_split: str = field(
+        default="train", metadata={"help": "Split whose prompts and answers train the tokenizer."}
+    )
+    tokenizer_examples: int = field(
+        default=2000, metadata={"help": "How many questions of `tokenizer_split` train the tokenizer."}
+    )
     vocab_size: int = field(default=4096, metadata={"help": "Tokens of the byte-level BPE tokenizer."})
 
     # --- model --------------------------------------------------------------------------------------
-    architecture: str = field(default="llama", metadata={"help": (
-        "llama (rotary positions; the default: measured to learn faster here) or gpt2 (learned positions).")})
+    architecture: str = field(
+        default="llama",
+        metadata={
+            "help": (
+                "llama (rotary positions; the default: measured to learn faster here) or gpt2 (learned positions)."
+            )
+        },
+    )
     n_layer: int = field(default=4, metadata={"help": "Decoder layers."})
     n_embd: int = field(default=192, metadata={"help": "Hidden size (divisible by n_head)."})
     n_head: int = field(default=6, metadata={"help": "Attention heads."})
-    n_positions: int = field(default=512, metadata={"help": (
-        "Context length; must hold prompt + answer (see the module docstring on truncation).")})
-    dropout: float = field(default=0.1, metadata={"help": (
-        "Dropout while training (GPT-2 only; the llama decoder trains without); the saved policy has none.")})
+    n_positions: int = field(
+        default=512,
+        metadata={"help": ("Context length; must hold prompt + answer (see the module docstring on truncation).")},
+    )
+    dropout: float = field(
+        default=0.1,
+        metadata={
+            "help": (
+                "Dropout while training (GPT-2 only; the llama decoder trains without); the saved policy has none."
+            )
+        },
+    )
 
     # --- training -----------------------------------------------------------------------------------
-    max_answer_tokens: int = field(default=128, metadata={"help": (
-        "Answers longer than this many tokens are cut for training (the eos is then dropped too).")})
-    prompt_loss_weight: float = field(default=0.0, metadata={"help": (
-        "Weight of an auxiliary language-modelling loss on the prompt tokens of the same train_sft questions (0: loss "
-        "on the answer only). 0.5 with lr 4e-3 (2026-11-27, 100 dev questions, greedy): relevance ratio 0.75 -> 0.89, "
-        "factuality 0.16 -> 0.19, ROUGE-L 0.34 -> 0.39, final answer loss 1.54 -> 1.33, but the build takes 278 -> 488 s "
-        "(load ~5), too close to the 10-minute budget to be the default; `fg-env compare` results use the default.")})
+    max_answer_tokens: int = field(
+        default=128,
+        metadata={"help": ("Answers longer than this many tokens are cut for training (the eos is then dropped too).")},
+    )
+    prompt_loss_weight: float = field(
+        default=0.0,
+        metadata={
+            "help": (
+                "Weight of an auxiliary language-modelling loss on the prompt tokens of the same train_sft questions (0: loss "
+                "on the answer only). 0.5 with lr 4e-3 (2026-11-27, 100 dev questions, greedy): relevance ratio 0.75 -> 0.89, "
+                "factuality 0.16 -> 0.19, ROUGE-L 0.34 -> 0.39, final answer loss 1.54 -> 1.33, but the build takes 278 -> 488 s "
+                "(load ~5), too close to the 10-minute budget to be the default; `fg-env compare` results use the default."
+            )
+        },
+    )
     epochs: int = field(default=4, metadata={"help": "Passes over the supervised questions."})
     batch_size: int = field(default=8, metadata={"help": "Sequences per optimiser step."})
-    learning_rate: float = field(default=2e-3, metadata={"help": "Peak AdamW learning rate (linear warm-up, then a cosine down to 10%).", "aliases": ["--lr"]})
+    learning_rate: float = field(
+        default=2e-3,
+        metadata={"help": "Peak AdamW learning rate (linear warm-up, then a cosine down to 10%).", "aliases": ["--lr"]},
+    )
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    warmup_fraction: float = field(default=0.05, metadata={"help": "Share of the steps spent warming the learning rate up."})
+    warmup_fraction: float = field(
+        default=0.05, metadata={"help": "Share of the steps spent warming the learning rate up."}
+    )
     max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
     seed: int = field(default=0, metadata={"help": "Seeds the initialisation, the batch order and dropout."})
 
     # --- evaluation after training (not part of the cache key) --------------------------------------
-    eval_split: str = field(default="dev", metadata={"key": False, "help": (
-        "Split whose questions are answered greedily and annotated after training.")})
-    eval_examples: int = field(default=100, metadata={"key": False, "help": "How many questions of `eval_split` (0: none)."})
-    eval_max_new_tokens: int = field(default=128, metadata={"key": False, "help": "Longest evaluated answer in tokens."})
+    eval_split: str = field(
+        default="dev",
+        metadata={"key": False, "help": ("Split whose questions are answered greedily and annotated after training.")},
+    )
+    eval_examples: int = field(
+        default=100, metadata={"key": False, "help": "How many questions of `eval_split` (0: none)."}
+    )
+    eval_max_new_tokens: int = field(
+        default=128, metadata={"key": False, "help": "Longest evaluated answer in tokens."}
+    )
 
     @classmethod
-    def quick(cls, **overrides: Any) -> "SFTConfig":
+    def quick(cls, **overrides: Any) -> SFTConfig:
         """The quick preset: a 2-layer, 128-dim model, 2 epochs (1-1.5 minutes on this 2-core CPU).
 
         It writes fluent answers in the world's style that are rarely grounded in the passages.
         """
         preset = dict(
-            n_layer=2, n_embd=128, n_head=4, tokenizer_examples=600, vocab_size=2048,
-            epochs=2, learning_rate=3e-3, prompt_loss_weight=0.0, eval_examples=0,
+            n_layer=2,
+            n_embd=128,
+            n_head=4,
+            tokenizer_examples=600,
+            vocab_size=2048,
+            epochs=2,
+            learning_rate=3e-3,
+            prompt_loss_weight=0.0,
+            eval_examples=0,
         )
         preset.update(overrides)
         return cls(**preset)
 
     def __post_init__(self) -> None:
-        positive = ("vocab_size", "n_layer", "n_embd", "n_head", "n_positions", "max_answer_tokens", "epochs", "batch_size")
+        positive = (
+            "vocab_size",
+            "n_layer",
+            "n_embd",
+            "n_head",
+            "n_positions",
+            "max_answer_tokens",
+            "epochs",
+            "batch_size",
+        )
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -160,7 +217,9 @@ class SFTConfig:
         if not self.learning_rate > 0:
             raise ValueError(f"SFTConfig.learning_rate must be > 0, got {self.learning_rate!r}")
         if self.max_answer_tokens >= self.n_positions:
-            raise ValueError(f"max_answer_tokens={self.max_answer_tokens} leaves no room for a prompt in n_positions={self.n_positions}")
+            raise ValueError(
+                f"max_answer_tokens={self.max_answer_tokens} leaves no room for a prompt in n_positions={self.n_positions}"
+            )
         if self.num_examples is not None and self.num_examples < 1:
             raise ValueError(f"SFTConfig.num_examples must be None or positive, got {self.num_examples!r}")
 
@@ -250,12 +309,21 @@ def make_model(settings: SFTConfig, tokenizer: PreTrainedTokenizerBase) -> PreTr
     if settings.architecture == "llama":
         from transformers import LlamaConfig, LlamaForCausalLM
 
-        return LlamaForCausalLM(LlamaConfig(
-            vocab_size=len(tokenizer), hidden_size=settings.n_embd, intermediate_size=settings.n_embd * 8 // 3,
-            num_hidden_layers=settings.n_layer, num_attention_heads=settings.n_head, num_key_value_heads=settings.n_head,
-            max_position_embeddings=settings.n_positions, tie_word_embeddings=True,
-            bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        ))
+        return LlamaForCausalLM(
+            LlamaConfig(
+                vocab_size=len(tokenizer),
+                hidden_size=settings.n_embd,
+                intermediate_size=settings.n_embd * 8 // 3,
+                num_hidden_layers=settings.n_layer,
+                num_attention_heads=settings.n_head,
+                num_key_value_heads=settings.n_head,
+                max_position_embeddings=settings.n_positions,
+                tie_word_embeddings=True,
+                bos_token_id=tokenizer.eos_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        )
     config = GPT2Config(
         vocab_size=len(tokenizer),
         n_positions=settings.n_positions,
@@ -307,7 +375,9 @@ def _optimiser_and_schedule(
     questions (measured 2026-12-02): reproducing the results decides it.
     """
     warmup = max(1, int(settings.warmup_fraction * total_steps))
-    optimizer = torch.optim.AdamW(parameter_groups(model, settings.weight_decay), lr=settings.learning_rate, betas=(0.9, 0.95))
+    optimizer = torch.optim.AdamW(
+        parameter_groups(model, settings.weight_decay), lr=settings.learning_rate, betas=(0.9, 0.95)
+    )
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, total_steps, warmup))
 
 
@@ -371,7 +441,13 @@ def _update(run: _Run, loss: torch.Tensor) -> float:
 
 
 def _train_epoch(
-    run: _Run, epoch: int, *, started: float, log_path: Path | None, log: Callable[[dict[str, Any]], None] | None, bar: Any
+    run: _Run,
+    epoch: int,
+    *,
+    started: float,
+    log_path: Path | None,
+    log: Callable[[dict[str, Any]], None] | None,
+    bar: Any,
 ) -> dict[str, Any]:
     """One shuffled pass over the sequences; logs every step, returns the epoch's summary."""
     lengths = [len(ids) for ids, _ in run.sequences]
@@ -383,8 +459,11 @@ def _train_epoch(
         answer_tokens += n_answer
         trained_tokens += n_tokens
         record = {
-            "epoch": epoch, "step": epoch * run.steps_per_epoch + index + 1, "loss": round(float(loss.detach()), 5),
-            "lr": lr, "elapsed_s": round(time.perf_counter() - started, 2),
+            "epoch": epoch,
+            "step": epoch * run.steps_per_epoch + index + 1,
+            "loss": round(float(loss.detach()), 5),
+            "lr": lr,
+            "elapsed_s": round(time.perf_counter() - started, 2),
         }
         if log_path is not None:
             append_log(log_path, record)
@@ -393,8 +472,10 @@ def _train_epoch(
         bar.set_postfix(epoch=epoch, loss=f"{float(loss.detach()):.3f}")
         bar.update(1)
     return {
-        "epoch": epoch, "answer_loss": answer_loss_sum / max(answer_tokens, 1),
-        "tokens_trained": trained_tokens, "elapsed_s": round(time.perf_counter() - started, 2),
+        "epoch": epoch,
+        "answer_loss": answer_loss_sum / max(answer_tokens, 1),
+        "tokens_trained": trained_tokens,
+        "elapsed_s": round(time.perf_counter() - started, 2),
     }
 
 
@@ -435,7 +516,9 @@ def train_lm(
         restart_log(log_path, [row for row in read_log(log_path) if row["epoch"] < start_epoch])
 
     model.train()
-    bar = tqdm(total=run.total_steps, initial=start_epoch * steps_per_epoch, desc="sft", disable=not progress, unit="step")
+    bar = tqdm(
+        total=run.total_steps, initial=start_epoch * steps_per_epoch, desc="sft", disable=not progress, unit="step"
+    )
     started = time.perf_counter()
     for epoch in range(start_epoch, settings.epochs):
         history.append(_train_epoch(run, epoch, started=started, log_path=log_path, log=log, bar=bar))
@@ -464,7 +547,10 @@ def evaluate_error_rates(
     answers: list[str] = []
     for start in range(0, len(examples), batch_size):
         chunk = examples[start : start + batch_size]
-        answers += [g.response_text for g in policy.generate([ex.prompt for ex in chunk], do_sample=False, max_new_tokens=max_new_tokens)]
+        answers += [
+            g.response_text
+            for g in policy.generate([ex.prompt for ex in chunk], do_sample=False, max_new_tokens=max_new_tokens)
+        ]
     annotator = Annotator()
     feedbacks = [annotator.annotate(ex, answer) for ex, answer in zip(examples, answers)]
     types = SPAN_ERROR_TYPES + MISSING_INFO_TYPES
@@ -513,9 +599,10 @@ def build_default_policy(
     one thread and 248 s with two (OpenMP threads wait on each other when one is descheduled); a model this
     small gains little from a second thread even on an idle machine.
 
-    Example:
-        >>> from agents.policy import LMPolicy  # doctest: +SKIP
-        >>> policy = LMPolicy.from_pretrained(build_default_policy(quick=True))  # doctest: +SKIP
+    Example (a build of minutes; ``fg-env sft --quick`` runs the same)::
+
+        from agents.policy import LMPolicy
+        policy = LMPolicy.from_pretrained(build_default_policy(quick=True))
     """
     settings = settings or (SFTConfig.quick() if quick else SFTConfig())
     final = default_policy_path(settings, cache_dir)
@@ -570,8 +657,11 @@ def _build(settings: SFTConfig, work: Path, final: Path, progress: bool) -> None
     pairs = [(examples[i].prompt, examples[i].references[0]) for i in range(count)]
     sequences, truncated = sft_sequences(tokenizer, pairs, settings.n_positions, settings.max_answer_tokens)
     lengths = [len(ids) for ids, _ in sequences]
-    _say(progress, f"[sft] {len(sequences)} sequences, tokens per sequence: mean {np.mean(lengths):.0f}, max {max(lengths)}; "
-                   f"{truncated} prompts cut to fit {settings.n_positions} positions")
+    _say(
+        progress,
+        f"[sft] {len(sequences)} sequences, tokens per sequence: mean {np.mean(lengths):.0f}, max {max(lengths)}; "
+        f"{truncated} prompts cut to fit {settings.n_positions} positions",
+    )
 
     tokenizer_seconds = time.perf_counter() - started
     model = make_model(settings, tokenizer)
@@ -589,14 +679,23 @@ def _build(settings: SFTConfig, work: Path, final: Path, progress: bool) -> None
         tokenizer.save_pretrained(tmp)
         shutil.copy(work / "metrics.jsonl", tmp / "metrics.jsonl")
         build = {
-            "settings": settings.to_dict(), "key": settings.key(), "history": history,
-            "data_and_tokenizer_seconds": round(tokenizer_seconds, 1), "train_seconds": round(train_seconds, 1),
-            "num_sequences": len(sequences), "mean_tokens": float(np.mean(lengths)), "max_tokens": int(max(lengths)),
-            "prompt_truncated": truncated, "parameters": sum(p.numel() for p in model.parameters()),
+            "settings": settings.to_dict(),
+            "key": settings.key(),
+            "history": history,
+            "data_and_tokenizer_seconds": round(tokenizer_seconds, 1),
+            "train_seconds": round(train_seconds, 1),
+            "num_sequences": len(sequences),
+            "mean_tokens": float(np.mean(lengths)),
+            "max_tokens": int(max(lengths)),
+            "prompt_truncated": truncated,
+            "parameters": sum(p.numel() for p in model.parameters()),
             "torch_threads": torch.get_num_threads(),
         }
         if settings.eval_examples > 0:
-            _say(progress, f"[sft] evaluating greedy answers on {settings.eval_examples} {settings.eval_split!r} questions")
+            _say(
+                progress,
+                f"[sft] evaluating greedy answers on {settings.eval_examples} {settings.eval_split!r} questions",
+            )
             dev = dataset.split(settings.eval_split)
             dev = [dev[i] for i in range(min(settings.eval_examples, len(dev)))]
             evaluation = evaluate_error_rates(policy, dev, max_new_tokens=settings.eval_max_new_tokens)

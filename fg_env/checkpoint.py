@@ -94,12 +94,18 @@ def load_checkpoint(path: str | os.PathLike[str], kind: str | None = None) -> di
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - a damaged file can fail inside the unpickler in any way
-        raise CheckpointError(f"checkpoint {str(path)!r} is corrupt or not a checkpoint ({type(error).__name__}: {error})") from None
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is corrupt or not a checkpoint ({type(error).__name__}: {error})"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
-        raise CheckpointError(f"checkpoint {str(path)!r} is not an fg_env checkpoint (format {found!r}, expected {FORMAT!r})")
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is not an fg_env checkpoint (format {found!r}, expected {FORMAT!r})"
+        )
     if data.get("version") != VERSION:
-        raise CheckpointError(f"checkpoint {str(path)!r} has format version {data.get('version')!r}; this code reads version {VERSION}")
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} has format version {data.get('version')!r}; this code reads version {VERSION}"
+        )
     if kind is not None and data.get("kind") != kind:
         raise CheckpointError(f"checkpoint {str(path)!r} is a {data.get('kind')!r} checkpoint, not a {kind!r} one")
     missing = [key for key in ("kind", *REQUIRED_KEYS) if key not in data]
@@ -123,9 +129,13 @@ def check_settings(
     """
     skipped = set(ignore)
     names = (set(saved) | set(current)) - skipped
-    different = sorted(name for name in names if name not in saved or name not in current or saved[name] != current[name])
+    different = sorted(
+        name for name in names if name not in saved or name not in current or saved[name] != current[name]
+    )
     if different:
-        raise CheckpointError(f"checkpoint {str(path)!r} was written with other settings ({', '.join(different)}); resume with the same ones")
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} was written with other settings ({', '.join(different)}); resume with the same ones"
+        )
 
 
 def _file(path: str | os.PathLike[str]) -> Path:

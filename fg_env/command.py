@@ -153,7 +153,10 @@ def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 _EXPECTED: dict[Callable[[str], Any], str] = {
-    integer: "an integer", number: "a number", positive_int: "a positive integer", positive_float: "a number > 0",
+    integer: "an integer",
+    number: "a number",
+    positive_int: "a positive integer",
+    positive_float: "a number > 0",
     non_negative_float: "a number >= 0",
 }
 
@@ -168,7 +171,9 @@ def float_list(text: str) -> list[float]:
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.3,0.5,0.3, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers such as 0.3,0.5,0.3, got {text!r}"
+        ) from None
     if not values or not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected comma-separated finite numbers, got {text!r}")
     return values
@@ -224,8 +229,11 @@ def _flag_options(hint: Any, name: str) -> dict[str, Any]:
         return {"action": argparse.BooleanOptionalAction}
     if get_origin(hint) is Literal:
         choices = list(get_args(hint))
-        return {"choices": [*choices, None] if is_optional else choices,
-                "type": optional(str) if is_optional else str, "metavar": "{" + ",".join(map(str, choices)) + "}"}
+        return {
+            "choices": [*choices, None] if is_optional else choices,
+            "type": optional(str) if is_optional else str,
+            "metavar": "{" + ",".join(map(str, choices)) + "}",
+        }
     if hint not in _PARSERS:
         raise TypeError(f"setting {name!r} of type {hint} has no flag; leave it out (exclude=...)")
     parse, metavar = _PARSERS[hint]
@@ -277,8 +285,15 @@ def add_config_arguments(
             help_text = f"{help_text} (default: {default})"
         aliases = field.metadata.get("aliases", [])
         aliases = [aliases] if isinstance(aliases, str) else list(aliases)
-        parser.add_argument(f"--{field.name.replace('_', '-')}", *aliases, dest=field.name, default=argparse.SUPPRESS,
-                            required=required, help=help_text.replace("%", "%%"), **kwargs)
+        parser.add_argument(
+            f"--{field.name.replace('_', '-')}",
+            *aliases,
+            dest=field.name,
+            default=argparse.SUPPRESS,
+            required=required,
+            help=help_text.replace("%", "%%"),
+            **kwargs,
+        )
         names.append(field.name)
     return names
 
@@ -325,8 +340,14 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if (not action.option_strings or "default:" in text or default is None or default is False
-                or default is True or default == argparse.SUPPRESS):
+        if (
+            not action.option_strings
+            or "default:" in text
+            or default is None
+            or default is False
+            or default is True
+            or default == argparse.SUPPRESS
+        ):
             return text
         return f"{text} (default: %(default)s)"
 
@@ -351,7 +372,9 @@ class CommandParser(argparse.ArgumentParser):
         SystemExit: 2
     """
 
-    def __init__(self, *args: Any, arguments: Callable[[argparse.ArgumentParser], Any] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, arguments: Callable[[argparse.ArgumentParser], Any] | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
         self._pending_arguments = arguments
@@ -435,9 +458,12 @@ def reported(prog: str, run: Callable[[argparse.Namespace], int]) -> Callable[[a
     Example:
         >>> def train(args):
         ...     raise ValueError("learning_rate must be positive, got -1.0")
-        >>> reported("fg-env rm train", train)(argparse.Namespace())  # doctest: +SKIP
-        fg-env rm train: error: learning_rate must be positive, got -1.0
-        2
+        >>> import contextlib, io
+        >>> stderr = io.StringIO()
+        >>> with contextlib.redirect_stderr(stderr):
+        ...     status = reported("fg-env rm train", train)(argparse.Namespace())
+        >>> status, stderr.getvalue().strip()
+        (2, 'fg-env rm train: error: learning_rate must be positive, got -1.0')
     """
 
     @functools.wraps(run)

@@ -34,5 +34,7 @@ def format_segment_table(segments: list[dict[str, Any]], width: int = 70) -> str
     rows = [header, "-" * len(header)]
     for s in segments:
         text = s["text"] if len(s["text"]) <= width else s["text"][: width - 1] + "…"
-        rows.append(f"{s['component']:<13}{s['granularity']:<14}{s['start']:>4}-{s['end']:<7}{s['value']:>+6.2f}  {s['label'] or '':<16}{text}")
+        rows.append(
+            f"{s['component']:<13}{s['granularity']:<14}{s['start']:>4}-{s['end']:<7}{s['value']:>+6.2f}  {s['label'] or '':<16}{text}"
+        )
     return "\n".join(rows)

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["answer_prompt", "format_passages", "question_context"]
 

@@ -18,8 +18,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, TypedDict
+from typing import Any, TypedDict
 
 from typing_extensions import NotRequired
 
@@ -59,22 +60,34 @@ class ScoredSegment:
     weight: float | None = None
 
     def to_info(self) -> SegmentInfo:
-        info = SegmentInfo(component=self.component, granularity=self.granularity, start=self.start, end=self.end,
-                           text=self.text, value=self.value, label=self.label)
+        info = SegmentInfo(
+            component=self.component,
+            granularity=self.granularity,
+            start=self.start,
+            end=self.end,
+            text=self.text,
+            value=self.value,
+            label=self.label,
+        )
         if self.weight is not None:
             info["weight"] = self.weight
         return info
 
     @classmethod
-    def from_info(cls, info: Mapping[str, Any]) -> "ScoredSegment":
+    def from_info(cls, info: Mapping[str, Any]) -> ScoredSegment:
         weight = info.get("weight")
         return cls(
-            component=str(info["component"]), granularity=str(info["granularity"]), start=int(info["start"]),
-            end=int(info["end"]), text=str(info["text"]), value=float(info["value"]), label=info.get("label"),
+            component=str(info["component"]),
+            granularity=str(info["granularity"]),
+            start=int(info["start"]),
+            end=int(info["end"]),
+            text=str(info["text"]),
+            value=float(info["value"]),
+            label=info.get("label"),
             weight=None if weight is None else float(weight),
         )
 
-    def replace(self, **changes: Any) -> "ScoredSegment":
+    def replace(self, **changes: Any) -> ScoredSegment:
         return dataclasses.replace(self, **changes)
 
     def weighted_value(self, default_weight: float = 1.0) -> float:

@@ -29,7 +29,9 @@ class UnicodeText(Text):
         False
     """
 
-    def __init__(self, max_length: int = MAX_TEXT_LENGTH, *, min_length: int = 0, sample_max_length: int = 64, seed: Any = None):
+    def __init__(
+        self, max_length: int = MAX_TEXT_LENGTH, *, min_length: int = 0, sample_max_length: int = 64, seed: Any = None
+    ):
         super().__init__(max_length, min_length=min_length, charset=_SAMPLE_CHARSET, seed=seed)
         self.sample_max_length = min(sample_max_length, max_length)
 
@@ -48,4 +50,7 @@ class UnicodeText(Text):
         return f"UnicodeText({self.min_length}, {self.max_length})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, UnicodeText) and (self.min_length, self.max_length) == (other.min_length, other.max_length)
+        return isinstance(other, UnicodeText) and (self.min_length, self.max_length) == (
+            other.min_length,
+            other.max_length,
+        )

@@ -18,8 +18,8 @@ boundaries are always sub-sentence boundaries.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import blingfire
 

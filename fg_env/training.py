@@ -95,8 +95,13 @@ def make_schedule(
     # transformers builds a LambdaLR on the optimiser it is given (and sets its rate); build it on a
     # stand-in with the same base rate (``min_lr=`` is read relative to it), only to borrow its factor.
     stand_in = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=optimizer.defaults["lr"])
-    template = get_scheduler(name, stand_in, num_warmup_steps=warmup_steps, num_training_steps=total_steps,
-                             scheduler_specific_kwargs=kwargs or None)
+    template = get_scheduler(
+        name,
+        stand_in,
+        num_warmup_steps=warmup_steps,
+        num_training_steps=total_steps,
+        scheduler_specific_kwargs=kwargs or None,
+    )
     if not isinstance(template, LambdaLR) or len(template.lr_lambdas) != 1:
         raise ValueError(f"make_schedule needs a step schedule with one factor; {name!r} is not one")
     factor = template.lr_lambdas[0]
@@ -170,9 +175,17 @@ def _generator_state(generator: Generator) -> dict[str, Any]:
 
 
 def _set_generator_state(generator: Generator, state: Mapping[str, Any]) -> None:
-    kind = "numpy" if isinstance(generator, np.random.Generator) else "python" if isinstance(generator, random.Random) else "torch"
+    kind = (
+        "numpy"
+        if isinstance(generator, np.random.Generator)
+        else "python"
+        if isinstance(generator, random.Random)
+        else "torch"
+    )
     if kind not in state:
-        raise ValueError(f"the saved state of a {next(iter(state), '?')} generator cannot restore a {type(generator).__name__}")
+        raise ValueError(
+            f"the saved state of a {next(iter(state), '?')} generator cannot restore a {type(generator).__name__}"
+        )
     if kind == "numpy":
         generator.bit_generator.state = state["numpy"]  # the setter takes lists where it gave arrays
     elif kind == "python":

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence, cast
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -44,6 +45,7 @@ def score_checked(model: RewardModel, requests: Sequence[ScoringRequest]) -> lis
     scores = list(model.score(requests))
     check_scores(model, requests, scores)
     return scores
+
 
 class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
     """Answer a long-form question one sentence at a time; get one reward per fine-grained reward model.
@@ -115,7 +117,12 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         # One entry per reward model; reward_names, reward_space, default_weights and
         # reward_granularities derive from these, and wrappers read them (not the models).
         self.reward_components: tuple[RewardComponent, ...] = tuple(
-            RewardComponent(m.name, Granularity(m.granularity), (float(m.bounds[0]), float(m.bounds[1])), PAPER_WEIGHTS.get(m.name, 1.0))
+            RewardComponent(
+                m.name,
+                Granularity(m.granularity),
+                (float(m.bounds[0]), float(m.bounds[1])),
+                PAPER_WEIGHTS.get(m.name, 1.0),
+            )
             for m in self.reward_models
         )
         self.observation_space = cast(
@@ -148,7 +155,9 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         """Sentence spans of the answer so far (each action's sentences, in order)."""
         return tuple(self._sentences)
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Observation, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Observation, dict[str, Any]]:
         """Start a new answer to a question drawn from the split.
 
         ``options={"index": i}`` or ``options={"example_id": "..."}`` picks the question instead.
@@ -172,7 +181,9 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         if "index" in options:
             index = options["index"]
             if not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.examples):
-                raise IndexError(f"reset option index={index!r} is outside split {self.split!r} (0..{len(self.examples) - 1})")
+                raise IndexError(
+                    f"reset option index={index!r} is outside split {self.split!r} (0..{len(self.examples) - 1})"
+                )
             return self.examples[int(index)]
         if "example_id" in options:
             return self._example_by_id(options["example_id"])
@@ -216,7 +227,9 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         if self._example is None:
             raise ResetNeededError("step() before reset(): call reset() to start an episode")
         if self._done:
-            raise ResetNeededError("this episode has ended (terminated or truncated): call reset() before stepping again")
+            raise ResetNeededError(
+                "this episode has ended (terminated or truncated): call reset() before stepping again"
+            )
         if not isinstance(action, str):
             raise InvalidActionError(f"an action is a str (one sentence), got {type(action).__name__}")
 
@@ -242,8 +255,15 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
             mask[k] = True
             reward[k] = sum(score.value for score in model_scores)
             scored.extend(
-                ScoredSegment(model.name, Granularity(model.granularity).value, r.segment.start, r.segment.end,
-                              r.segment_text, float(score.value), score.label)
+                ScoredSegment(
+                    model.name,
+                    Granularity(model.granularity).value,
+                    r.segment.start,
+                    r.segment.end,
+                    r.segment_text,
+                    float(score.value),
+                    score.label,
+                )
                 for r, score in zip(model_requests, model_scores)
             )
         info = {

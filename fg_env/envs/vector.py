@@ -32,7 +32,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
@@ -155,9 +156,7 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         self._autoreset = terminated | truncated
         return self._batch(observations), rewards, terminated, truncated, infos
 
-    def _score_together(
-        self, requests: dict[int, list[list[ScoringRequest]]]
-    ) -> dict[int, list[list[SegmentScore]]]:
+    def _score_together(self, requests: dict[int, list[list[ScoringRequest]]]) -> dict[int, list[list[SegmentScore]]]:
         """One ``score`` call per reward model for every sub-env's requests; split back per env."""
         scores: dict[int, list[list[SegmentScore]]] = {i: [] for i in requests}
         for k, model in enumerate(self.reward_models):

@@ -5,10 +5,11 @@ Learned (encoder) reward models live in :mod:`fg_env.rewards.learned` and load b
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore, validate_reward_model
+from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS
 from fg_env.rewards.registry import (
     ENTRY_POINT_GROUP,
     available_reward_models,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from fg_env.types import Granularity, QAExample, Span
 
@@ -88,7 +88,7 @@ class RewardModel(ABC):
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
         """Score every request; return one :class:`SegmentScore` per request, in order."""
 
-    def check_example(self, example: QAExample) -> None:
+    def check_example(self, example: QAExample) -> None:  # noqa: B027 - an optional hook, no-op by default
         """Raise a clear error when this model cannot judge answers to ``example`` (e.g. it needs
         ground truth that the dataset lacks). The environment calls it once, when it is built."""
 

@@ -11,9 +11,10 @@ and then ``gym.make("FineGrainedQA-v0", reward_models=["relevance", "my-model"])
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fg_env.errors import UnknownChoiceError
 from fg_env.rewards.base import RewardModel, validate_reward_model
@@ -37,7 +38,7 @@ def available_reward_models() -> list[str]:
     return sorted(set(_FACTORIES) | set(_entry_point_factories()))
 
 
-def make_reward_model(spec: "str | os.PathLike[str] | RewardModel", **kwargs: Any) -> RewardModel:
+def make_reward_model(spec: str | os.PathLike[str] | RewardModel, **kwargs: Any) -> RewardModel:
     """A reward model from a name, a saved model's folder, or an existing :class:`RewardModel`.
 
     Example:

@@ -27,8 +27,9 @@ if TYPE_CHECKING:  # the environment imports this module
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import gymnasium as gym
 import numpy as np
@@ -75,7 +76,7 @@ class RewardComponent:
     def is_finer_than(self, granularity: Granularity) -> bool:
         return _ORDER[self.granularity] < _ORDER[Granularity(granularity)]
 
-    def coarsened(self, granularity: Granularity, reduce: Reduction) -> "RewardComponent":
+    def coarsened(self, granularity: Granularity, reduce: Reduction) -> RewardComponent:
         """This component once its segments are merged into ``granularity`` segments by ``reduce``.
 
         A min or mean of segment values stays within one segment's bounds; a sum of any number of
@@ -148,7 +149,9 @@ def check_weights(weights: Sequence[float] | np.ndarray | None, components: Sequ
     array = np.asarray(weights, dtype=np.float32)
     names = [c.name for c in components]
     if array.shape != (len(names),):
-        raise ValueError(f"weights need one value per reward model {names}: expected shape ({len(names)},), got {array.shape}")
+        raise ValueError(
+            f"weights need one value per reward model {names}: expected shape ({len(names)},), got {array.shape}"
+        )
     if not np.all(np.isfinite(array)):
         raise ValueError(f"weights must be finite numbers, got {array.tolist()}")
     return array
@@ -163,6 +166,6 @@ def recorded(value: Any) -> Any:
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
-def qa_env(env: gym.Env) -> "FineGrainedQAEnv":
+def qa_env(env: gym.Env) -> FineGrainedQAEnv:
     """The FineGrainedQA environment under ``env``'s wrappers (its answer so far, its question)."""
     return cast("FineGrainedQAEnv", env.unwrapped)

@@ -106,8 +106,15 @@ class RewardDensity(
 
     def _merge(self, pieces: list[SegmentInfo], span: Span, component: str, response: str) -> SegmentInfo:
         labels = [p["label"] for p in pieces if p["label"]]
-        return ScoredSegment(component, self.target.value, span.start, span.end, span.slice(response),
-                             self._reduce([p["value"] for p in pieces]), labels[0] if labels else None).to_info()
+        return ScoredSegment(
+            component,
+            self.target.value,
+            span.start,
+            span.end,
+            span.slice(response),
+            self._reduce([p["value"] for p in pieces]),
+            labels[0] if labels else None,
+        ).to_info()
 
     def _reduce(self, values: list[float]) -> float:
         if self.reduce == "sum":

@@ -8,7 +8,8 @@ segment's last token trains on exactly this reward.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence, SupportsFloat
+from collections.abc import Mapping, Sequence
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -28,9 +29,7 @@ def answer_span(response: str) -> Span:
     return Span(start, max(start, len(response.rstrip())))
 
 
-class LinearScalarization(
-    gym.Wrapper[Observation, Action, Observation, Action], gym.utils.RecordConstructorArgs
-):
+class LinearScalarization(gym.Wrapper[Observation, Action, Observation, Action], gym.utils.RecordConstructorArgs):
     """Return ``weights · reward_vector`` as a Python float; keep the vector in ``info["vector_reward"]``.
 
     The info keys are MO-Gymnasium's (``vector_reward``, ``reward_weights``). Default weights are the
@@ -71,9 +70,7 @@ class LinearScalarization(
         return obs, float(np.dot(np.asarray(vector), self.weights)), terminated, truncated, info
 
 
-class HolisticReward(
-    gym.Wrapper[Observation, Action, Observation, Action], gym.utils.RecordConstructorArgs
-):
+class HolisticReward(gym.Wrapper[Observation, Action, Observation, Action], gym.utils.RecordConstructorArgs):
     """One scalar for the whole answer, given on the step that ends it; 0.0 on every other step.
 
     By default the scalar is the weighted sum of the episode's fine-grained rewards (the same return
@@ -143,5 +140,13 @@ class HolisticReward(
             (score,) = scores = self.reward_model.score([request])
             check_scores(self.reward_model, [request], scores)
             value, label = float(score.value), score.label
-        return ScoredSegment(self.component, Granularity.EPISODE.value, span.start, span.end,
-                             span.slice(response), value, label, weight=1.0)
+        return ScoredSegment(
+            self.component,
+            Granularity.EPISODE.value,
+            span.start,
+            span.end,
+            span.slice(response),
+            value,
+            label,
+            weight=1.0,
+        )

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["COMPONENTS", "ComponentSpec", "LearnedRewardModel", "load_reward_model"]
 
 
-def load_reward_model(path: str | Path, **kwargs: Any) -> "LearnedRewardModel":
+def load_reward_model(path: str | Path, **kwargs: Any) -> LearnedRewardModel:
     """Load a learned reward model from a checkpoint folder (``name=``, ``output=``, ``batch_size=``, ``device=``)."""
     from fg_env.rewards.learned.model import load_reward_model as _load
 

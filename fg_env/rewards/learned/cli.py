@@ -51,7 +51,9 @@ def _add_data_arguments(parser: argparse.ArgumentParser, seed: bool = True) -> N
         metavar="START:END",
         help="questions to use, Python slice syntax over the file's or split's order (e.g. 0:400, 400:)",
     )
-    data.add_argument("--max-questions", type=positive_int, default=None, metavar="N", help="use at most N questions of the selection")
+    data.add_argument(
+        "--max-questions", type=positive_int, default=None, metavar="N", help="use at most N questions of the selection"
+    )
     data.add_argument(
         "--samples-per-question",
         type=positive_int,
@@ -62,7 +64,9 @@ def _add_data_arguments(parser: argparse.ArgumentParser, seed: bool = True) -> N
     if seed:  # `rm train` has TrainingConfig's --seed, which seeds the sampled answers too
         data.add_argument("--seed", type=int, default=0, help="seed of synthetic answer sampling")
     machine = parser.add_argument_group("machine")
-    machine.add_argument("--threads", type=positive_int, default=None, metavar="N", help="torch CPU threads (default: torch's choice)")
+    machine.add_argument(
+        "--threads", type=positive_int, default=None, metavar="N", help="torch CPU threads (default: torch's choice)"
+    )
     machine.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
 
@@ -70,13 +74,19 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     from fg_env.rewards.learned.config import TrainingConfig
 
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to save the model in")
-    parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last finished epoch in --out")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run from its last finished epoch in --out"
+    )
     add_progress_flag(parser)
     training = parser.add_argument_group("training (TrainingConfig)")
-    names = add_config_arguments(training, TrainingConfig, options={
-        "component": {"choices": sorted(COMPONENTS)},
-        "backbone": {"metavar": "PATH"},
-    })
+    names = add_config_arguments(
+        training,
+        TrainingConfig,
+        options={
+            "component": {"choices": sorted(COMPONENTS)},
+            "backbone": {"metavar": "PATH"},
+        },
+    )
     parser.set_defaults(**{TRAINING_FIELDS: names})
     _add_data_arguments(parser, seed=False)
 
@@ -90,15 +100,27 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``rm`` command (``train``, ``eval``) to the ``fg-env`` parser."""
-    rm = subparsers.add_parser("rm", help="train and evaluate learned reward models", description=__doc__.split("\n")[0])
+    rm = subparsers.add_parser(
+        "rm", help="train and evaluate learned reward models", description=__doc__.split("\n")[0]
+    )
     commands = rm.add_subparsers(dest="rm_command", metavar="SUBCOMMAND")
     rm.set_defaults(func=lambda args: (rm.print_help(), 2)[1])
-    add_command(commands, "train", _train, arguments=_train_arguments,
-                help="train a reward model from fine-grained feedback",
-                description="Train a reward model from fine-grained feedback and save it (safetensors + reward_model.json).")
-    add_command(commands, "eval", _eval, arguments=_eval_arguments,
-                help="evaluate a reward model on held-out feedback",
-                description="Segment-level P/R/F1 (token models) or pairwise accuracy (pairwise models), beside baselines.")
+    add_command(
+        commands,
+        "train",
+        _train,
+        arguments=_train_arguments,
+        help="train a reward model from fine-grained feedback",
+        description="Train a reward model from fine-grained feedback and save it (safetensors + reward_model.json).",
+    )
+    add_command(
+        commands,
+        "eval",
+        _eval,
+        arguments=_eval_arguments,
+        help="evaluate a reward model on held-out feedback",
+        description="Segment-level P/R/F1 (token models) or pairwise accuracy (pairwise models), beside baselines.",
+    )
 
 
 def _setup(args: argparse.Namespace) -> None:

@@ -37,24 +37,44 @@ class TrainingConfig:
         5e-05
     """
 
-    component: str = field(metadata={"help": "What the model judges: relevance, factuality, completeness or preference."})
-    backbone: str | None = field(default=None, metadata={
-        "help": "Folder or hub name of a Hugging Face encoder; none means the bundled MiniLM-L6 (default_backbone())."})
+    component: str = field(
+        metadata={"help": "What the model judges: relevance, factuality, completeness or preference."}
+    )
+    backbone: str | None = field(
+        default=None,
+        metadata={
+            "help": "Folder or hub name of a Hugging Face encoder; none means the bundled MiniLM-L6 (default_backbone())."
+        },
+    )
     epochs: int = field(default=3, metadata={"help": "Passes over the training questions."})
-    batch_size: int = field(default=8, metadata={
-        "help": "Answers per step for token models; questions (all their ranked answers) per step for pairwise ones."})
-    learning_rate: float = field(default=5e-5, metadata={
-        "help": "Peak AdamW learning rate (linear warm-up, then linear decay to 0).", "aliases": ["--lr"]})
-    weight_decay: float = field(default=0.01, metadata={
-        "help": "AdamW weight decay (not applied to biases and LayerNorm weights)."})
-    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of the steps spent warming the learning rate up."})
+    batch_size: int = field(
+        default=8,
+        metadata={
+            "help": "Answers per step for token models; questions (all their ranked answers) per step for pairwise ones."
+        },
+    )
+    learning_rate: float = field(
+        default=5e-5,
+        metadata={"help": "Peak AdamW learning rate (linear warm-up, then linear decay to 0).", "aliases": ["--lr"]},
+    )
+    weight_decay: float = field(
+        default=0.01, metadata={"help": "AdamW weight decay (not applied to biases and LayerNorm weights)."}
+    )
+    warmup_ratio: float = field(
+        default=0.1, metadata={"help": "Share of the steps spent warming the learning rate up."}
+    )
     max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
-    max_length: int | None = field(default=None, metadata={
-        "help": "Longest input in tokens; none means the backbone's limit (512 for MiniLM)."})
+    max_length: int | None = field(
+        default=None, metadata={"help": "Longest input in tokens; none means the backbone's limit (512 for MiniLM)."}
+    )
     dropout: float = field(default=0.1, metadata={"help": "Dropout before the head."})
-    seed: int = field(default=0, metadata={
-        "help": "Seed of the head's initialisation, the shuffling and dropout (and, for synthetic feedback, of the "
-                "sampled answers)."})
+    seed: int = field(
+        default=0,
+        metadata={
+            "help": "Seed of the head's initialisation, the shuffling and dropout (and, for synthetic feedback, of the "
+            "sampled answers)."
+        },
+    )
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):

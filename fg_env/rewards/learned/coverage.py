@@ -129,9 +129,7 @@ def information_units(record: FeedbackRecord, matcher: PassageMatcher | None = N
 
 
 def _matcher(record: FeedbackRecord) -> PassageMatcher:
-    return PassageMatcher(
-        {(i + 1, j + 1): s for i, p in enumerate(record.passages) for j, s in enumerate(p.sentences)}
-    )
+    return PassageMatcher({(i + 1, j + 1): s for i, p in enumerate(record.passages) for j, s in enumerate(p.sentences)})
 
 
 def coverage_scores(record: FeedbackRecord) -> list[float] | None:

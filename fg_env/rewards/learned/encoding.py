@@ -24,8 +24,8 @@ re-tokenised.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
@@ -120,7 +120,7 @@ class InputEncoder:
         answers = [a for _, a in pairs]
         alone = self.tokenizer(answers, add_special_tokens=False, return_offsets_mapping=True)
         cuts = []
-        for i, offsets in enumerate(alone["offset_mapping"]):
+        for offsets in alone["offset_mapping"]:
             if len(offsets) > self.max_answer_tokens:
                 # Keep the answer's end, where the judged segment is (see the module's truncation rule).
                 cuts.append(offsets[len(offsets) - self.max_answer_tokens][0])
@@ -154,7 +154,9 @@ class InputEncoder:
             )
         return rows
 
-    def collate(self, rows: Sequence[EncodedRow], dtype: torch.dtype, device: torch.device | str) -> dict[str, torch.Tensor]:
+    def collate(
+        self, rows: Sequence[EncodedRow], dtype: torch.dtype, device: torch.device | str
+    ) -> dict[str, torch.Tensor]:
         """Pad ``rows`` to the longest and build the answer-causal 4-D additive attention mask."""
         length = max(len(r) for r in rows)
         input_ids = torch.full((len(rows), length), self.pad_id, dtype=torch.long)

@@ -44,7 +44,12 @@ def classification_metrics(predicted_error: list[bool], gold_error: list[bool]) 
 
     def prf(tp_: int, fp_: int, fn_: int) -> dict[str, float]:
         precision, recall = _ratio(tp_, tp_ + fp_), _ratio(tp_, tp_ + fn_)
-        return {"precision": precision, "recall": recall, "f1": _ratio(2 * precision * recall, precision + recall), "support": tp_ + fn_}
+        return {
+            "precision": precision,
+            "recall": recall,
+            "f1": _ratio(2 * precision * recall, precision + recall),
+            "support": tp_ + fn_,
+        }
 
     return {"error": prf(tp, fp, fn), "no_error": prf(tn, fn, fp), "accuracy": _ratio(tp + tn, len(gold_error))}
 
@@ -67,7 +72,10 @@ def evaluate_token_model(model: RewardModel, items: list[LabelledAnswer]) -> dic
         "segments": len(gold),
         "errors": sum(gold),
         "model": classification_metrics(predicted, gold),
-        "majority": {"class": "error" if majority_is_error else NO_ERROR, **classification_metrics([majority_is_error] * len(gold), gold)},
+        "majority": {
+            "class": "error" if majority_is_error else NO_ERROR,
+            **classification_metrics([majority_is_error] * len(gold), gold),
+        },
     }
 
 
@@ -109,7 +117,13 @@ def evaluate_reward_model(model: RewardModel, data: FeedbackData) -> dict[str, A
         result = evaluate_token_model(model, [i for i in data.items if isinstance(i, LabelledAnswer)])
     else:
         result = evaluate_pairwise_model(model, [i for i in data.items if isinstance(i, RankedAnswers)])
-    return {"component": data.component, "model_name": model.name, "source": data.source, "questions": data.questions, **result}
+    return {
+        "component": data.component,
+        "model_name": model.name,
+        "source": data.source,
+        "questions": data.questions,
+        **result,
+    }
 
 
 def format_report(result: dict[str, Any]) -> str:

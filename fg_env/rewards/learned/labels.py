@@ -16,8 +16,9 @@ ignored).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from fg_env.feedback.schema import FACTUALITY_ERRORS, RELEVANCE_ERRORS, ErrorSpan, Feedback
 from fg_env.rewards.learned.components import NO_ERROR, ComponentSpec
@@ -40,7 +41,7 @@ class LabelRule:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, record: Mapping[str, Any]) -> "LabelRule":
+    def from_dict(cls, record: Mapping[str, Any]) -> LabelRule:
         return cls(**record)
 
 

@@ -15,8 +15,9 @@ steps is therefore one forward pass, not one per answer or segment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -106,7 +107,7 @@ class LearnedRewardModel(RewardModel):
     # ------------------------------------------------------------------------------- persistence
 
     @classmethod
-    def load(cls, path: str | Path, **kwargs: Any) -> "LearnedRewardModel":
+    def load(cls, path: str | Path, **kwargs: Any) -> LearnedRewardModel:
         """Load a checkpoint folder written by :meth:`save` (or ``fg-env rm train``)."""
         folder = Path(path)
         config = RewardModelConfig.load(folder)

@@ -62,13 +62,15 @@ class RewardNetwork(nn.Module):
         tokenizer.save_pretrained(folder / ENCODER_DIR)
 
     @classmethod
-    def load(cls, folder: Path, num_outputs: int, device: torch.device | str = "cpu") -> tuple["RewardNetwork", object]:
+    def load(cls, folder: Path, num_outputs: int, device: torch.device | str = "cpu") -> tuple[RewardNetwork, object]:
         """The network and tokenizer saved in ``folder`` by :meth:`save`."""
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         encoder_dir = folder / ENCODER_DIR
         if not (folder / WEIGHTS_FILE).is_file() or not encoder_dir.is_dir():
-            raise FileNotFoundError(f"{str(folder)!r} lacks {WEIGHTS_FILE} or {ENCODER_DIR}/: not a complete checkpoint")
+            raise FileNotFoundError(
+                f"{str(folder)!r} lacks {WEIGHTS_FILE} or {ENCODER_DIR}/: not a complete checkpoint"
+            )
         config = AutoConfig.from_pretrained(encoder_dir)
         backbone = AutoModel.from_config(config)
         network = cls(backbone, num_outputs)

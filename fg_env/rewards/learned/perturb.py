@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from fg_env.text import split_sentences
 from fg_env.types import QAExample

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -98,7 +99,9 @@ def _prepare(data: FeedbackData, encoder: InputEncoder) -> list[_TokenExample] |
     return prepared
 
 
-def _token_loss(network: RewardNetwork, encoder: InputEncoder, batch: list[_TokenExample], dtype, device) -> torch.Tensor:
+def _token_loss(
+    network: RewardNetwork, encoder: InputEncoder, batch: list[_TokenExample], dtype, device
+) -> torch.Tensor:
     inputs = encoder.collate([b.row for b in batch], dtype, device)
     positions = torch.tensor([(k, t) for k, b in enumerate(batch) for t, _ in b.targets], device=device)
     targets = torch.tensor([c for b in batch for _, c in b.targets], device=device)
@@ -106,7 +109,9 @@ def _token_loss(network: RewardNetwork, encoder: InputEncoder, batch: list[_Toke
     return F.cross_entropy(logits.float(), targets)
 
 
-def _pairwise_loss(network: RewardNetwork, encoder: InputEncoder, batch: list[_RankedExample], dtype, device) -> torch.Tensor:
+def _pairwise_loss(
+    network: RewardNetwork, encoder: InputEncoder, batch: list[_RankedExample], dtype, device
+) -> torch.Tensor:
     rows = [row for b in batch for row in b.rows]
     inputs = encoder.collate(rows, dtype, device)
     offsets, start = [], 0
@@ -118,7 +123,7 @@ def _pairwise_loss(network: RewardNetwork, encoder: InputEncoder, batch: list[_R
     )
     scores = network(positions=positions, **inputs)[:, 0].float()
     better = torch.tensor([offsets[k] + w for k, b in enumerate(batch) for w, _ in b.pairs], device=device)
-    worse = torch.tensor([offsets[k] + l for k, b in enumerate(batch) for _, l in b.pairs], device=device)
+    worse = torch.tensor([offsets[k] + lose for k, b in enumerate(batch) for _, lose in b.pairs], device=device)
     return -F.logsigmoid(scores[better] - scores[worse]).mean()
 
 
@@ -133,8 +138,6 @@ def _normalisation(model: LearnedRewardModel, data: FeedbackData) -> dict[str, f
     raw = model.raw_outputs(requests)
     std = float(raw.std()) if len(raw) > 1 else 1.0
     return {"mean": float(raw.mean()), "std": std if std > 1e-6 else 1.0}
-
-
 
 
 # ----------------------------------------------------------------------------------- the loop, step by step
@@ -187,7 +190,9 @@ def _set_up(config: TrainingConfig, data: FeedbackData, device: torch.device) ->
     return _Run(spec, network, tokenizer, encoder, backbone_path, max_length, examples, device)
 
 
-def _optimiser_and_schedule(network: RewardNetwork, config: TrainingConfig, total_steps: int) -> tuple[torch.optim.AdamW, Any]:
+def _optimiser_and_schedule(
+    network: RewardNetwork, config: TrainingConfig, total_steps: int
+) -> tuple[torch.optim.AdamW, Any]:
     """AdamW without decay on biases and LayerNorms; linear warm-up, then linear decay to 0.
 
     The schedule is the one this trainer always had: warm-up ``(k + 1) / warmup`` on update ``k``, one
@@ -197,12 +202,20 @@ def _optimiser_and_schedule(network: RewardNetwork, config: TrainingConfig, tota
     """
     optimizer = torch.optim.AdamW(parameter_groups(network, config.weight_decay), lr=config.learning_rate)
     warmup = int(config.warmup_ratio * total_steps)
-    schedule = make_schedule("warmup_stable_decay", optimizer, warmup, num_stable_steps=1,
-                             num_decay_steps=total_steps - warmup, decay_type="linear")
+    schedule = make_schedule(
+        "warmup_stable_decay",
+        optimizer,
+        warmup,
+        num_stable_steps=1,
+        num_decay_steps=total_steps - warmup,
+        decay_type="linear",
+    )
     return optimizer, schedule
 
 
-def _resume(path: Path, config: TrainingConfig, run: _Run, optimizer: torch.optim.Optimizer, schedule: Any) -> _Progress:
+def _resume(
+    path: Path, config: TrainingConfig, run: _Run, optimizer: torch.optim.Optimizer, schedule: Any
+) -> _Progress:
     """Load the checkpoint at ``path`` into the run; refuse one written with other settings."""
     checkpoint = load_checkpoint(path, KIND)
     try:
@@ -234,7 +247,9 @@ def _train_epoch(
     steps = math.ceil(len(run.examples) / config.batch_size)
     loss_fn = _token_loss if run.spec.kind == "token" else _pairwise_loss
     dtype = next(run.network.parameters()).dtype
-    bar = tqdm(range(steps), desc=f"{config.component} epoch {epoch + 1}/{config.epochs}", disable=not progress, unit="step")
+    bar = tqdm(
+        range(steps), desc=f"{config.component} epoch {epoch + 1}/{config.epochs}", disable=not progress, unit="step"
+    )
     running: list[float] = []
     for step in bar:
         batch = [run.examples[i] for i in order[step * config.batch_size : (step + 1) * config.batch_size]]
@@ -254,7 +269,9 @@ def _train_epoch(
     done.epoch_losses.append(sum(running) / len(running))
 
 
-def _save_progress(path: Path, config: TrainingConfig, run: _Run, optimizer: torch.optim.Optimizer, schedule: Any, done: _Progress) -> None:
+def _save_progress(
+    path: Path, config: TrainingConfig, run: _Run, optimizer: torch.optim.Optimizer, schedule: Any, done: _Progress
+) -> None:
     # One file, written atomically, holds the weights and the optimiser of the same epoch, so a run
     # killed at any moment resumes from a consistent state.
     metrics = {"step_losses": done.step_losses, "epoch_losses": done.epoch_losses}
@@ -262,7 +279,9 @@ def _save_progress(path: Path, config: TrainingConfig, run: _Run, optimizer: tor
     save_checkpoint(path, KIND, {"config": asdict(config), "progress": done.epochs, "metrics": metrics, **state})
 
 
-def _finished_model(run: _Run, config: TrainingConfig, data: FeedbackData, epoch_losses: list[float]) -> LearnedRewardModel:
+def _finished_model(
+    run: _Run, config: TrainingConfig, data: FeedbackData, epoch_losses: list[float]
+) -> LearnedRewardModel:
     """The trained network as a reward model; a pairwise one with the normalisation of its training scores."""
     run.network.eval()
     pairwise = run.spec.kind == "pairwise"
@@ -299,11 +318,14 @@ def train_reward_model(
     continues from it; the finished model replaces the folder. ``on_step(step, loss)`` is called after
     every optimisation step.
 
-    Example (tiny, on the built-in world)::
-
-        >>> from fg_env.rewards.learned.data import load_feedback_data       # doctest: +SKIP
-        >>> data = load_feedback_data("relevance", "synthetic", questions="0:20")  # doctest: +SKIP
-        >>> result = train_reward_model(TrainingConfig("relevance", epochs=1), data, "runs/rel")  # doctest: +SKIP
+    Example (a tiny random encoder, one epoch on four questions of the built-in world):
+        >>> import tempfile
+        >>> from fg_env.rewards.learned.data import load_feedback_data
+        >>> from fg_env.rewards.learned.testing import tiny_backbone
+        >>> data = load_feedback_data("relevance", "synthetic", questions="0:4")
+        >>> config = TrainingConfig("relevance", backbone=tiny_backbone(tempfile.mkdtemp()), epochs=1)
+        >>> len(train_reward_model(config, data, progress=False).epoch_losses)
+        1
     """
     _check_inputs(config, data)
     checkpoint = Path(out) / CHECKPOINT_NAME if out is not None else None
