@@ -474,10 +474,10 @@ class SequenceBatch:
         position ids, shift nothing; response columns past every kept row's end cannot affect earlier
         tokens of a causal model. Results are the same up to float rounding.
         """
-        groups = torch.as_tensor(np.asarray(groups), dtype=torch.long)
+        index = torch.as_tensor(np.asarray(groups), dtype=torch.long)
         k = self.group_size
-        episode_rows = (groups[:, None] * k + torch.arange(k)).flatten()
-        prompt_ids, prompt_mask = self.prompt_ids[groups], self.prompt_mask[groups]
+        episode_rows = (index[:, None] * k + torch.arange(k)).flatten()
+        prompt_ids, prompt_mask = self.prompt_ids[index], self.prompt_mask[index]
         used = prompt_mask.any(dim=0).nonzero()
         left = int(used[0]) if len(used) else prompt_mask.shape[1] - 1
         response_ids, response_mask = self.response_ids[episode_rows], self.response_mask[episode_rows]
@@ -602,6 +602,7 @@ class ActorCritic(nn.Module):
         logprobs = logprobs_of(logits, batch.response_ids)
         if self.critic is not None:
             _, hidden = forward_responses(self.critic, batch, output_hidden=True)
+        assert hidden is not None  # forward_responses returns it when asked
         return logprobs, self.value_head(hidden.float())
 
 
@@ -902,7 +903,7 @@ class FineGrainedPPO:
 
     def train(
         self,
-        out_dir: str | None = None,
+        out_dir: str | os.PathLike[str] | None = None,
         *,
         progress: bool = True,
         on_iteration: Callable[[dict[str, Any]], None] | None = None,

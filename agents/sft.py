@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -193,7 +193,7 @@ class SFTConfig:
             eval_examples=0,
         )
         preset.update(overrides)
-        return cls(**preset)
+        return cls(**preset)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         positive = (
@@ -437,7 +437,7 @@ def _update(run: _Run, loss: torch.Tensor) -> float:
     torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.max_grad_norm)
     run.optimizer.step()
     run.schedule.step()
-    return lr
+    return float(lr)
 
 
 def _train_epoch(
@@ -480,7 +480,7 @@ def _train_epoch(
 
 
 def train_lm(
-    model: GPT2LMHeadModel,
+    model: PreTrainedModel,
     sequences: list[tuple[list[int], int]],
     settings: SFTConfig,
     *,
@@ -508,7 +508,7 @@ def train_lm(
     if work is not None:
         work.mkdir(parents=True, exist_ok=True)
 
-    start_epoch, history = 0, []
+    start_epoch, history = 0, cast(list[dict[str, Any]], [])
     if checkpoint is not None and checkpoint.is_file():
         start_epoch, history = _resume(checkpoint, run)
     if log_path is not None:

@@ -186,9 +186,9 @@ def _set_generator_state(generator: Generator, state: Mapping[str, Any]) -> None
         raise ValueError(
             f"the saved state of a {next(iter(state), '?')} generator cannot restore a {type(generator).__name__}"
         )
-    if kind == "numpy":
+    if isinstance(generator, np.random.Generator):
         generator.bit_generator.state = state["numpy"]  # the setter takes lists where it gave arrays
-    elif kind == "python":
+    elif isinstance(generator, random.Random):
         version, internal, gauss = state["python"]
         generator.setstate((version, tuple(internal), gauss))
     else:

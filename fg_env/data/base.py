@@ -8,7 +8,8 @@ all the environment relies on.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from fg_env.errors import UnknownChoiceError
 from fg_env.types import QAExample

@@ -24,9 +24,10 @@ point there).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from fg_env.data.base import QADataset
 from fg_env.errors import UnknownChoiceError
@@ -201,9 +202,7 @@ def _parse_feedback_passages(check: _Checker, record: Mapping[str, Any]) -> tupl
     return tuple(passages)
 
 
-def _parse_feedback(
-    check: _Checker, raw: Any, answer: str, passages: tuple[Passage, ...]
-) -> Feedback:
+def _parse_feedback(check: _Checker, raw: Any, answer: str, passages: tuple[Passage, ...]) -> Feedback:
     raw = check.mapping(raw, "feedback")
     errors = check.array(check.field(raw, "errors", "feedback.errors"), "feedback.errors")
     for i, error in enumerate(errors):
@@ -211,7 +210,9 @@ def _parse_feedback(
         error = check.mapping(error, path)
         kind = check.string(check.field(error, "error type", f"{path}.error type"), f"{path}.error type")
         if kind not in SPAN_ERROR_TYPES:
-            raise check.fail(f"{path}.error type", f"unknown error type {kind!r}; expected one of {list(SPAN_ERROR_TYPES)}")
+            raise check.fail(
+                f"{path}.error type", f"unknown error type {kind!r}; expected one of {list(SPAN_ERROR_TYPES)}"
+            )
         start = check.integer(check.field(error, "start", f"{path}.start"), f"{path}.start")
         end = check.integer(check.field(error, "end", f"{path}.end"), f"{path}.end")
         if not 0 <= start <= end <= len(answer):
@@ -233,7 +234,9 @@ def _parse_feedback(
             )
         passage_id = check.integer(check.field(item, "passage_id", f"{path}.passage_id"), f"{path}.passage_id")
         if not 1 <= passage_id <= len(passages):
-            raise check.fail(f"{path}.passage_id", f"{passage_id} out of range: the record has {len(passages)} passages")
+            raise check.fail(
+                f"{path}.passage_id", f"{passage_id} out of range: the record has {len(passages)} passages"
+            )
         sentence_ids = check.array(check.field(item, "sentence_id", f"{path}.sentence_id"), f"{path}.sentence_id")
         for j, sentence_id in enumerate(sentence_ids):
             check.integer(sentence_id, f"{path}.sentence_id[{j}]")
@@ -263,7 +266,9 @@ def _parse_feedback_record(check: _Checker, record: Any, split: str) -> Feedback
     )
     labels = check.array(check.field(record, "preference", "preference"), "preference")
     if len(labels) != len(PREFERENCE_PAIRS):
-        raise check.fail("preference", f"expected {len(PREFERENCE_PAIRS)} labels (1v2 1v3 1v4 2v3 2v4 3v4), got {len(labels)}")
+        raise check.fail(
+            "preference", f"expected {len(PREFERENCE_PAIRS)} labels (1v2 1v3 1v4 2v3 2v4 3v4), got {len(labels)}"
+        )
     for j, label in enumerate(labels):
         if check.integer(label, f"preference[{j}]") not in (0, 1, 2):
             raise check.fail(f"preference[{j}]", f"expected 0 (tie), 1 or 2, got {label}")

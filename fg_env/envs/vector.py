@@ -91,7 +91,8 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
     ) -> tuple[dict[str, tuple[str, ...]], dict[str, Any]]:
         seeds = self._seeds(seed)
         per_env = self._per_env_options(options or {})
-        observations, infos = [], {}
+        observations: list[Observation] = []
+        infos: dict[str, Any] = {}
         for i, (env, env_seed, env_options) in enumerate(zip(self.envs, seeds, per_env)):
             obs, info = env.reset(seed=env_seed, options=env_options)
             observations.append(obs)
@@ -170,7 +171,7 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         return scores
 
     def _batch(self, observations: list[Observation]) -> Any:
-        self._observations = concatenate(self.single_observation_space, observations, self._observations)
+        self._observations = concatenate(self.single_observation_space, observations, self._observations)  # type: ignore[arg-type]
         return self._observations
 
     @staticmethod

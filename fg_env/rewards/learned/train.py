@@ -91,12 +91,12 @@ def _prepare(data: FeedbackData, encoder: InputEncoder) -> list[_TokenExample] |
                 prepared.append(_TokenExample(row, targets))
         return prepared
     ranked = [i for i in data.items if isinstance(i, RankedAnswers)]
-    prepared = []
-    for item in ranked:
-        rows = encoder.encode([(encoder.context(item.example), a) for a in item.answers])
-        positions = [row.position(len(a)) for row, a in zip(rows, item.answers)]
-        prepared.append(_RankedExample(rows, positions, list(item.pairs)))
-    return prepared
+    pairwise: list[_RankedExample] = []
+    for ranked_item in ranked:
+        rows = encoder.encode([(encoder.context(ranked_item.example), a) for a in ranked_item.answers])
+        positions = [row.position(len(a)) for row, a in zip(rows, ranked_item.answers)]
+        pairwise.append(_RankedExample(rows, positions, list(ranked_item.pairs)))
+    return pairwise
 
 
 def _token_loss(
