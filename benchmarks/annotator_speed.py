@@ -21,7 +21,7 @@ import statistics
 import time
 
 from fg_env.data.synthetic import SyntheticQA, reading
-from fg_env.feedback.annotator import Annotator
+from fg_env.data.synthetic.annotator import Annotator
 from fg_env.rewards.annotator_models import CompletenessRewardModel, FactualityRewardModel, RelevanceRewardModel
 from fg_env.rewards.base import ScoringRequest
 from fg_env.text import split_sentences, split_sub_sentences

@@ -14,8 +14,8 @@ of the matching kind overlaps it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
 
 from rouge_score import rouge_scorer
 
@@ -84,7 +84,7 @@ def evaluate_answers(
         raise ValueError(f"got {len(answers)} answers but {len(feedbacks)} feedback records")
     completeness: list[float] | None = None
     if feedbacks is None:
-        from fg_env.feedback.annotator import Annotator
+        from fg_env.data.synthetic.annotator import Annotator
 
         annotator = Annotator()
         feedbacks = [annotator.annotate(ex, answer) for ex, answer in zip(examples, answers)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 
 import pytest
 from _handmade_world import GOLD, harlow_bridge
@@ -12,7 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fg_env.data.synthetic import SyntheticQA
-from fg_env.feedback.annotator import COMPLETENESS_WEIGHTS, Annotator, MissingWorldError
+from fg_env.data.synthetic.annotator import (
+    COMPLETENESS_WEIGHTS,
+    Annotator,
+    Claim,
+    JudgedClaim,
+    MissingWorldError,
+    Relevance,
+    Statement,
+    Verdict,
+)
 from fg_env.feedback.schema import FACTUALITY_ERRORS, Feedback
 from fg_env.text import split_sentences
 from fg_env.types import Passage, QAExample
@@ -233,3 +244,73 @@ def test_cached_and_fresh_annotations_agree(sample):
         for sentence in split_sentences(answer):
             cached.annotate(example, answer[: sentence.end])
         assert cached.annotate(example, answer) == Annotator().annotate(example, answer)
+
+
+# -- where the annotator lives ---------------------------------------------------------------------------
+def _fresh_interpreter(code: str) -> str:
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def test_feedback_package_is_the_schema_only():
+    """``fg_env.feedback`` is QA-Feedback's schema: importing it loads nothing of the built-in world."""
+    loaded = _fresh_interpreter(
+        "import sys, fg_env\n"
+        "before = set(sys.modules)\n"
+        "import fg_env.feedback\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('fg_env')),"
+        " sorted(m for m in sys.modules if m.startswith('fg_env.data.synthetic')))"
+    )
+    assert loaded == "['fg_env.feedback', 'fg_env.feedback.schema'] []"
+    import fg_env.feedback
+
+    assert not hasattr(fg_env.feedback, "Annotator")
+
+
+@pytest.mark.parametrize(
+    "first", ["fg_env.feedback", "fg_env.data", "fg_env.data.qa_feedback", "fg_env.data.synthetic.annotator"]
+)
+def test_data_and_feedback_import_in_any_order(first):
+    """No import cycle between ``fg_env.data`` and ``fg_env.feedback``: each imports first on its own."""
+    others = "fg_env.feedback fg_env.data fg_env.data.qa_feedback fg_env.data.synthetic".split()
+    code = f"import importlib\nimportlib.import_module({first!r})\n" + "".join(
+        f"importlib.import_module({m!r})\n" for m in others
+    )
+    code += "from fg_env.data.synthetic import Annotator\nprint(Annotator.__module__)"
+    assert _fresh_interpreter(code) == "fg_env.data.synthetic.annotator"
+
+
+def test_annotator_is_exported_by_the_world():
+    import fg_env.data.synthetic as world
+
+    assert world.Annotator is Annotator and world.MissingWorldError is MissingWorldError
+
+
+# -- claims and verdicts as records ------------------------------------------------------------------------
+def test_sentence_analyses_carry_enum_verdicts(annotator):
+    answer = "The film Harlow Bridge was released in 2003. Ashby was born in 1948. The film film film was released."
+    first, second, third = annotator.analyse(EXAMPLE, answer)
+    assert first.verdict is Verdict.CONTRADICTED and first.factuality == "Wrong-Grounding"
+    assert second.verdict is Verdict.SUPPORTED and second.factuality is None
+    assert second.clause_verdicts == (Relevance.IRRELEVANT,)
+    assert third.clause_verdicts == (Relevance.INCOHERENT,)
+    assert all(isinstance(s, Statement) for s in third.state.stated)
+    assert [v.error_type for v in Verdict] == [None, "Wrong-Grounding", "Unverifiable"]
+    assert [r.error_type for r in Relevance] == [None, None, "Redundant", "Irrelevant", "Incoherent"]
+
+
+def test_relevance_combines_as_the_paper_marks_sub_sentences():
+    N, R, D, I, X = (Relevance.NEUTRAL, Relevance.RELEVANT, Relevance.REDUNDANT, Relevance.IRRELEVANT, Relevance.INCOHERENT)
+    assert Relevance.combine([]) is None and Relevance.combine([N]) is None
+    assert Relevance.combine([R, X]) == "Incoherent"
+    assert Relevance.combine([I, R]) is None
+    assert Relevance.combine([I, D]) == "Redundant"
+    assert Relevance.combine([N, I]) == "Irrelevant"
+    assert Verdict.worst([]) is Verdict.SUPPORTED
+    assert Verdict.worst([Verdict.UNVERIFIABLE, Verdict.CONTRADICTED]) is Verdict.CONTRADICTED
+
+
+def test_claim_records_are_named_tuples():
+    judged = JudgedClaim(0, Statement("e1", "year", 1994), Verdict.SUPPORTED, True, "e1")
+    assert judged.statement.attribute == "year" and judged._fields[2] == "verdict"
+    assert Claim._fields == ("clause", "referent", "attribute", "value", "group")

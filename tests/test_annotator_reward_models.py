@@ -9,7 +9,7 @@ import pytest
 from _handmade_world import GOLD, harlow_bridge
 
 from fg_env.data.synthetic import SyntheticQA
-from fg_env.feedback.annotator import Annotator, MissingWorldError
+from fg_env.data.synthetic.annotator import Annotator, MissingWorldError
 from fg_env.feedback.schema import RELEVANCE_ERRORS
 from fg_env.rewards.annotator_models import (
     CompletenessRewardModel,

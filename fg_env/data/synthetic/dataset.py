@@ -47,7 +47,13 @@ class _Names:
 
 
 class SyntheticSplit(Sequence[QAExample]):
-    """A lazy, cached, read-only sequence of one split's questions."""
+    """A lazy, cached, read-only sequence of one split's questions.
+
+    Example:
+        >>> split = SyntheticQA().split("dev")
+        >>> split, split[-1].id
+        (SyntheticSplit(seed=0, split='dev', size=500), 'synthetic-dev-00499')
+    """
 
     def __init__(self, dataset_seed: int, split: str, size: int, offset: int, names: _Names) -> None:
         self.seed, self.name, self._size, self._offset, self._names = dataset_seed, split, size, offset, names
@@ -141,7 +147,7 @@ class _Prefix(Sequence[QAExample]):
     def __len__(self) -> int:
         return self._size
 
-    def __getitem__(self, index: int | slice):  # type: ignore[override]
+    def __getitem__(self, index: int | slice):
         if isinstance(index, slice):
             return [self._split[i] for i in range(*index.indices(self._size))]
         index = operator.index(index)

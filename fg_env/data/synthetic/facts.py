@@ -55,7 +55,12 @@ class Entity:
 
 @dataclass(frozen=True)
 class FactLocation:
-    """Where a fact is stated: ``example.passages[passage_id - 1].sentences[sentence_id - 1]``."""
+    """Where a fact is stated: ``example.passages[passage_id - 1].sentences[sentence_id - 1]``.
+
+    Example:
+        >>> FactLocation(2, 3).sentence_id
+        3
+    """
 
     passage_id: int
     sentence_id: int
@@ -87,7 +92,12 @@ class Fact:
 
 @dataclass(frozen=True)
 class Interpretation:
-    """One reading of the ambiguous name: which entity it means and the answer under that reading."""
+    """One reading of the ambiguous name: which entity it means and the answer under that reading.
+
+    Example:
+        >>> Interpretation("e1", "film", "1994").kind
+        'film'
+    """
 
     entity: str
     kind: str
@@ -100,6 +110,12 @@ class World:
 
     ``key`` is unique across seeds, splits and indices; the annotator caches its compiled matchers
     under it.
+
+    Example:
+        >>> from fg_env.data.synthetic import SyntheticQA
+        >>> world = SyntheticQA().split("dev")[0].meta["world"]
+        >>> world.key, len(world.answer_facts) == len(world.interpretations)
+        ('synthetic:0:dev:0', True)
     """
 
     key: str

@@ -137,7 +137,12 @@ def first_mention(rng: random.Random, spec: KindSpec, name: str) -> str:
     """A noun phrase naming a work and its kind, as an answer introduces an interpretation."""
     kind_noun = noun(rng, spec)
     return rng.choice(
-        (f"the {kind_noun} {name}", f"the {kind_noun} {name}", f"the {kind_noun} titled {name}", f"the {kind_noun} called {name}")
+        (
+            f"the {kind_noun} {name}",
+            f"the {kind_noun} {name}",
+            f"the {kind_noun} titled {name}",
+            f"the {kind_noun} called {name}",
+        )
     )
 
 

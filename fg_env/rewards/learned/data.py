@@ -24,9 +24,9 @@ relevance and factuality segment rewards and its completeness).
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, Union
 
 from fg_env.data.qa_feedback import FEEDBACK_FILES, FeedbackRecord, load_feedback
 from fg_env.feedback.schema import Feedback
@@ -58,7 +58,7 @@ class RankedAnswers:
     pairs: tuple[tuple[int, int], ...]
 
 
-Item = Union[LabelledAnswer, RankedAnswers]
+Item = LabelledAnswer | RankedAnswers
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,9 @@ def _select(items: Sequence, questions: str | None, max_questions: int | None) -
             raise ValueError(f"max_questions must be positive, got {max_questions}")
         chosen = chosen[:max_questions]
     if not chosen:
-        raise ValueError(f"the question selection {questions or ':'} (max {max_questions}) of {len(items)} questions is empty")
+        raise ValueError(
+            f"the question selection {questions or ':'} (max {max_questions}) of {len(items)} questions is empty"
+        )
     return chosen
 
 
@@ -139,7 +141,9 @@ def feedback_file(path: str | Path, split: str | None = None) -> Path:
     return path / FEEDBACK_FILES[split]
 
 
-def qa_feedback_items(spec: ComponentSpec, records: Sequence[FeedbackRecord], rule: LabelRule = PAPER_RULE) -> list[Item]:
+def qa_feedback_items(
+    spec: ComponentSpec, records: Sequence[FeedbackRecord], rule: LabelRule = PAPER_RULE
+) -> list[Item]:
     """Items of component ``spec`` from QA-Feedback records (records that give nothing are skipped)."""
     items: list[Item] = []
     for record in records:
@@ -177,12 +181,12 @@ def synthetic_items(
     spec: ComponentSpec, examples: Sequence[QAExample], *, samples_per_question: int = 4, seed: int = 0
 ) -> list[Item]:
     """Items of component ``spec`` from annotator feedback on gold answers and perturbations of them."""
-    from fg_env.feedback.annotator import Annotator
+    from fg_env.data.synthetic.annotator import Annotator
     from fg_env.rewards.learned.perturb import sample_answers
 
     annotator = Annotator()
     items: list[Item] = []
-    for index, example in enumerate(examples):
+    for example in examples:
         rng = random.Random(f"{seed}:{example.id}")
         answers = sample_answers(example, rng, samples_per_question)
         if spec.kind == "token":
