@@ -79,22 +79,9 @@ def one_thread():
 @pytest.fixture(scope="module")
 def tiny_backbone(tmp_path_factory) -> str:
     """A random 2-layer BERT with MiniLM's tokenizer, written to a temporary folder (never committed)."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from fg_env.rewards.learned.testing import tiny_backbone as make_tiny_backbone
 
-    tokenizer = AutoTokenizer.from_pretrained(default_backbone())
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    return make_tiny_backbone(tmp_path_factory.mktemp("tiny-bert"))
 
 
 def fast_config(component: str, backbone: str, **overrides) -> TrainingConfig:
