@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import torch
 
+from fg_env.prompts import question_context
 from fg_env.types import QAExample
 
 MIN_CONTEXT_TOKENS = 32
@@ -108,9 +109,7 @@ class InputEncoder:
 
     def context(self, example: QAExample) -> str:
         """The first sequence of the pair for ``example``."""
-        if self.uses_passages:
-            return f"question: {example.question} context: {example.context}"
-        return f"question: {example.question}"
+        return question_context(example.question, example.context if self.uses_passages else None)
 
     def encode(self, pairs: Sequence[tuple[str, str]]) -> list[EncodedRow]:
         """Tokenise ``(context, answer)`` pairs in one batched call of the fast tokenizer."""
