@@ -198,16 +198,16 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
 
     def step(self, action: str) -> tuple[Observation, np.ndarray, bool, bool, dict[str, Any]]:
         self.check_step(action)
-        pending = self._advance(action)
+        pending = self.advance(action)
         requests = self.scoring_requests(pending)
         scores = [score_checked(model, reqs) for model, reqs in zip(self.reward_models, requests)]
         return self.finish_step(pending, requests, scores)
 
     # ------------------------------------------------------------------ a step in three phases
-    # step() = _advance (append the text) -> scoring_requests -> score -> finish_step. The vector env
+    # step() = advance (append the text) -> scoring_requests -> score -> finish_step. The vector env
     # runs the phases itself, so that it scores every sub-env's requests in one call per reward model.
 
-    def _advance(self, action: str) -> PendingStep:
+    def advance(self, action: str) -> PendingStep:
         """Append ``action`` to the answer; say which sentences are new and whether the episode ends."""
         terminated = not action.strip()
         inserted_separator = False

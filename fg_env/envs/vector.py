@@ -138,7 +138,7 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         stepping = [i for i in range(self.num_envs) if not self._autoreset[i]]
         for i in stepping:
             self.envs[i].check_step(actions[i])  # every misuse is reported before any env changes
-        pending: dict[int, PendingStep] = {i: self.envs[i]._advance(actions[i]) for i in stepping}
+        pending: dict[int, PendingStep] = {i: self.envs[i].advance(actions[i]) for i in stepping}
         requests = {i: self.envs[i].scoring_requests(pending[i]) for i in stepping}
         scores = self._score_together(requests)
 

@@ -9,14 +9,14 @@ segment's last token trains on exactly this reward.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, SupportsFloat
+from typing import Any, SupportsFloat, cast
 
 import gymnasium as gym
 import numpy as np
 
 from fg_env.rewards.base import RewardModel, ScoringRequest, check_scores
 from fg_env.rewards.registry import make_reward_model
-from fg_env.segments import ScoredSegment
+from fg_env.segments import ScoredSegment, SegmentInfo
 from fg_env.types import Action, Granularity, Observation, Span
 from fg_env.wrappers.components import check_weights, qa_env, recorded, reward_components, weights_by_name
 
@@ -63,9 +63,9 @@ class LinearScalarization(gym.Wrapper[Observation, Action, Observation, Action],
         obs, vector, terminated, truncated, info = self.env.step(action)
         info["vector_reward"] = vector
         info["reward_weights"] = self.weights
+        # A plain dict merge: this runs for every segment of every step.
         info["segments"] = [
-            ScoredSegment.from_info(s).replace(weight=self.segment_weights.get(s["component"], 0.0)).to_info()
-            for s in info["segments"]
+            cast(SegmentInfo, {**s, "weight": self.segment_weights.get(s["component"], 0.0)}) for s in info["segments"]
         ]
         return obs, float(np.dot(np.asarray(vector), self.weights)), terminated, truncated, info
 
