@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, check_settings, load_checkpoint, save_checkpoint
+from fg_env.envs.vector import FineGrainedQAVectorEnv
 from fg_env.training import append_log, make_schedule, restart_log, restore_training_state, training_state
 
 CHECKPOINT_KIND = "ppo"
@@ -688,7 +689,8 @@ class FineGrainedPPO:
     """The paper's PPO for an :class:`agents.policy.LMPolicy` acting in a FineGrainedQA environment.
 
     ``env`` is the environment wrapped by a reward scheme (:mod:`agents.schemes`); the trainer only
-    reads ``info["segments"]`` through :func:`agents.rollout.replay`, so any scheme works. The policy's
+    reads ``info["segments"]`` through :func:`agents.rollout.replay_batch` (on copies of ``env`` stepped
+    side by side, :meth:`~fg_env.envs.vector.FineGrainedQAVectorEnv.from_env`), so any scheme works. The policy's
     model is trained in place; a frozen copy of it, made here, is the KL reference.
 
     Example:
@@ -719,6 +721,9 @@ class FineGrainedPPO:
         if self.question_indices.min() < 0 or self.question_indices.max() >= n_questions:
             raise ValueError(f"question_indices must lie in 0..{n_questions - 1} (the environment's split)")
         self.weights = segment_weights(env)
+        # Copies of the scheme-wrapped env, stepped side by side: each rollout step scores every answer's
+        # new segments with one call per reward model (the models themselves are shared, not copied).
+        self.vector_env = FineGrainedQAVectorEnv.from_env(env, config.prompts_per_iteration * config.samples_per_prompt)
 
         # Every random draw of a run comes from these two sources, so a checkpoint that saves both
         # resumes to the same result: numpy for question sampling, generation seeds and minibatch
@@ -749,7 +754,7 @@ class FineGrainedPPO:
 
     def collect_rollouts(self) -> tuple[Rollouts, dict[str, float]]:
         """Sample answers in one ``generate`` call, replay them through the env, place token rewards."""
-        from agents.rollout import replay, token_rewards
+        from agents.rollout import replay_batch, token_rewards
 
         config = self.config
         chosen = self.np_rng.choice(
@@ -772,7 +777,7 @@ class FineGrainedPPO:
             seed=generation_seed,
         )
         generated = time.perf_counter()
-        records = [replay(self.env, g, index=i) for g, i in zip(generations, indices)]
+        records = replay_batch(self.vector_env, generations, indices=indices)
         # Each segment carries the weight its scheme gave it (a bare env: the paper's weights).
         token_scores = [token_rewards(r) for r in records]
         replayed = time.perf_counter()

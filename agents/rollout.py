@@ -26,22 +26,28 @@ Example:
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
 
 from agents.policy import Generation
+from fg_env.envs.answers import PlayedAnswer, play_answer, play_answers, sentence_actions
 from fg_env.segments import ScoredSegment
-from fg_env.text import split_sentences
+
+if TYPE_CHECKING:
+    from fg_env.envs.vector import FineGrainedQAVectorEnv
 
 __all__ = [
     "EpisodeRecord",
     "SegmentRecord",
     "replay",
+    "replay_batch",
     "replay_many",
+    "sentence_actions",
     "run_episode",
     "token_rewards",
     "token_index_of_char",
@@ -139,12 +145,14 @@ def _env_to_generation(pieces: list[_Piece], char: int) -> int:
     raise ValueError(f"response character {char} precedes every action")
 
 
-def _reward_names(env: gym.Env, reward: Any) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    if np.ndim(reward) == 0:
+def _reward_names(env: Any, reward: np.ndarray) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The names and default weights of the reward ``env`` returns (a scalar: one unnamed entry)."""
+    if reward.ndim == 1:  # one scalar per step
         return ("reward",), (1.0,)
-    names = tuple(env.get_wrapper_attr("reward_names"))
+    lookup = env.get_wrapper_attr if isinstance(env, gym.Env) else functools.partial(getattr, env.unwrapped)
+    names = tuple(lookup("reward_names"))
     try:
-        weights = tuple(float(w) for w in env.get_wrapper_attr("default_weights"))
+        weights = tuple(float(w) for w in lookup("default_weights"))
     except AttributeError:
         weights = (1.0,) * len(names)
     return names, weights
@@ -165,100 +173,87 @@ def replay(
     a separator anyway (an action starting right after the previous one's last character), offsets are
     mapped back. The answer ends with the empty action unless the env truncates first.
     """
-    if (example_id is None) == (index is None):
-        raise ValueError("replay() needs exactly one of example_id= or index= to pick the question")
+    _check_generation(generation)
+    played = play_answer(env, generation.response_text, index=index, example_id=example_id, seed=seed)
+    return _record(env, generation, played)
+
+
+def replay_batch(
+    envs: FineGrainedQAVectorEnv,
+    generations: Sequence[Generation],
+    *,
+    indices: Sequence[int] | None = None,
+    example_ids: Sequence[str] | None = None,
+    seed: int | None = None,
+) -> list[EpisodeRecord]:
+    """:func:`replay` many generations side by side on a vector env: each step scores every answer's new
+    segments with one call per reward model (what makes learned reward models cheap on a GPU).
+
+    Each record is what :func:`replay` gives on one of ``envs``'s sub-envs (:meth:`FineGrainedQAVectorEnv.from_env`
+    makes them copies of a scheme-wrapped env).
+
+    Example:
+        >>> import gymnasium as gym, fg_env
+        >>> from fg_env.envs.vector import FineGrainedQAVectorEnv
+        >>> from agents.testing import tiny_policy
+        >>> policy, env = tiny_policy(), gym.make("FineGrainedQA-v0")
+        >>> generations = policy.generate([env.unwrapped.examples[i].prompt for i in (0, 1, 2)], max_new_tokens=24, seed=0)
+        >>> records = replay_batch(FineGrainedQAVectorEnv.from_env(env, 2), generations, indices=[0, 1, 2])
+        >>> records[2].step_rewards.tolist() == replay(env, generations[2], index=2).step_rewards.tolist()
+        True
+    """
+    for generation in generations:
+        _check_generation(generation)
+    played = play_answers(envs, [g.response_text for g in generations], indices=indices, example_ids=example_ids, seed=seed)
+    return [_record(envs, g, p) for g, p in zip(generations, played)]
+
+
+def _check_generation(generation: Generation) -> None:
     if not generation.response_ids:
         raise ValueError("the generation has no response tokens: there is no token to put a reward on")
-    question_id = _reset_on_question(env, generation, example_id, index, seed)
-    stepped = _step_sentences(env, generation.response_text)
-    ends, num_used = _used_tokens(generation, stepped)
+
+
+def _record(env: Any, generation: Generation, played: PlayedAnswer) -> EpisodeRecord:
+    """The generation's episode in token coordinates."""
+    if played.prompt and played.prompt != generation.prompt:
+        raise ValueError(
+            f"the generation was made for another prompt than question {played.example_id!r}: "
+            f"{generation.prompt[:80]!r}... versus {played.prompt[:80]!r}..."
+        )
+    pieces = _pieces(played)
+    ends, num_used = _used_tokens(generation, played)
     final_token = num_used - 1
     segments = tuple(
-        _place(step, s, ends, stepped.pieces, final_token, stepped.response) for step, s in stepped.segments
+        _place(step, s, ends, pieces, final_token, played.response)
+        for step, info in enumerate(played.infos)
+        for s in info.get("segments", ())
     )
+    reward_names, default_weights = _reward_names(env, played.rewards)
+    step_rewards = played.rewards.reshape(played.num_steps, -1).astype(np.float32)
     return EpisodeRecord(
-        example_id=question_id,
+        example_id=played.example_id,
         generation=generation,
-        response=stepped.response,
-        reward_names=stepped.reward_names,
-        default_weights=stepped.default_weights,
-        step_rewards=np.stack(stepped.rewards).astype(np.float32),
-        step_reward_masks=np.stack(stepped.masks),
+        response=played.response,
+        reward_names=reward_names,
+        default_weights=default_weights,
+        step_rewards=step_rewards,
+        step_reward_masks=played.reward_masks,
         segments=segments,
-        terminated=stepped.terminated,
-        truncated=stepped.truncated,
+        terminated=played.terminated,
+        truncated=played.truncated,
         num_used_tokens=num_used,
         final_token_index=final_token,
     )
 
 
-def _reset_on_question(
-    env: gym.Env, generation: Generation, example_id: str | None, index: int | None, seed: int | None
-) -> str:
-    """Reset ``env`` on the generation's question; return the question's id."""
-    options = {"example_id": example_id} if example_id is not None else {"index": index}
-    _, reset_info = env.reset(seed=seed, options=options)
-    question_id = str(reset_info.get("example_id", example_id if example_id is not None else index))
-    if reset_info.get("prompt", generation.prompt) != generation.prompt:
-        raise ValueError(
-            f"the generation was made for another prompt than question {question_id!r}: "
-            f"{generation.prompt[:80]!r}... versus {reset_info['prompt'][:80]!r}..."
-        )
-    return question_id
-
-
-def sentence_actions(text: str) -> list[tuple[int, int]]:
-    """The character ranges of ``text`` stepped as actions: each sentence with the whitespace before it,
-    then the empty range that ends the answer.
-
-    Example:
-        >>> sentence_actions("Ann won. Bob lost.")
-        [(0, 8), (8, 18), (18, 18)]
-    """
-    actions, previous = [], 0
-    for sentence in split_sentences(text):
-        actions.append((previous, sentence.end))
-        previous = sentence.end
-    actions.append((previous, previous))
-    return actions
-
-
-@dataclass
-class _Stepped:
-    """What stepping one answer's sentences through the env gave."""
-
-    reward_names: tuple[str, ...] = ()
-    default_weights: tuple[float, ...] = ()
-    response: str = ""
-    pieces: list[_Piece] = field(default_factory=list)
-    rewards: list[np.ndarray] = field(default_factory=list)
-    masks: list[np.ndarray] = field(default_factory=list)
-    segments: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)  # (step, info segment)
-    terminated: bool = False
-    truncated: bool = False
-    consumed_end: int = 0  # generation characters the env has taken
-
-
-def _step_sentences(env: gym.Env, text: str) -> _Stepped:
-    """Step ``text`` sentence by sentence until the env ends the episode; collect what it returns."""
-    out = _Stepped()
-    for step, (start, end) in enumerate(sentence_actions(text)):
-        action = text[start:end]
-        obs, reward, terminated, truncated, info = env.step(action)
-        if step == 0:
-            out.reward_names, out.default_weights = _reward_names(env, reward)
-        if action:
-            out.pieces.append(_appended_piece(out.response, obs["response"], action, start))
-            out.consumed_end = end
-        out.response = obs["response"]
-        out.rewards.append(np.atleast_1d(np.asarray(reward, dtype=np.float32)))
-        default_mask = np.ones(len(out.rewards[-1]), dtype=bool)
-        out.masks.append(np.atleast_1d(np.asarray(info.get("reward_mask", default_mask), dtype=bool)))
-        out.segments.extend((step, s) for s in info.get("segments", ()))
-        out.terminated, out.truncated = bool(terminated), bool(truncated)
-        if terminated or truncated:
-            return out
-    raise RuntimeError("the environment did not end the episode on the empty action")
+def _pieces(played: PlayedAnswer) -> list[_Piece]:
+    """Where the env put each non-empty action in its response."""
+    pieces, before = [], ""
+    for (start, end), after in zip(played.actions, played.responses):
+        if end > start:
+            pieces.append(_appended_piece(before, after, played.answer[start:end], start))
+        before = after
+    return pieces
 
 
 def _appended_piece(before: str, after: str, action: str, generation_start: int) -> _Piece:
@@ -272,15 +267,15 @@ def _appended_piece(before: str, after: str, action: str, generation_start: int)
     return _Piece(len(before) + separator, generation_start, len(action))
 
 
-def _used_tokens(generation: Generation, stepped: _Stepped) -> tuple[list[int], int]:
+def _used_tokens(generation: Generation, played: PlayedAnswer) -> tuple[list[int], int]:
     """The end characters of the tokens that can own a segment, and how many tokens the env saw."""
     ids = generation.response_ids
     # The eos token ends where the text ends but holds no character: never the owner of a segment's last
     # character (it gets episode-level rewards through final_token_index instead).
     ends = generation.token_end_chars[: len(ids) - 1] if generation.finished else generation.token_end_chars
-    if stepped.truncated and stepped.consumed_end > 0:
+    if played.truncated and played.consumed_end > 0:
         # Tokens after the last sentence the env took were never seen by it: mask them out of training.
-        return ends, token_index_of_char(ends, stepped.consumed_end - 1) + 1
+        return ends, token_index_of_char(ends, played.consumed_end - 1) + 1
     return ends, len(ids)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium.spaces import Text
+from gymnasium.vector.utils.shared_memory import create_shared_memory
 
 _SAMPLE_CHARSET = string.ascii_letters + string.digits + " .,;!?'-" + "éüñçø"
 MAX_TEXT_LENGTH = 2**31 - 1
@@ -54,3 +55,14 @@ class UnicodeText(Text):
             other.min_length,
             other.max_length,
         )
+
+
+@create_shared_memory.register(UnicodeText)
+def _refuse_shared_memory(space: UnicodeText, n: int = 1, ctx: Any = None) -> Any:
+    # Gymnasium gives a Text space max_length int32 slots per env in shared memory: for an unbounded
+    # answer that is gigabytes per env, and AsyncVectorEnv hangs allocating it instead of failing.
+    raise ValueError(
+        f"{space!r} holds free text of any length, which cannot live in shared memory: create the async "
+        "vector env with shared_memory=False (e.g. gym.make_vec(..., vectorization_mode='async', "
+        "vector_kwargs={'shared_memory': False})); the workers then send observations through their pipes"
+    )

@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import agents.rollout as rollout
+import fg_env.envs.answers as answers
 from agents.policy import Generation
 from agents.random_agent import RandomSentenceAgent, passage_sentences
 from agents.rollout import replay, replay_many, run_episode, token_index_of_char, token_rewards
@@ -114,7 +114,7 @@ def test_separator_inserted_by_the_env_is_mapped_back(tiny_env, prompt0, monkeyp
     pieces = [" Mira", " Holt", " was", " born", " in", " 1950", ".", "The", " weather", " was", " mild", "."]
     text = "".join(pieces)
     # Pretend the segmenter splits "1950.The" (BlingFire does not): the env then inserts one space.
-    monkeypatch.setattr(rollout, "split_sentences", lambda t: [Span(1, 28), Span(28, len(t))] if t == text else [])
+    monkeypatch.setattr(answers, "split_sentences", lambda t: [Span(1, 28), Span(28, len(t))] if t == text else [])
     record = replay(tiny_env, generation(prompt0, pieces), index=0)
     assert record.response == " Mira Holt was born in 1950. The weather was mild."
     relevance = [(s.start, s.end, s.token_index, s.value) for s in record.segments if s.component == "relevance"]

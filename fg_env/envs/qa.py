@@ -21,14 +21,16 @@ from fg_env.text import segments_at, split_sentences
 from fg_env.types import Action, Granularity, Observation, QAExample, Span
 from fg_env.wrappers.components import RewardComponent, RewardVectorFacts
 
-__all__ = ["FineGrainedQAEnv", "PendingStep", "score_checked"]
+__all__ = ["FineGrainedQAEnv", "PendingStep", "Prescored", "score_checked"]
 
 
 @dataclass(frozen=True)
 class PendingStep:
-    """An action appended to the answer, not yet scored."""
+    """What an action does to the answer, worked out before anything changes (:meth:`FineGrainedQAEnv.plan`)."""
 
-    new_sentences: list[Span]
+    response: str  # the answer once the action is appended
+    sentences: tuple[Span, ...]  # every sentence of that answer
+    new_sentences: tuple[Span, ...]  # the sentences this action adds
     terminated: bool
     truncated: bool
     inserted_separator: bool
@@ -36,6 +38,19 @@ class PendingStep:
     @property
     def episode_over(self) -> bool:
         return self.terminated or self.truncated
+
+
+@dataclass(frozen=True)
+class Prescored:
+    """Scores computed ahead of a step, by a caller that batches many environments' requests (the
+    vector env); the step uses them only if it is the step they were computed for."""
+
+    example: QAExample
+    response_before: str
+    action: str
+    pending: PendingStep
+    requests: list[list[ScoringRequest]]
+    scores: list[list[SegmentScore]]
 
 
 def score_checked(model: RewardModel, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
@@ -135,6 +150,7 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         self._response = ""
         self._sentences: list[Span] = []
         self._done = True
+        self._prescored: Prescored | None = None
 
     # ----------------------------------------------------------------------------------- episode
 
@@ -167,6 +183,7 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         self._response = ""
         self._sentences = []
         self._done = False
+        self._prescored = None
         info = {
             "prompt": self._example.prompt,
             "references": list(self._example.references),
@@ -198,29 +215,52 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
 
     def step(self, action: str) -> tuple[Observation, np.ndarray, bool, bool, dict[str, Any]]:
         self.check_step(action)
-        pending = self.advance(action)
-        requests = self.scoring_requests(pending)
-        scores = [score_checked(model, reqs) for model, reqs in zip(self.reward_models, requests)]
+        prescored, self._prescored = self._prescored, None
+        if prescored is not None and self._is_prescored_for(prescored, action):
+            pending, requests, scores = prescored.pending, prescored.requests, prescored.scores
+        else:
+            pending = self.plan(action)
+            requests = self.scoring_requests(pending)
+            scores = [score_checked(model, reqs) for model, reqs in zip(self.reward_models, requests)]
+        self.commit(pending)
         return self.finish_step(pending, requests, scores)
 
-    # ------------------------------------------------------------------ a step in three phases
-    # step() = advance (append the text) -> scoring_requests -> score -> finish_step. The vector env
-    # runs the phases itself, so that it scores every sub-env's requests in one call per reward model.
+    # ------------------------------------------------------------------ a step in four phases
+    # step() = plan (what the action adds) -> scoring_requests -> score -> commit + finish_step. The
+    # vector env plans and scores every sub-env's step itself, one score call per reward model for all
+    # of them, and hands each sub-env its scores (prescore) before stepping it through its wrappers.
 
-    def advance(self, action: str) -> PendingStep:
-        """Append ``action`` to the answer; say which sentences are new and whether the episode ends."""
+    def plan(self, action: str) -> PendingStep:
+        """What appending ``action`` gives: the new answer, its new sentences, whether the episode ends.
+        Nothing changes until :meth:`commit`."""
         terminated = not action.strip()
-        inserted_separator = False
-        new_sentences: list[Span] = []
-        if not terminated:
-            inserted_separator = bool(self._response) and not self._response[-1].isspace() and not action[0].isspace()
-            offset = len(self._response) + inserted_separator
-            self._response += " " * inserted_separator + action
-            new_sentences = [Span(s.start + offset, s.end + offset) for s in split_sentences(action)]
-            self._sentences.extend(new_sentences)
-        truncated = not terminated and len(self._sentences) >= self.max_sentences
-        self._done = terminated or truncated
-        return PendingStep(new_sentences, terminated, truncated, inserted_separator)
+        if terminated:
+            return PendingStep(self._response, tuple(self._sentences), (), True, False, False)
+        inserted_separator = bool(self._response) and not self._response[-1].isspace() and not action[0].isspace()
+        offset = len(self._response) + inserted_separator
+        response = self._response + " " * inserted_separator + action
+        new_sentences = tuple(Span(s.start + offset, s.end + offset) for s in split_sentences(action))
+        sentences = (*self._sentences, *new_sentences)
+        truncated = len(sentences) >= self.max_sentences
+        return PendingStep(response, sentences, new_sentences, False, truncated, inserted_separator)
+
+    def commit(self, pending: PendingStep) -> None:
+        """Make ``pending`` (planned from the current answer) the answer."""
+        self._response = pending.response
+        self._sentences = list(pending.sentences)
+        self._done = pending.episode_over
+
+    def prescore(
+        self, action: str, pending: PendingStep, requests: list[list[ScoringRequest]], scores: list[list[SegmentScore]]
+    ) -> None:
+        """Hand the next ``step(action)`` the scores of ``requests`` (planned as ``pending`` from the
+        current answer), so that it calls no reward model. Any other next step ignores them."""
+        self._prescored = Prescored(self.example, self._response, action, pending, requests, scores)
+
+    def _is_prescored_for(self, prescored: Prescored, action: str) -> bool:
+        # The same question, the very answer object the plan was made from, and the same action: the
+        # plan is then exactly what plan(action) would give now.
+        return prescored.example is self._example and prescored.response_before is self._response and prescored.action == action
 
     def check_step(self, action: Any) -> None:
         """Raise the error ``step(action)`` would raise for misuse, before anything changes."""
@@ -234,12 +274,12 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
             raise InvalidActionError(f"an action is a str (one sentence), got {type(action).__name__}")
 
     def scoring_requests(self, pending: PendingStep) -> list[list[ScoringRequest]]:
-        """For each reward model, the requests for this step's new segments at its granularity."""
+        """For each reward model, the requests for ``pending``'s new segments at its granularity."""
         example = self.example
         out = []
         for model in self.reward_models:
-            spans = self._segments_at(Granularity(model.granularity), pending.new_sentences, pending.episode_over)
-            out.append([ScoringRequest(example, self._response[: s.end], s) for s in spans])
+            spans = self._segments_at(Granularity(model.granularity), pending)
+            out.append([ScoringRequest(example, pending.response[: s.end], s) for s in spans])
         return out
 
     def finish_step(
@@ -276,12 +316,13 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
             print(self._render_text(scored))
         return self._observation(), reward, pending.terminated, pending.truncated, info
 
-    def _segments_at(self, granularity: Granularity, new_sentences: list[Span], episode_over: bool) -> list[Span]:
-        """This step's segments at ``granularity``: those of the new sentences, or the whole answer
+    @staticmethod
+    def _segments_at(granularity: Granularity, pending: PendingStep) -> list[Span]:
+        """The step's segments at ``granularity``: those of the new sentences, or the whole answer
         once the episode is over."""
         if granularity is Granularity.EPISODE:
-            return segments_at(self._response, granularity, self._sentences) if episode_over else []
-        return segments_at(self._response, granularity, new_sentences)
+            return segments_at(pending.response, granularity, pending.sentences) if pending.episode_over else []
+        return segments_at(pending.response, granularity, pending.new_sentences)
 
     # ----------------------------------------------------------------------------------- views
 

@@ -7,7 +7,8 @@ model then runs one padded forward pass per step instead of N), which is what Gy
 
 Conventions (Gymnasium 1.x):
 
-- Rewards: float32, shape ``(N, K)``, one row per sub-env, one column per reward model.
+- Rewards: float32, shape ``(N, K)``, one row per sub-env, one column per reward model. Sub-envs
+  wrapped by a scalarising wrapper (``env_wrappers=[LinearScalarization]``) give shape ``(N,)``.
 - Observations: a dict of tuples (``obs["response"][i]`` is sub-env ``i``'s answer so far), as
   Gymnasium batches ``Text`` spaces.
 - Infos: stacked by ``VectorEnv._add_info`` (``info["reward_mask"]`` has shape ``(N, K)``,
@@ -19,7 +20,16 @@ Conventions (Gymnasium 1.x):
   step that ended it: nothing moves to a ``final_obs`` key.
 - Seeding: ``reset(seed=s)`` seeds sub-env ``i`` with ``s + i`` (a list gives one seed per env);
   ``options={"index": [i_0, ..., i_{N-1}]}`` or ``{"example_id": [...]}`` picks each one's question
-  (a single value applies to every sub-env).
+  (a single value applies to every sub-env); ``options={"reset_mask": mask}`` resets only some.
+- Stepping some sub-envs only (EnvPool's ``env_id``): ``step(actions, env_ids=[...])`` steps just
+  those, and returns arrays in their order with ``info["env_id"]``. Answers of different lengths are
+  then replayed side by side without padding actions (:func:`fg_env.envs.answers.play_answers`).
+
+Sub-envs may be wrapped (``env_wrappers=[...]``, or :meth:`FineGrainedQAVectorEnv.from_env` copies a
+wrapped env's whole stack): reward-shaping wrappers then act per sub-env exactly as on a single env,
+while scoring stays batched. The vector env plans each sub-env's step, scores all of them, hands
+each sub-env its scores (:meth:`FineGrainedQAEnv.prescore`), then steps it through its wrappers. A
+wrapper that rewrites the action text makes that sub-env score on its own: slower, never wrong.
 
 Example:
     >>> import gymnasium as gym, fg_env
@@ -32,19 +42,25 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
-from fg_env.envs.qa import FineGrainedQAEnv, PendingStep, score_checked
-from fg_env.rewards.base import ScoringRequest, SegmentScore
+from fg_env.envs.qa import FineGrainedQAEnv, score_checked
+from fg_env.errors import ResetNeededError
+from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
+from fg_env.spaces import UnicodeText
 from fg_env.types import Observation
-from fg_env.wrappers.components import RewardComponent, RewardVectorFacts
+from fg_env.wrappers.components import RewardComponent, RewardVectorFacts, is_scalarised
 
 __all__ = ["FineGrainedQAVectorEnv"]
+
+EnvWrapper = Callable[[gym.Env], gym.Env]
 
 
 class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
@@ -52,54 +68,118 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
 
     Takes :class:`~fg_env.envs.qa.FineGrainedQAEnv`'s arguments (``dataset``, ``split``,
     ``reward_models``, ``max_sentences``, ...) besides ``num_envs``; the dataset and the reward models
-    are made once and shared.
+    are made once and shared. ``env_wrappers`` wrap each sub-env, in order (Gymnasium's ``wrappers=``
+    of ``make_vec`` is refused for native vector envs, hence the other name); they must keep the
+    action a string.
 
     Example:
-        >>> envs = FineGrainedQAVectorEnv(num_envs=2)
+        >>> from fg_env.wrappers import LinearScalarization
+        >>> envs = FineGrainedQAVectorEnv(num_envs=2, env_wrappers=[LinearScalarization])
         >>> _ = envs.reset(seed=1, options={"index": [0, 5]})
-        >>> envs.reward_names, envs.num_envs
-        (('relevance', 'factuality', 'completeness'), 2)
+        >>> envs.step(["Harlow Bridge is a film.", ""])[1].shape, envs.segment_weights["factuality"]
+        ((2,), 0.5)
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
-    def __init__(self, num_envs: int = 1, **env_kwargs: Any) -> None:
-        if not isinstance(num_envs, int) or isinstance(num_envs, bool) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+    def __init__(self, num_envs: int = 1, *, env_wrappers: Sequence[EnvWrapper] = (), **env_kwargs: Any) -> None:
+        _check_num_envs(num_envs)
         if env_kwargs.get("render_mode") is not None:
             raise ValueError("the vector environment does not render; render a single FineGrainedQA-v0 instead")
         first = FineGrainedQAEnv(**env_kwargs)
         shared = {**env_kwargs, "dataset": first.dataset, "reward_models": first.reward_models}
         shared.pop("data_dir", None)
         shared.pop("dataset_kwargs", None)
-        self.envs = [first] + [FineGrainedQAEnv(**shared) for _ in range(num_envs - 1)]
-        self.num_envs = num_envs
-        self.reward_models = first.reward_models
-        self.reward_components: tuple[RewardComponent, ...] = first.reward_components
+        bare = [first] + [FineGrainedQAEnv(**shared) for _ in range(num_envs - 1)]
+        self._set_up([_wrap(env, env_wrappers) for env in bare])
+
+    @classmethod
+    def from_env(cls, env: gym.Env, num_envs: int) -> FineGrainedQAVectorEnv:
+        """``num_envs`` copies of ``env`` (a FineGrainedQA env under any wrappers) stepped together.
+
+        Each copy has ``env``'s whole wrapper stack, but shares its dataset and every reward model in
+        it (the environment's and any a wrapper holds), so no model is copied. ``env`` is not changed.
+
+        Example:
+            >>> import gymnasium as gym, fg_env
+            >>> from fg_env.wrappers import HolisticReward
+            >>> envs = FineGrainedQAVectorEnv.from_env(HolisticReward(gym.make("FineGrainedQA-v0")), 4)
+            >>> envs.num_envs, envs.segment_weights
+            (4, {'holistic': 1.0})
+        """
+        _check_num_envs(num_envs)
+        if not isinstance(env.unwrapped, FineGrainedQAEnv):
+            raise TypeError(f"from_env() copies a FineGrainedQA environment, got {type(env.unwrapped).__name__}")
+        shared: dict[int, Any] = {}
+        for obj in _heavy_parts(env):
+            shared[id(obj)] = obj
+        vector = cls.__new__(cls)
+        vector._set_up([copy.deepcopy(env, dict(shared)) for _ in range(num_envs)])
+        return vector
+
+    def _set_up(self, envs: list[gym.Env]) -> None:
+        first = envs[0]
+        if not isinstance(first.action_space, UnicodeText):
+            raise TypeError(
+                f"the native vector env steps text actions, but its wrapped sub-env takes {first.action_space}: "
+                "vectorise such a view with gym.vector.SyncVectorEnv (or SB3's DummyVecEnv) instead"
+            )
+        self.envs = envs
+        self.qa_envs: list[FineGrainedQAEnv] = [env.unwrapped for env in envs]  # type: ignore[misc]
+        self.num_envs = len(envs)
+        self.reward_models: tuple[RewardModel, ...] = self.qa_envs[0].reward_models
+        self.scalar_reward = is_scalarised(first)
+        if self.scalar_reward:
+            self.segment_weights = dict(first.get_wrapper_attr("segment_weights"))
+        else:
+            self._components = tuple(first.get_wrapper_attr("reward_components"))
         self.single_observation_space = first.observation_space
         self.single_action_space = first.action_space
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self._observations = create_empty_array(self.single_observation_space, num_envs)
-        self._autoreset = np.zeros(num_envs, dtype=bool)
-        self._started = False
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._env_obs: list[Observation | None] = [None] * self.num_envs
+        self._autoreset = np.zeros(self.num_envs, dtype=bool)
+        self._started = np.zeros(self.num_envs, dtype=bool)
+
+    @property
+    def reward_components(self) -> tuple[RewardComponent, ...]:  # type: ignore[override]
+        """The components of the reward vector each sub-env returns (none once it is scalarised)."""
+        if self.scalar_reward:
+            raise AttributeError("the sub-envs return a scalar reward (scalarised): it has no reward components")
+        return self._components
+
+    @property
+    def reward_shape(self) -> tuple[int, ...]:
+        """The shape of one step's rewards: ``(N, K)``, or ``(N,)`` for scalarised sub-envs."""
+        return (self.num_envs,) if self.scalar_reward else (self.num_envs, len(self._components))
 
     # ------------------------------------------------------------------------------------ reset
 
     def reset(
         self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, tuple[str, ...]], dict[str, Any]]:
+        options = dict(options or {})
+        mask = self._reset_mask(options.pop("reset_mask", None))
         seeds = self._seeds(seed)
-        per_env = self._per_env_options(options or {})
-        observations: list[Observation] = []
+        per_env = self._per_env_options(options)
         infos: dict[str, Any] = {}
-        for i, (env, env_seed, env_options) in enumerate(zip(self.envs, seeds, per_env)):
-            obs, info = env.reset(seed=env_seed, options=env_options)
-            observations.append(obs)
-            infos = self._add_info(infos, info, i)
-        self._autoreset[:] = False
-        self._started = True
-        return self._batch(observations), infos
+        for i in np.flatnonzero(mask):
+            self._env_obs[i], info = self.envs[i].reset(seed=seeds[i], options=per_env[i])
+            infos = self._add_info(infos, info, int(i))
+        self._autoreset[mask] = False
+        self._started[mask] = True
+        return self._batch(list(range(self.num_envs))), infos
+
+    def _reset_mask(self, mask: Any) -> np.ndarray:
+        """Which sub-envs to reset: Gymnasium's ``options["reset_mask"]`` (a bool array), else all."""
+        if mask is None:
+            return np.ones(self.num_envs, dtype=bool)
+        if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
+            raise ValueError(f"options['reset_mask'] must be a numpy bool array of shape ({self.num_envs},), got {mask!r}")
+        if not self._started.all() and not mask[~self._started].all():
+            unstarted = np.flatnonzero(~self._started & ~mask).tolist()
+            raise ResetNeededError(f"reset_mask leaves sub-envs {unstarted} that were never reset: reset them too")
+        return mask
 
     def _seeds(self, seed: int | Sequence[int | None] | None) -> list[int | None]:
         if seed is None:
@@ -128,34 +208,60 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
     # ------------------------------------------------------------------------------------ step
 
     def step(
-        self, actions: Sequence[str]
+        self, actions: Sequence[str], env_ids: Sequence[int] | np.ndarray | None = None
     ) -> tuple[dict[str, tuple[str, ...]], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        if not self._started:
-            raise self._reset_needed()
-        actions = list(actions)
-        if len(actions) != self.num_envs:
-            raise ValueError(f"step() got {len(actions)} actions for {self.num_envs} environments")
-        stepping = [i for i in range(self.num_envs) if not self._autoreset[i]]
-        for i in stepping:
-            self.envs[i].check_step(actions[i])  # every misuse is reported before any env changes
-        pending: dict[int, PendingStep] = {i: self.envs[i].advance(actions[i]) for i in stepping}
-        requests = {i: self.envs[i].scoring_requests(pending[i]) for i in stepping}
-        scores = self._score_together(requests)
+        """Step every sub-env (or only ``env_ids``, one action each, results in their order)."""
+        ids = self._check_env_ids(env_ids)
+        actions = self._check_actions(actions, ids)
+        stepping = [(i, a) for i, a in zip(ids, actions) if not self._autoreset[i]]
+        self._prescore(stepping)
 
-        observations: list[Observation] = []
-        rewards = np.zeros((self.num_envs, len(self.reward_models)), dtype=np.float32)
-        terminated = np.zeros(self.num_envs, dtype=bool)
-        truncated = np.zeros(self.num_envs, dtype=bool)
+        rewards = np.zeros((len(ids), *self.reward_shape[1:]), dtype=np.float64 if self.scalar_reward else np.float32)
+        terminated = np.zeros(len(ids), dtype=bool)
+        truncated = np.zeros(len(ids), dtype=bool)
         infos: dict[str, Any] = {}
-        for i, env in enumerate(self.envs):
+        for row, (i, action) in enumerate(zip(ids, actions)):
             if self._autoreset[i]:
-                obs, info = env.reset()
+                self._env_obs[i], info = self.envs[i].reset()
             else:
-                obs, rewards[i], terminated[i], truncated[i], info = env.finish_step(pending[i], requests[i], scores[i])
-            observations.append(obs)
-            infos = self._add_info(infos, info, i)
-        self._autoreset = terminated | truncated
-        return self._batch(observations), rewards, terminated, truncated, infos
+                self._env_obs[i], rewards[row], terminated[row], truncated[row], info = self.envs[i].step(action)
+            infos = self._add_info(infos, info, row)
+        self._autoreset[ids] = terminated | truncated
+        if env_ids is not None:
+            infos["env_id"] = np.asarray(ids)
+        return self._batch(ids), rewards, terminated, truncated, infos
+
+    def _check_env_ids(self, env_ids: Sequence[int] | np.ndarray | None) -> list[int]:
+        if env_ids is None:
+            ids = list(range(self.num_envs))
+        else:
+            ids = [int(i) for i in np.asarray(env_ids, dtype=np.int64).reshape(-1)]
+            if any(not 0 <= i < self.num_envs for i in ids) or len(set(ids)) != len(ids):
+                raise ValueError(f"env_ids must be distinct sub-env indices in 0..{self.num_envs - 1}, got {ids}")
+        if not all(self._started[ids]):
+            raise ResetNeededError("step() before reset(): call reset() to start the episodes")
+        return ids
+
+    def _check_actions(self, actions: Sequence[str], ids: list[int]) -> list[str]:
+        """Every misuse is reported before any sub-env changes."""
+        if isinstance(actions, str):
+            raise TypeError(f"step() takes one action per environment (a sequence of {len(ids)} strings), got one str")
+        actions = list(actions)
+        if len(actions) != len(ids):
+            raise ValueError(f"step() got {len(actions)} actions for {len(ids)} environments")
+        for i, action in zip(ids, actions):
+            if not self._autoreset[i]:
+                self.qa_envs[i].check_step(action)
+        return actions
+
+    def _prescore(self, stepping: list[tuple[int, str]]) -> None:
+        """Plan each stepping sub-env's step, score all of them with one call per reward model, and
+        hand each sub-env its scores for the step it is about to take."""
+        plans = {i: self.qa_envs[i].plan(action) for i, action in stepping}
+        requests = {i: self.qa_envs[i].scoring_requests(plans[i]) for i in plans}
+        scores = self._score_together(requests)
+        for i, action in stepping:
+            self.qa_envs[i].prescore(action, plans[i], requests[i], scores[i])
 
     def _score_together(self, requests: dict[int, list[list[ScoringRequest]]]) -> dict[int, list[list[SegmentScore]]]:
         """One ``score`` call per reward model for every sub-env's requests; split back per env."""
@@ -170,16 +276,34 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
                 start += count
         return scores
 
-    def _batch(self, observations: list[Observation]) -> Any:
-        self._observations = concatenate(self.single_observation_space, observations, self._observations)  # type: ignore[arg-type]
-        return self._observations
-
-    @staticmethod
-    def _reset_needed() -> Exception:
-        from fg_env.errors import ResetNeededError
-
-        return ResetNeededError("step() before reset(): call reset() to start the episodes")
+    def _batch(self, ids: list[int]) -> Any:
+        observations = [self._env_obs[i] for i in ids]
+        out = create_empty_array(self.single_observation_space, len(ids))
+        return concatenate(self.single_observation_space, observations, out)  # type: ignore[arg-type]
 
     def close_extras(self, **kwargs: Any) -> None:
         for env in self.envs:
             env.close()
+
+
+def _check_num_envs(num_envs: Any) -> None:
+    if not isinstance(num_envs, int) or isinstance(num_envs, bool) or num_envs < 1:
+        raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+
+
+def _wrap(env: gym.Env, wrappers: Sequence[EnvWrapper]) -> gym.Env:
+    for wrapper in wrappers:
+        env = wrapper(env)
+    return env
+
+
+def _heavy_parts(env: gym.Env) -> list[Any]:
+    """What copies of ``env`` share: its dataset and questions, and every reward model in the stack."""
+    qa = env.unwrapped
+    assert isinstance(qa, FineGrainedQAEnv)
+    parts: list[Any] = [qa.dataset, qa.examples, *qa.reward_models]
+    layer: gym.Env = env
+    while isinstance(layer, gym.Wrapper):
+        parts += [value for value in vars(layer).values() if isinstance(value, RewardModel)]
+        layer = layer.env
+    return parts
