@@ -204,7 +204,9 @@ def replay_batch(
     """
     for generation in generations:
         _check_generation(generation)
-    played = play_answers(envs, [g.response_text for g in generations], indices=indices, example_ids=example_ids, seed=seed)
+    played = play_answers(
+        envs, [g.response_text for g in generations], indices=indices, example_ids=example_ids, seed=seed
+    )
     return [_record(envs, g, p) for g, p in zip(generations, played)]
 
 

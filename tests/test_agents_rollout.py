@@ -9,7 +9,7 @@ import pytest
 import fg_env.envs.answers as answers
 from agents.policy import Generation
 from agents.random_agent import RandomSentenceAgent, passage_sentences
-from agents.rollout import replay, replay_many, run_episode, token_index_of_char, token_rewards
+from agents.rollout import replay, replay_batch, replay_many, run_episode, token_index_of_char, token_rewards
 from fg_env.types import Span
 from fg_env.wrappers import HolisticReward, LinearScalarization, RewardDensity, SelectRewards
 
@@ -176,6 +176,37 @@ def test_replay_many_matches_single_replays(tiny_env):
     assert [r.example_id for r in records] == [ex.id for ex in tiny_env.examples]
     assert [float(r.total_reward()[1]) for r in records] == [-1.0, 1.0, -1.0]  # 1962 is only in question 1's passage
 
+
+
+@pytest.mark.parametrize("wrap", [lambda e: e, lambda e: LinearScalarization(e, [1.0, 2.0, 4.0]), HolisticReward,
+                                  lambda e: RewardDensity(SelectRewards(e, ["relevance", "completeness"]), "episode")])
+def test_replay_batch_gives_what_replay_gives(tiny_env, wrap):
+    from fg_env.envs.vector import FineGrainedQAVectorEnv
+
+    pieces = [
+        [" Mira", " Holt", " was", " born", " in", " 1950", "."],
+        [" The", " weather", " was", " mild", ".", " It", " was", " 1962", "."],
+        ["  "],
+        [" Ann", " won", ".", " Bob", " lost", ".", " Cy", " ran", ".", " Di", " sat", ".", " Ed", " ate", "."],  # 5 sentences
+        [" It", " was", " 1962", "."],
+    ]
+    indices = [0, 1, 2, 0, 1]
+    gens = [generation(tiny_env.examples[i].prompt, p) for i, p in zip(indices, pieces)]
+    env = wrap(tiny_env)
+    batch = replay_batch(FineGrainedQAVectorEnv.from_env(env, 2), gens, indices=indices)
+    for g, i, record in zip(gens, indices, batch):
+        alone = replay(env, g, index=i)
+        np.testing.assert_array_equal(record.step_rewards, alone.step_rewards)
+        np.testing.assert_array_equal(record.step_reward_masks, alone.step_reward_masks)
+        assert record.segments == alone.segments and record.reward_names == alone.reward_names
+        assert (record.num_used_tokens, record.final_token_index, record.truncated) == (
+            alone.num_used_tokens, alone.final_token_index, alone.truncated)
+        np.testing.assert_array_equal(token_rewards(record), token_rewards(alone))
+    assert batch[3].truncated and batch[3].num_used_tokens == 12  # truncated at 4 sentences
+    with pytest.raises(ValueError, match="another prompt"):
+        replay_batch(FineGrainedQAVectorEnv.from_env(env, 2), gens[:2], indices=[1, 1])
+    with pytest.raises(ValueError, match="2 answers but 1 questions"):
+        replay_batch(FineGrainedQAVectorEnv.from_env(env, 2), gens[:2], indices=[1])
 
 # ----------------------------------------------------------------------------------------------- random agent
 

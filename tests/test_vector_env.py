@@ -144,14 +144,162 @@ def test_async_vector_envs_run_once_the_reward_is_scalar():
 
 @pytest.mark.slow
 def test_mo_gymnasium_async_vector_env_runs_on_the_single_env():
-    from mo_gymnasium.wrappers.vector import MOAsyncVectorEnv
+    from fg_env.integrations.mo_gymnasium import MOAsyncVectorEnv
 
-    try:
-        envs = MOAsyncVectorEnv([lambda: gym.make("FineGrainedQA-v0", max_sentences=2) for _ in range(2)], shared_memory=False)
-    except ValueError as error:  # MO-Gymnasium 1.3's worker predates Gymnasium 1.4's worker signature
-        if "custom `worker` must accept" in str(error):
-            pytest.skip(f"this MO-Gymnasium's MOAsyncVectorEnv does not run on this Gymnasium: {error}")
-        raise
-    envs.reset(seed=0)
-    assert envs.step(["Harlow Bridge is a film.", ""])[1].shape == (2, 3)
+    envs = MOAsyncVectorEnv([lambda: gym.make("FineGrainedQA-v0", max_sentences=2) for _ in range(2)], shared_memory=False)
+    envs.reset(seed=0, options={"index": 0})
+    rewards = envs.step(["Harlow Bridge is a film.", ""])[1]
+    assert rewards.shape == (2, 3) and rewards.dtype == np.float32
+    single = gym.make("FineGrainedQA-v0", max_sentences=2)
+    single.reset(options={"index": 0})
+    np.testing.assert_array_equal(rewards[0], single.step("Harlow Bridge is a film.")[1])
     envs.close()
+    with pytest.raises(ValueError, match="max_concurrency"):
+        MOAsyncVectorEnv([lambda: gym.make("FineGrainedQA-v0")], max_concurrency=1, shared_memory=False)
+
+
+# ------------------------------------------------------------------ wrapped sub-envs, batched scoring
+
+ANSWERS = [
+    "Mira Holt was born in 1950 in Lisbon, and the weather that year was mild and dry. The weather was mild.",
+    "She was born in 1951.",
+    "",
+    "Kai Verde was born in 1977. It rained. Then it rained again. And again.",  # truncated at 3 sentences
+]
+
+
+def _single(**kwargs):
+    return FineGrainedQAEnv(dataset=TinyDataset(), split="train", reward_models=tiny_models(), max_sentences=3, **kwargs)
+
+
+@pytest.mark.parametrize("scheme", ["vector", "linear", "holistic", "density-then-select"])
+def test_wrapped_sub_envs_give_what_the_wrapped_single_env_gives(scheme):
+    from fg_env.envs.answers import play_answer, play_answers
+    from fg_env.wrappers import HolisticReward, LinearScalarization, RewardDensity, SelectRewards
+
+    stacks = {
+        "vector": [],
+        "linear": [lambda e: LinearScalarization(e, [1.0, 2.0, 4.0])],
+        "holistic": [HolisticReward],
+        "density-then-select": [lambda e: RewardDensity(e, "episode"), lambda e: SelectRewards(e, ["completeness", "relevance"])],
+    }[scheme]
+    models = [Counting(m) for m in tiny_models()]
+    envs = FineGrainedQAVectorEnv(num_envs=3, env_wrappers=stacks, dataset=TinyDataset(), split="train",
+                                  reward_models=models, max_sentences=3)
+    played = play_answers(envs, ANSWERS, indices=[0, 1, 2, 2])
+    single = _single()
+    for wrapper in stacks:
+        single = wrapper(single)
+    for answer, index, p in zip(ANSWERS, [0, 1, 2, 2], played):
+        alone = play_answer(single, answer, index=index)
+        np.testing.assert_array_equal(p.rewards, alone.rewards)
+        assert [i["segments"] for i in p.infos] == [i["segments"] for i in alone.infos]
+        assert (p.response, p.terminated, p.truncated, p.actions) == (alone.response, alone.terminated, alone.truncated, alone.actions)
+    # Two chunks: answers 0-2 side by side (3 steps), then answer 3 (3 steps). Relevance and factuality
+    # score new sentences on 2 + 3 steps (played one by one: 2 + 1 + 0 + 3), completeness each ending.
+    assert [m.calls for m in models] == [5, 5, 4]
+    assert played[3].truncated and played[3].consumed_end < len(ANSWERS[3])
+
+
+def test_scoring_is_batched_through_wrappers():
+    from fg_env.wrappers import LinearScalarization
+
+    models = [Counting(m) for m in tiny_models()]
+    envs = vector(reward_models=models, env_wrappers=[LinearScalarization])
+    envs.reset(seed=0, options={"index": [0, 1, 2]})
+    _, rewards, *_ = envs.step([a[0] for a in ACTIONS])
+    assert [m.calls for m in models] == [1, 1, 1] and rewards.shape == (3,)
+    assert envs.unwrapped.segment_weights == {"relevance": pytest.approx(0.3), "factuality": 0.5, "completeness": pytest.approx(0.3)}
+    with pytest.raises(AttributeError, match="scalar"):
+        envs.unwrapped.reward_names
+
+
+class Shout(gym.Wrapper):
+    """Rewrites every action: the sub-env must then score on its own, and still be right."""
+
+    def step(self, action):
+        return self.env.step(action.upper())
+
+
+def test_a_wrapper_that_rewrites_the_action_costs_batching_not_correctness():
+    envs = vector(env_wrappers=[Shout])
+    envs.reset(seed=0, options={"index": [0, 1, 2]})
+    obs, rewards, *_ = envs.step(["the weather was mild.", "She was born in 1951.", ""])
+    single = Shout(_single())
+    single.reset(options={"index": 0})
+    _, reward, *_ = single.step("the weather was mild.")
+    assert obs["response"][0] == "THE WEATHER WAS MILD."
+    np.testing.assert_array_equal(rewards[0], reward)
+
+
+def test_env_ids_step_only_those_sub_envs():
+    envs = vector().unwrapped
+    envs.reset(seed=0, options={"index": [0, 1, 2]})
+    obs, rewards, terminated, _, info = envs.step(["She was born in 1951.", ""], env_ids=[2, 0])
+    assert obs["response"] == ("She was born in 1951.", "") and rewards.shape == (2, 3)
+    assert terminated.tolist() == [False, True] and info["env_id"].tolist() == [2, 0]
+    assert envs.qa_envs[1].response == ""  # not stepped
+    with pytest.raises(ValueError, match="distinct sub-env indices in 0..2"):
+        envs.step(["a."], env_ids=[3])
+    with pytest.raises(ValueError, match="distinct"):
+        envs.step(["a.", "b."], env_ids=[1, 1])
+    with pytest.raises(ValueError, match="1 actions for 2 environments"):
+        envs.step(["a."], env_ids=[1, 2])
+
+
+def test_reset_mask_resets_only_those_sub_envs():
+    envs = vector().unwrapped
+    envs.reset(seed=0, options={"index": [0, 1, 2]})
+    envs.step(["Mira Holt is a painter.", "x.", "y."])
+    obs, info = envs.reset(options={"index": [2, 2, 2], "reset_mask": np.array([False, True, False])})
+    assert obs["response"] == ("Mira Holt is a painter.", "", "y.")
+    assert info["_example_id"].tolist() == [False, True, False] and info["example_id"][1] == "tiny-train-2"
+    with pytest.raises(ValueError, match="reset_mask"):
+        envs.reset(options={"reset_mask": [True, False, True]})
+    fresh = vector().unwrapped
+    with pytest.raises(ResetNeededError, match="never reset"):
+        fresh.reset(options={"reset_mask": np.array([True, False, False])})
+
+
+def test_from_env_copies_the_stack_and_shares_the_models():
+    from fg_env.wrappers import HolisticReward, LinearScalarization
+
+    preference = tiny_models()[2]
+    env = HolisticReward(_single(), reward_model=preference)
+    envs = FineGrainedQAVectorEnv.from_env(env, 3)
+    assert envs.num_envs == 3 and all(type(e) is HolisticReward for e in envs.envs)
+    assert all(e.reward_model is preference for e in envs.envs)
+    assert all(q.reward_models[k] is env.unwrapped.reward_models[k] for q in envs.qa_envs for k in range(3))
+    assert all(q.dataset is env.unwrapped.dataset for q in envs.qa_envs)
+    assert env.unwrapped.response == "" and env.unwrapped._example is None  # the original is untouched
+    with pytest.raises(ValueError, match="num_envs"):
+        FineGrainedQAVectorEnv.from_env(LinearScalarization(_single()), 0)
+    with pytest.raises(TypeError, match="FineGrainedQA"):
+        FineGrainedQAVectorEnv.from_env(gym.make("CartPole-v1"), 2)
+
+
+def test_text_actions_only():
+    from fg_env.wrappers import LinearScalarization
+
+    class Numbered(gym.ActionWrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            self.action_space = gym.spaces.Discrete(2)
+
+        def action(self, action):
+            return ["Mira Holt is a painter.", ""][action]
+
+    with pytest.raises(TypeError, match="SyncVectorEnv"):
+        vector(env_wrappers=[Numbered, LinearScalarization])
+    envs = vector()
+    envs.reset(seed=0)
+    with pytest.raises(TypeError, match="one str"):
+        envs.step("abc")
+
+
+def test_async_vector_env_with_shared_memory_fails_with_a_clear_message():
+    from fg_env.spaces import UnicodeText
+    from gymnasium.vector.utils import create_shared_memory
+
+    with pytest.raises(ValueError, match="shared_memory=False"):
+        create_shared_memory(UnicodeText(), n=2)

@@ -106,7 +106,9 @@ class _Steps:
         self.actions.append(action)
         self.responses.append(response)
         self.rewards.append(vector)
-        self.masks.append(np.atleast_1d(np.asarray(info.get("reward_mask", np.ones(vector.shape, dtype=bool)), dtype=bool)))
+        self.masks.append(
+            np.atleast_1d(np.asarray(info.get("reward_mask", np.ones(vector.shape, dtype=bool)), dtype=bool))
+        )
         self.infos.append(info)
         self.terminated, self.truncated = bool(done[0]), bool(done[1])
 
@@ -176,8 +178,8 @@ def play_answers(
         raise TypeError("answers must be strings")
     if (indices is None) == (example_ids is None):
         raise ValueError("give exactly one of indices= or example_ids= to pick each answer's question")
-    key, questions = ("index", indices) if indices is not None else ("example_id", example_ids)
-    questions = list(questions or [])
+    key = "index" if indices is not None else "example_id"
+    questions: list[Any] = list(indices if indices is not None else example_ids or [])
     if len(questions) != len(answers):
         raise ValueError(f"{len(answers)} answers but {len(questions)} questions ({key})")
     played: list[PlayedAnswer] = []

@@ -260,7 +260,11 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
     def _is_prescored_for(self, prescored: Prescored, action: str) -> bool:
         # The same question, the very answer object the plan was made from, and the same action: the
         # plan is then exactly what plan(action) would give now.
-        return prescored.example is self._example and prescored.response_before is self._response and prescored.action == action
+        return (
+            prescored.example is self._example
+            and prescored.response_before is self._response
+            and prescored.action == action
+        )
 
     def check_step(self, action: Any) -> None:
         """Raise the error ``step(action)`` would raise for misuse, before anything changes."""

@@ -175,7 +175,9 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         if mask is None:
             return np.ones(self.num_envs, dtype=bool)
         if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
-            raise ValueError(f"options['reset_mask'] must be a numpy bool array of shape ({self.num_envs},), got {mask!r}")
+            raise ValueError(
+                f"options['reset_mask'] must be a numpy bool array of shape ({self.num_envs},), got {mask!r}"
+            )
         if not self._started.all() and not mask[~self._started].all():
             unstarted = np.flatnonzero(~self._started & ~mask).tolist()
             raise ResetNeededError(f"reset_mask leaves sub-envs {unstarted} that were never reset: reset them too")
