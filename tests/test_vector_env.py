@@ -303,3 +303,8 @@ def test_async_vector_env_with_shared_memory_fails_with_a_clear_message():
 
     with pytest.raises(ValueError, match="shared_memory=False"):
         create_shared_memory(UnicodeText(), n=2)
+    from fg_env.wrappers import LinearScalarization
+
+    # Gymnasium's default shared_memory=True used to hang allocating gigabytes per env; now it says why.
+    with pytest.raises(ValueError, match="cannot live in shared memory"):
+        gym.make_vec("FineGrainedQA-v0", num_envs=2, vectorization_mode="async", wrappers=[LinearScalarization])
