@@ -201,6 +201,17 @@ def test_wrapped_sub_envs_give_what_the_wrapped_single_env_gives(scheme):
     assert played[3].truncated and played[3].consumed_end < len(ANSWERS[3])
 
 
+def test_play_answers_on_a_fresh_vector_env_with_more_sub_envs_than_answers():
+    from fg_env.envs.answers import play_answer, play_answers
+
+    envs = FineGrainedQAVectorEnv(num_envs=4, dataset=TinyDataset(), split="train", reward_models=tiny_models(),
+                                  max_sentences=3)
+    played = play_answers(envs, ANSWERS[:2], indices=[1, 0])
+    assert envs.started.all()  # the idle sub-envs were started too, so later partial resets are allowed
+    for answer, index, p in zip(ANSWERS[:2], [1, 0], played):
+        np.testing.assert_array_equal(p.rewards, play_answer(_single(), answer, index=index).rewards)
+
+
 def test_scoring_is_batched_through_wrappers():
     from fg_env.wrappers import LinearScalarization
 

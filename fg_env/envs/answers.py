@@ -194,7 +194,9 @@ def _play_chunk(
 ) -> list[PlayedAnswer]:
     """Play at most ``num_envs`` answers, answer ``j`` on sub-env ``j``."""
     n, size = len(answers), envs.num_envs
-    mask = np.arange(size) < n
+    # Sub-envs this chunk leaves alone keep their episodes, but the vector env has to have started them
+    # all once (a fresh vector env with more sub-envs than this chunk's answers): those start here too.
+    mask = (np.arange(size) < n) | ~envs.started
     padded = questions + [questions[0]] * (size - n)  # options for sub-envs this chunk leaves alone
     _, reset_infos = envs.reset(seed=seed, options={key: padded, "reset_mask": mask})
     plans = [sentence_actions(answer) for answer in answers]

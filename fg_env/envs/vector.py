@@ -153,6 +153,11 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         """The shape of one step's rewards: ``(N, K)``, or ``(N,)`` for scalarised sub-envs."""
         return (self.num_envs,) if self.scalar_reward else (self.num_envs, len(self._components))
 
+    @property
+    def started(self) -> np.ndarray:
+        """Which sub-envs have been reset at least once (a copy): ``reset_mask`` must include the others."""
+        return self._started.copy()
+
     # ------------------------------------------------------------------------------------ reset
 
     def reset(
