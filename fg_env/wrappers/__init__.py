@@ -6,7 +6,9 @@ places token rewards from segment spans (the paper's PPO) trains on exactly the 
 - :class:`LinearScalarization`: weighted sum of the vector, a Python float (Stable-Baselines3 needs one);
 - :class:`HolisticReward`: nothing until the answer ends, then one scalar (the paper's baseline);
 - :class:`RewardDensity`: coarsen finer rewards to sentence or episode granularity;
-- :class:`SelectRewards`: keep a subset of the reward models.
+- :class:`SelectRewards`: keep a subset of the reward models;
+- :class:`CandidateSentences`: a ``Discrete`` menu of candidate sentences and a ``Box`` of their
+  features, for standard RL agents (Stable-Baselines3); the reward vector passes through.
 
 Vector-valued layers state ``reward_components`` (:mod:`fg_env.wrappers.components`), from which
 ``reward_names``, ``reward_space``, ``default_weights`` and ``reward_granularities`` follow; read them
@@ -25,12 +27,14 @@ Example:
     ['SelectRewards', 'RewardDensity', 'LinearScalarization']
 """
 
+from fg_env.wrappers.candidates import CandidateSentences, SentenceProposer
 from fg_env.wrappers.components import Reduction, RewardComponent, RewardVectorFacts
 from fg_env.wrappers.density import RewardDensity
 from fg_env.wrappers.scalarization import HolisticReward, LinearScalarization
 from fg_env.wrappers.selection import SelectRewards
 
 __all__ = [
+    "CandidateSentences",
     "HolisticReward",
     "LinearScalarization",
     "Reduction",
@@ -38,4 +42,5 @@ __all__ = [
     "RewardDensity",
     "RewardVectorFacts",
     "SelectRewards",
+    "SentenceProposer",
 ]
