@@ -1,4 +1,4 @@
-"""The agents' sub-commands of ``fg-env``: sft, train, evaluate, compare, sweep-weights.
+"""The agents' sub-commands of ``fg-env``: sft, train, evaluate, compare, sweep-weights, sb3-compare.
 
 ``fg_env.cli`` finds :func:`register` through the ``fg_env.commands`` entry-point group, so the
 environment package never imports agent code.
@@ -436,6 +436,60 @@ def _quiet_when_asked(run: Callable[[argparse.Namespace], int]) -> Callable[[arg
     return command
 
 
+def _sb3_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    from agents.sb3_compare import ALGORITHMS, REWARD_ARMS, SB3CompareConfig
+
+    parser.add_argument(
+        "--out",
+        default="runs/sb3_compare",
+        metavar="DIR",
+        help="folder for results.json, results.md, learning_curves.png and runs/ (resumed if it holds runs)",
+    )
+    parser.add_argument(
+        "--seeds", type=int_list, default=[0, 1, 2, 3, 4], metavar="S,S,...", help="seeds (default: 0,1,2,3,4)"
+    )
+    parser.add_argument(
+        "--algorithms",
+        type=name_list,
+        default=list(ALGORITHMS),
+        metavar="NAME,...",
+        help=f"Stable-Baselines3 algorithms among {', '.join(ALGORITHMS)} (default: all)",
+    )
+    parser.add_argument(
+        "--rewards",
+        type=name_list,
+        default=list(REWARD_ARMS),
+        metavar="NAME,...",
+        help=f"reward arms among {', '.join(REWARD_ARMS)} (default: both)",
+    )
+    settings = parser.add_argument_group("experiment (SB3CompareConfig)")
+    names = add_config_arguments(
+        settings, SB3CompareConfig, options={"featurizer": {"choices": ["hashing", "minilm", "both"]}}
+    )
+    parser.set_defaults(sb3_fields=names)
+    add_progress_flag(parser)
+
+
+def _sb3_compare(args: argparse.Namespace) -> int:
+    from agents.sb3_compare import ALGORITHMS, REWARD_ARMS, SB3CompareConfig, sb3_compare
+    from fg_env.errors import UnknownChoiceError
+
+    for algorithm in args.algorithms:
+        if algorithm not in ALGORITHMS:
+            raise UnknownChoiceError("algorithm", algorithm, ALGORITHMS)
+    for reward in args.rewards:
+        if reward not in REWARD_ARMS:
+            raise UnknownChoiceError("reward arm", reward, REWARD_ARMS)
+    _check_seeds(args.seeds)
+    config = SB3CompareConfig(**given_fields(args, args.sb3_fields))
+    sb3_compare(
+        args.out, config, algorithms=args.algorithms, rewards=args.rewards, seeds=args.seeds, progress=args.progress
+    )
+    out = Path(args.out)
+    print(f"results: {out / 'results.md'}, {out / 'results.json'}, {out / 'learning_curves.png'}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the agents' commands to ``fg-env`` (entry point ``fg_env.commands: agents``).
 
@@ -462,6 +516,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             _sweep,
             _sweep_arguments,
             "train with several weights of one reward component; tabulate length and ratios",
+        ),
+        (
+            "sb3-compare",
+            _sb3_compare,
+            _sb3_compare_arguments,
+            "Stable-Baselines3 PPO and DQN on the candidate view: fine-grained versus holistic, with bounds",
         ),
     ]
     for name, run, arguments, help_text in commands:

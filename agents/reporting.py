@@ -18,6 +18,8 @@ import numpy as np
 
 __all__ = [
     "METRIC_COLUMNS",
+    "mean_ci",
+    "paired_difference",
     "comparison_caption",
     "markdown_table",
     "plot_learning_curves",
@@ -53,6 +55,51 @@ def summarise(evals: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
         }
     return summary
+
+
+def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> dict[str, float]:
+    """Mean and Student-t confidence interval of ``values`` (independent runs, e.g. one per seed).
+
+    With one value the interval is the value itself (``half_width`` 0): nothing is known of the spread.
+
+    Example:
+        >>> ci = mean_ci([1.0, 2.0, 3.0, 4.0, 5.0])
+        >>> ci["mean"], round(ci["half_width"], 3), ci["n"]
+        (3.0, 1.963, 5)
+    """
+    from scipy import stats
+
+    data = np.asarray(values, dtype=np.float64)
+    if data.ndim != 1 or data.size == 0:
+        raise ValueError(f"mean_ci needs a non-empty list of numbers, got shape {data.shape}")
+    mean = float(data.mean())
+    half = 0.0
+    if data.size > 1:
+        sem = float(data.std(ddof=1)) / np.sqrt(data.size)
+        half = float(stats.t.ppf(0.5 + confidence / 2, data.size - 1) * sem)
+    return {"mean": mean, "low": mean - half, "high": mean + half, "half_width": half, "n": int(data.size)}
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float = 0.95) -> dict[str, float]:
+    """Mean of ``a - b`` over pairs (the same seed and questions), its confidence interval, and the
+    two-sided paired t-test's p-value (1.0 when every difference is the same, so none can be tested).
+
+    Example:
+        >>> d = paired_difference([3.0, 4.0, 5.0], [1.0, 1.5, 2.5])
+        >>> round(d["mean"], 3), round(d["p_value"], 4)
+        (2.333, 0.0051)
+    """
+    from scipy import stats
+
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"paired_difference needs two lists of the same length, got {x.shape} and {y.shape}")
+    difference = x - y
+    result = mean_ci(difference, confidence)
+    p_value = 1.0
+    if difference.size > 1 and np.ptp(difference) > 0:
+        p_value = float(stats.ttest_rel(x, y).pvalue)
+    return {**result, "p_value": p_value}
 
 
 def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_column: str = "Policy") -> str:

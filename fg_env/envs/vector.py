@@ -58,7 +58,7 @@ from fg_env.spaces import UnicodeText
 from fg_env.types import Observation
 from fg_env.wrappers.components import RewardComponent, RewardVectorFacts, is_scalarised
 
-__all__ = ["FineGrainedQAVectorEnv"]
+__all__ = ["FineGrainedQAVectorEnv", "copy_env"]
 
 EnvWrapper = Callable[[gym.Env], gym.Env]
 
@@ -108,13 +108,8 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
             (4, {'holistic': 1.0})
         """
         _check_num_envs(num_envs)
-        if not isinstance(env.unwrapped, FineGrainedQAEnv):
-            raise TypeError(f"from_env() copies a FineGrainedQA environment, got {type(env.unwrapped).__name__}")
-        shared: dict[int, Any] = {}
-        for obj in _heavy_parts(env):
-            shared[id(obj)] = obj
         vector = cls.__new__(cls)
-        vector._set_up([copy.deepcopy(env, dict(shared)) for _ in range(num_envs)])
+        vector._set_up([copy_env(env) for _ in range(num_envs)])
         return vector
 
     def _set_up(self, envs: list[gym.Env]) -> None:
@@ -302,6 +297,25 @@ def _wrap(env: gym.Env, wrappers: Sequence[EnvWrapper]) -> gym.Env:
     for wrapper in wrappers:
         env = wrapper(env)
     return env
+
+
+def copy_env(env: gym.Env) -> gym.Env:
+    """A deep copy of ``env`` (a FineGrainedQA env under any wrappers, mid-episode or not) that shares
+    its dataset, questions and reward models: stepping the copy leaves ``env`` where it was.
+
+    Example:
+        >>> import gymnasium as gym, fg_env
+        >>> env = gym.make("FineGrainedQA-v0")
+        >>> _ = env.reset(seed=0)
+        >>> twin = copy_env(env)
+        >>> _ = twin.step(" It is a film.")
+        >>> env.unwrapped.response, twin.unwrapped.reward_models is env.unwrapped.reward_models
+        ('', True)
+    """
+    if not isinstance(env.unwrapped, FineGrainedQAEnv):
+        raise TypeError(f"copy_env() copies a FineGrainedQA environment, got {type(env.unwrapped).__name__}")
+    shared = {id(part): part for part in _heavy_parts(env)}
+    return copy.deepcopy(env, shared)
 
 
 def _heavy_parts(env: gym.Env) -> list[Any]:
