@@ -49,6 +49,7 @@ grows with tokens, and padding adds some).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -280,10 +281,15 @@ def measure(setting: str, models: list[RewardModel], n: int, steps: int, repeats
         results = {}
         for side in ("single", "vector") if run % 2 else ("vector", "single"):
             cold_caches(models)
-            if side == "single":
-                results[side] = run_single(singles, schedule, len(models))
-            else:
-                results[side] = run_vector(vector, schedule, len(models))
+            gc.collect()
+            gc.disable()  # as timeit does: a collection landing in one side's run is noise, not its cost
+            try:
+                if side == "single":
+                    results[side] = run_single(singles, schedule, len(models))
+                else:
+                    results[side] = run_vector(vector, schedule, len(models))
+            finally:
+                gc.enable()
         (t_single, r_single, e_single), (t_vector, r_vector, e_vector) = results["single"], results["vector"]
         assert e_single == e_vector, f"episodes differ: single {e_single}, vector {e_vector}"
         assert np.allclose(r_single, r_vector, atol=ATOL), (

