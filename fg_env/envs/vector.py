@@ -166,11 +166,12 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         options = dict(options or {})
         mask = self._reset_mask(options.pop("reset_mask", None))
         seeds = self._seeds(seed)
-        per_env = self._per_env_options(options)
+        indices = np.flatnonzero(mask).tolist()
+        per_env = self._per_env_options(options, indices)
         rows: list[tuple[int, dict[str, Any]]] = []
-        for i in np.flatnonzero(mask):
-            self._env_obs[i], info = self.envs[i].reset(seed=seeds[i], options=per_env[i])
-            rows.append((int(i), info))
+        for i, env_options in zip(indices, per_env):
+            self._env_obs[i], info = self.envs[i].reset(seed=seeds[i], options=env_options)
+            rows.append((i, info))
         infos = stack_infos(rows, self.num_envs)
         self._autoreset[mask] = False
         self._started[mask] = True
@@ -199,14 +200,16 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
             raise ValueError(f"reset(seed=...) got {len(seeds)} seeds for {self.num_envs} environments")
         return seeds
 
-    def _per_env_options(self, options: dict[str, Any]) -> list[dict[str, Any]]:
-        """Each sub-env's reset options: sequences are spread one value per env, others shared."""
-        spread: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+    def _per_env_options(self, options: dict[str, Any], indices: list[int]) -> list[dict[str, Any]]:
+        """The reset options of sub-envs ``indices``: sequences (one value per sub-env) are spread,
+        other values shared."""
+        spread: list[dict[str, Any]] = [{} for _ in indices]
         for key, value in options.items():
             if isinstance(value, (list, tuple, np.ndarray)):
                 if len(value) != self.num_envs:
                     raise ValueError(f"reset option {key!r} has {len(value)} values for {self.num_envs} environments")
-                for env_options, v in zip(spread, value):
+                for env_options, i in zip(spread, indices):
+                    v = value[i]
                     env_options[key] = v.item() if isinstance(v, np.generic) else v
             else:
                 for env_options in spread:
