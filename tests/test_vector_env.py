@@ -249,6 +249,8 @@ def test_env_ids_step_only_those_sub_envs():
     obs, rewards, terminated, _, info = envs.step(["She was born in 1951.", ""], env_ids=[2, 0])
     assert obs["response"] == ("She was born in 1951.", "") and rewards.shape == (2, 3)
     assert terminated.tolist() == [False, True] and info["env_id"].tolist() == [2, 0]
+    assert info["reward_mask"].shape == (2, 3) and info["_segments"].tolist() == [True, True]  # rows as env_ids
+    assert info["segments"][0][0]["text"] == "She was born in 1951."
     assert envs.qa_envs[1].response == ""  # not stepped
     with pytest.raises(ValueError, match="distinct sub-env indices in 0..2"):
         envs.step(["a."], env_ids=[3])

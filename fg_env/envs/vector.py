@@ -237,7 +237,7 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
             else:
                 self._env_obs[i], rewards[row], terminated[row], truncated[row], info = self.envs[i].step(action)
             rows.append((row, info))
-        infos = stack_infos(rows, self.num_envs)
+        infos = stack_infos(rows, len(ids))
         self._autoreset[ids] = terminated | truncated
         if env_ids is not None:
             infos["env_id"] = np.asarray(ids)
