@@ -294,7 +294,7 @@ def test_sentence_analyses_carry_enum_verdicts(annotator):
     assert second.verdict is Verdict.SUPPORTED and second.factuality is None
     assert second.clause_verdicts == (Relevance.IRRELEVANT,)
     assert third.clause_verdicts == (Relevance.INCOHERENT,)
-    assert all(isinstance(s, Statement) for s in third.state.stated)
+    assert all(isinstance(s, Statement) for s in third.state.said()) and third.state.said()
     assert [v.error_type for v in Verdict] == [None, "Wrong-Grounding", "Unverifiable"]
     assert [r.error_type for r in Relevance] == [None, None, "Redundant", "Irrelevant", "Incoherent"]
 
@@ -314,3 +314,44 @@ def test_claim_records_are_named_tuples():
     judged = JudgedClaim(0, Statement("e1", "year", 1994), Verdict.SUPPORTED, True, "e1")
     assert judged.statement.attribute == "year" and judged._fields[2] == "verdict"
     assert Claim._fields == ("clause", "referent", "attribute", "value", "group")
+
+
+# -- cost: an answer of n sentences costs O(n) sentence analyses --------------------------------------
+def test_what_one_continuation_said_is_not_seen_by_another():
+    """States are persistent: two answers continuing one cached prefix do not share what they said."""
+    first = "The album Harlow Bridge was released in 2003."
+    said_by_x = "The album was recorded in Dunmore."
+    x = f"{first} It rained. {said_by_x}"
+    y = f"{first} It rained. The weather was mild. {said_by_x}"
+    fresh = Annotator().annotate(EXAMPLE, y)
+    warm = Annotator()
+    warm.annotate(EXAMPLE, f"{first} It rained.")
+    warm.annotate(EXAMPLE, x)  # extends the cached prefix's memory first
+    assert warm.annotate(EXAMPLE, y) == fresh
+    assert span_of(y, said_by_x) not in [(e.start, e.end) for e in fresh.errors]  # new in y: no error
+    assert [(e.error_type, e.start, e.end) for e in warm.annotate(EXAMPLE, f"{x} {said_by_x}").errors][-1] == (
+        "Redundant",
+        len(x) + 1,
+        len(x) + 1 + len(said_by_x),
+    )  # said twice in one answer: redundant
+
+
+def test_a_long_action_is_analysed_once_per_sentence(monkeypatch):
+    """Scoring an action of n sentences analyses each sentence a bounded number of times (linear time),
+    for the relevance and the factuality requests together."""
+    import gymnasium as gym
+
+    import fg_env  # noqa: F401
+    from fg_env.data.synthetic import annotator as annotator_module
+
+    calls = []
+    analyse_sentence = annotator_module._analyse_sentence
+    monkeypatch.setattr(
+        annotator_module, "_analyse_sentence", lambda *args: calls.append(1) or analyse_sentence(*args)
+    )
+    env = gym.make("FineGrainedQA-v0", split="dev", max_sentences=10_000)
+    examples = env.unwrapped.examples
+    sentences = [s for ex in examples[:40] for p in ex.passages for s in p.sentences]
+    env.reset(seed=0, options={"index": 0})
+    env.step(" ".join(sentences))
+    assert len(sentences) > 500 and len(calls) <= len(sentences) + 1

@@ -94,11 +94,8 @@ class FactualityRewardModel(_AnnotatorRewardModel):
     bounds = (-1.0, 1.0)
 
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
-        out = []
-        for r in requests:
-            label = self.annotator.factuality_of_segment(r.example, r.answer, r.segment)
-            out.append(SegmentScore(1.0) if label is None else SegmentScore(-1.0, label))
-        return out
+        labels = self.annotator.factuality_of_segments([(r.example, r.answer, r.segment) for r in requests])
+        return [SegmentScore(1.0) if label is None else SegmentScore(-1.0, label) for label in labels]
 
 
 class CompletenessRewardModel(_AnnotatorRewardModel):

@@ -55,8 +55,9 @@ from __future__ import annotations
 
 import enum
 import re
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -101,6 +102,7 @@ _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s|$)")
 _MAX_PREFIX_CACHE = 8192
 _MAX_WORLD_CACHE = 2048
 _MAX_PREFIX_PROBES = 16
+_SCAN_BELOW = 16  # sentences: below this, segment look-ups scan the answer's sentences instead of bisecting
 _MAX_CACHED_ANSWER = 4096  # longer answers' sentence-ending prefixes are not worth keeping
 
 
@@ -359,6 +361,57 @@ def _check(compiled: _Compiled, entity: str, attribute: str | None, value: Hasha
 
 
 # -- what the answer established before a sentence ----------------------------------------------------
+class _Memory:
+    """What an answer has said, shared by the states after each of its sentences.
+
+    ``first[item]`` is the number of the sentence that first said ``item``; the state after ``n``
+    sentences sees the items with ``first < n``. Copying a set per sentence would make an answer of n
+    sentences cost O(n^2); this way a sentence costs what it adds. States stay persistent (a cached
+    prefix may be continued by several answers): continuing a state that is not the memory's latest
+    forks a copy of what that state sees first (:func:`_remember_said`).
+    """
+
+    __slots__ = ("first", "length")
+
+    def __init__(self, first: dict[Hashable, int] | None = None, length: int = 0) -> None:
+        self.first: dict[Hashable, int] = first if first is not None else {}
+        self.length = length  # sentences recorded
+
+
+class _Seen:
+    """What the answer said before a sentence (a memory as of ``n`` sentences) plus what the sentence
+    has said so far: supports ``in``, ``add`` and ``update``, like the set it replaces."""
+
+    __slots__ = ("memory", "n", "new")
+
+    def __init__(self, memory: _Memory | None, n: int) -> None:
+        self.memory, self.n = memory, n
+        self.new: set[Hashable] = set()
+
+    def __contains__(self, item: Hashable) -> bool:
+        return item in self.new or (self.memory is not None and self.memory.first.get(item, self.n) < self.n)
+
+    def add(self, item: Hashable) -> None:
+        self.new.add(item)
+
+    def update(self, items: Iterable[Hashable]) -> None:
+        self.new.update(items)
+
+
+def _remember_said(seen: _Seen) -> _Memory:
+    """The memory of the answer after this sentence: ``seen``'s memory extended by its new items (or,
+    when another continuation already extended that memory past this state, a fork of it)."""
+    memory, n = seen.memory, seen.n
+    if memory is None:
+        memory = _Memory()
+    elif memory.length != n:
+        memory = _Memory({item: k for item, k in memory.first.items() if k < n}, n)
+    for item in seen.new:
+        memory.first.setdefault(item, n)
+    memory.length = n + 1
+    return memory
+
+
 @dataclass(frozen=True)
 class _State:
     """What the answer has established before a sentence: focus for pronouns, what was said."""
@@ -366,9 +419,16 @@ class _State:
     work_focus: tuple[str, ...] | None = None  # one entity id, several candidates, or nothing yet
     person_focus: str | None = None  # full name, lower case
     organization_focus: str | None = None
-    stated: frozenset = frozenset()  # Statements made so far
-    signatures: frozenset = frozenset()  # clauses' normalised words, for exact repeats
+    sentences: int = 0  # sentences of the answer so far
+    stated: _Memory | None = None  # Statements made so far (as of `sentences`)
+    signatures: _Memory | None = None  # clauses' normalised words, for exact repeats
     covered: frozenset = frozenset()  # indices of required facts stated correctly
+
+    def said(self) -> frozenset:
+        """The statements made so far, as a set (for reading; the annotator asks its memory)."""
+        if self.stated is None:
+            return frozenset()
+        return frozenset(item for item, k in self.stated.first.items() if k < self.sentences)
 
 
 _INITIAL_STATE = _State()
@@ -569,7 +629,7 @@ class _Resolver:
 
 # -- one sentence, step by step -----------------------------------------------------------------------
 def _relevance(
-    reading: SentenceReading, clause: int, own: Sequence[JudgedClaim], said: set, signatures: set
+    reading: SentenceReading, clause: int, own: Sequence[JudgedClaim], said: _Seen, signatures: _Seen
 ) -> Relevance:
     """A clause's relevance verdict from its own claims and what the answer said before it."""
     if reading.clause_incoherent[clause]:
@@ -588,7 +648,7 @@ def _relevance(
     return _IRRELEVANT
 
 
-def _clause_relevance(reading: SentenceReading, resolver: _Resolver, said: set, signatures: set) -> list[Relevance]:
+def _clause_relevance(reading: SentenceReading, resolver: _Resolver, said: _Seen, signatures: _Seen) -> list[Relevance]:
     """Each clause's relevance, in order; adds each clause's statements and words to ``said`` and
     ``signatures`` as it goes (a clause is judged against the answer before it, never after)."""
     # The clause-level reading: a claim's referent and attribute from the words up to its clause's
@@ -661,7 +721,7 @@ def _analyse_sentence(compiled: _Compiled, text: str, start: int, state: _State)
     """The verdicts on one sentence (at ``start`` in the answer), given the answer's state before it."""
     reading = read_sentence(text)
     resolver = _Resolver(compiled, reading, state)
-    said, signatures = set(state.stated), set(state.signatures)
+    said, signatures = _Seen(state.stated, state.sentences), _Seen(state.signatures, state.sentences)
     relevance = _clause_relevance(reading, resolver, said, signatures)
 
     # Factuality and what the sentence establishes come from the whole-sentence reading.
@@ -673,8 +733,9 @@ def _analyse_sentence(compiled: _Compiled, text: str, start: int, state: _State)
         work_focus=_work_focus_after(reading, resolver, resolved, state.work_focus),
         person_focus=person_focus,
         organization_focus=organization_focus,
-        stated=frozenset(said),
-        signatures=frozenset(signatures),
+        sentences=state.sentences + 1,
+        stated=_remember_said(said),
+        signatures=_remember_said(signatures),
         covered=covered,
     )
     return SentenceAnalysis(
@@ -688,10 +749,31 @@ def _analyse_sentence(compiled: _Compiled, text: str, start: int, state: _State)
 
 
 # -- whole answers --------------------------------------------------------------------------------------
+def _overlapping(analyses: Sequence[SentenceAnalysis], start: int, end: int) -> Sequence[SentenceAnalysis]:
+    """The sentences overlapping [start, end). The analyses are in order and do not overlap, so a
+    binary search finds the first: looking a segment up stays logarithmic in the answer's length."""
+    if len(analyses) <= _SCAN_BELOW:  # the usual answer: a scan is cheaper than a keyed bisect
+        return [s for s in analyses if s.start < end and start < s.end]
+    first = bisect_right(analyses, start, key=_sentence_end)
+    last = first
+    while last < len(analyses) and analyses[last].start < end:
+        last += 1
+    return analyses[first:last]
+
+
+def _sentence_end(sentence: SentenceAnalysis) -> int:
+    return sentence.end
+
+
 def _ends_a_clause(analyses: tuple[SentenceAnalysis, ...], offset: int) -> bool:
-    for sentence in analyses:
-        if sentence.start < offset <= sentence.end:
-            return any(b == offset for _, b in sentence.clause_spans)
+    if len(analyses) <= _SCAN_BELOW:
+        for sentence in analyses:
+            if sentence.start < offset <= sentence.end:
+                return any(b == offset for _, b in sentence.clause_spans)
+        return False
+    index = bisect_left(analyses, offset, key=_sentence_end)  # the sentence with start < offset <= end
+    if index < len(analyses) and analyses[index].start < offset:
+        return any(b == offset for _, b in analyses[index].clause_spans)
     return False
 
 
@@ -701,13 +783,22 @@ def _sub_sentence_spans(sentence: str) -> tuple[tuple[int, int], ...]:
     return tuple((s.start, s.end) for s in split_sub_sentences(sentence))
 
 
+def _ends_a_sentence(analyses: tuple[SentenceAnalysis, ...], offset: int) -> bool:
+    index = bisect_left(analyses, offset, key=_sentence_end)
+    return index < len(analyses) and analyses[index].end == offset
+
+
+def _factuality_in(analyses: Sequence[SentenceAnalysis], segment: Span) -> str | None:
+    """The factuality error of the sentence(s) overlapping ``segment`` (None: no error)."""
+    return _FACTUALITY_ERROR[Verdict.worst([s.verdict for s in _overlapping(analyses, segment.start, segment.end)])]
+
+
 def _relevance_in(analyses: Sequence[SentenceAnalysis], start: int, end: int) -> str | None:
     """The relevance error of the clauses overlapping [start, end) (None: no error)."""
     return _combine(
         [
             v
-            for sentence in analyses
-            if sentence.start < end and start < sentence.end
+            for sentence in _overlapping(analyses, start, end)
             for (a, b), v in zip(sentence.clause_spans, sentence.clause_verdicts)
             if a < end and start < b
         ]
@@ -746,6 +837,19 @@ def _missing_info(compiled: _Compiled, covered: frozenset) -> tuple[MissingInfo,
 
 def _covered(analyses: Sequence[SentenceAnalysis]) -> frozenset:
     return analyses[-1].state.covered if analyses else frozenset()
+
+
+def _last_sentence_ends(answer: str, count: int) -> list[int]:
+    """The last ``count`` sentence ends of ``answer`` before its end, found by searching a tail of it
+    that grows until it holds enough: linear in the tail, not in the answer (a match can only start at
+    a sentence-ending character, so a search that starts mid-answer finds exactly the answer's own)."""
+    window = 512
+    while True:
+        start = max(0, len(answer) - window)
+        ends = [m.end() for m in _SENTENCE_END.finditer(answer, start) if m.end() < len(answer)]
+        if len(ends) >= count or start == 0:
+            return ends[-count:]
+        window *= 4
 
 
 class Annotator:
@@ -802,26 +906,47 @@ class Annotator:
         prefix consistency the longest one's analysis holds the verdicts of the shorter ones, so it is
         read once (when a shorter answer ends exactly at one of its clause ends).
         """
-        results: list[str | None] = [None] * len(items)
-        analysed: dict[str, list[tuple[str, tuple[SentenceAnalysis, ...]]]] = {}
-        for i in sorted(range(len(items)), key=lambda i: -len(items[i][1])):
-            example, answer, segment = items[i]
-            key = self._compile(example).world.key
-            analyses = None
-            for text, candidate in analysed.get(key, ()):
-                if text.startswith(answer) and _ends_a_clause(candidate, len(answer)):
-                    analyses = candidate
-                    break
-            if analyses is None:
-                analyses = self.analyse(example, answer)
-                analysed.setdefault(key, []).append((answer, analyses))
-            results[i] = _relevance_in(analyses, segment.start, segment.end)
-        return results
+        analyses = self._batched_analyses(items, _ends_a_clause)
+        return [_relevance_in(a, segment.start, segment.end) for a, (_, _, segment) in zip(analyses, items)]
 
     def factuality_of_segment(self, example: QAExample, answer: str, segment: Span) -> str | None:
         """The factuality error of the sentence(s) overlapping ``segment``, or None."""
-        verdicts = [s.verdict for s in self.analyse(example, answer) if s.start < segment.end and segment.start < s.end]
-        return _FACTUALITY_ERROR[Verdict.worst(verdicts)]
+        return _factuality_in(self.analyse(example, answer), segment)
+
+    def factuality_of_segments(self, items: Sequence[tuple[QAExample, str, Span]]) -> list[str | None]:
+        """:meth:`factuality_of_segment` for many (example, answer, segment) at once: answers that end a
+        sentence of a longer answer in the batch are read from its analysis (prefix consistency), so
+        an action of n sentences is analysed once, not n times.
+        """
+        analyses = self._batched_analyses(items, _ends_a_sentence)
+        return [_factuality_in(a, segment) for a, (_, _, segment) in zip(analyses, items)]
+
+    def _batched_analyses(
+        self,
+        items: Sequence[tuple[QAExample, str, Span]],
+        reusable: Callable[[tuple[SentenceAnalysis, ...], int], bool],
+    ) -> list[tuple[SentenceAnalysis, ...]]:
+        """An analysis for each item's answer; longest answers first, and a shorter answer that is a
+        prefix of an analysed one ending where ``reusable(analysis, len(answer))`` allows reads that
+        one's analysis (the verdicts of a prefix are the same in the longer answer)."""
+        if len(items) == 1:  # one new sentence per step: nothing to share
+            example, answer, _ = items[0]
+            return [self.analyse(example, answer)]
+        results: list[tuple[SentenceAnalysis, ...]] = [()] * len(items)
+        analysed: dict[str, list[tuple[str, tuple[SentenceAnalysis, ...]]]] = {}
+        for i in sorted(range(len(items)), key=lambda i: -len(items[i][1])):
+            example, answer, _ = items[i]
+            key = self._compile(example).world.key
+            found = None
+            for text, candidate in analysed.get(key, ()):
+                if text.startswith(answer) and reusable(candidate, len(answer)):
+                    found = candidate
+                    break
+            if found is None:
+                found = self.analyse(example, answer)
+                analysed.setdefault(key, []).append((answer, found))
+            results[i] = found
+        return results
 
     def analyse(self, example: QAExample, answer: str) -> tuple[SentenceAnalysis, ...]:
         """Per-sentence verdicts on ``answer``, reusing the analysis of its longest analysed prefix."""
@@ -851,8 +976,7 @@ class Annotator:
     def _longest_analysed_prefix(self, key: str, answer: str) -> tuple[tuple[SentenceAnalysis, ...], int]:
         """The analysis of the longest prefix of ``answer`` that ends a sentence and was analysed
         before (a growing answer's previous step), and where it ends; ((), 0) when there is none."""
-        ends = [m.end() for m in _SENTENCE_END.finditer(answer) if m.end() < len(answer)]
-        for end in reversed(ends[-_MAX_PREFIX_PROBES:]):  # a hit is nearly always the last sentence end
+        for end in reversed(_last_sentence_ends(answer, _MAX_PREFIX_PROBES)):  # a hit is nearly always the last
             hit = self._prefixes.get((key, answer[:end]))
             if hit is not None:
                 return hit, end
