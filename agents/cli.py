@@ -97,6 +97,39 @@ def _add_experiment_arguments(parser: argparse.ArgumentParser, *, seed: bool) ->
     parser.set_defaults(**{PPO_FIELDS: ppo_fields, EVALUATION_FIELDS: evaluation_fields})
 
 
+def _add_report_to_argument(parser: argparse.ArgumentParser) -> None:
+    from fg_env.reporting import REPORT_TARGETS
+
+    parser.add_argument(
+        "--report-to",
+        type=name_list,
+        default=[],
+        metavar="NAME,...",
+        help=(
+            f"also report training metrics to {', '.join(REPORT_TARGETS[1:])} (default: none; metrics.jsonl is "
+            "always written; W&B runs offline unless WANDB_MODE says otherwise)"
+        ),
+    )
+
+
+def _check_report_to(targets: Sequence[str]) -> None:
+    """Unknown names and missing packages stop the command before any training time is spent."""
+    from fg_env.errors import UnknownChoiceError
+    from fg_env.reporting import REPORT_TARGETS
+
+    for target in targets:
+        if target not in REPORT_TARGETS:
+            raise UnknownChoiceError("report target", target, REPORT_TARGETS)
+    packages = {"tensorboard": "tensorboard", "wandb": "wandb"}
+    for target in targets:
+        package = packages.get(target)
+        if package is not None:
+            import importlib.util
+
+            if importlib.util.find_spec(package) is None:
+                raise CommandError(f'--report-to {target} needs the {package} package: pip install "fg-env[{target}]"')
+
+
 def _add_policy_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
@@ -147,6 +180,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     _add_policy_argument(parser)
+    _add_report_to_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=True)
 
@@ -205,6 +239,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-random-baseline", dest="random_baseline", action="store_false", help="skip the random-sentence row"
     )
     _add_policy_argument(parser)
+    _add_report_to_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=False)
 
@@ -320,6 +355,7 @@ def _train(args: argparse.Namespace) -> int:
     get_scheme(args.scheme)
     _check_weights(args.weights)
     _check_policy_path(args.policy)
+    _check_report_to(args.report_to)
     config = _experiment(args)
     out = Path(args.out)
     checkpoint = out / CHECKPOINT_NAME
@@ -331,7 +367,9 @@ def _train(args: argparse.Namespace) -> int:
         )
     policy_path = _resolve_policy(args.policy, config.sft == "quick", args.progress)
     examples = load_examples("dev", config.evaluation.eval_questions)
-    result = run_and_evaluate(policy_path, args.scheme, args.weights, config, out, examples, progress=args.progress)
+    result = run_and_evaluate(
+        policy_path, args.scheme, args.weights, config, out, examples, progress=args.progress, report_to=args.report_to
+    )
     summary = {
         k: result["eval"][k] for k in ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l", "length")
     }
@@ -379,6 +417,7 @@ def _compare(args: argparse.Namespace) -> int:
         get_scheme(scheme)
     _check_weights(args.weights)
     _check_policy_path(args.policy)
+    _check_report_to(args.report_to)
     _check_seeds(args.seeds)
     config = _experiment(args)
     compare(
@@ -390,6 +429,7 @@ def _compare(args: argparse.Namespace) -> int:
         policy_path=_given_policy(args.policy, config, args.progress),
         include_random=args.random_baseline,
         progress=args.progress,
+        report_to=args.report_to,
     )
     print(
         f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}, {Path(args.out) / 'learning_curve.png'}"

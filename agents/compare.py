@@ -194,6 +194,7 @@ def train_policy(
     max_sentences: int = 6,
     resume: bool = False,
     progress: bool = True,
+    report_to: Sequence[str] = (),
 ) -> tuple[Any, list[dict[str, Any]]]:
     """Train a copy of the policy at ``policy_path`` with PPO; save it to ``out_dir/policy``.
 
@@ -208,7 +209,7 @@ def train_policy(
     trainer = FineGrainedPPO(policy, env, config)
     if resume:
         trainer.load_checkpoint(out / CHECKPOINT_NAME)
-    metrics = trainer.train(out, progress=progress)
+    metrics = trainer.train(out, progress=progress, report_to=report_to)
     policy.save_pretrained(out / "policy")
     (out / "run.json").write_text(
         json.dumps(
@@ -245,8 +246,10 @@ def run_and_evaluate(
     examples: Sequence[Any],
     *,
     progress: bool = True,
+    report_to: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Train one run (or reuse/resume it from ``out_dir``) and evaluate it greedily on ``examples``."""
+    """Train one run (or reuse/resume it from ``out_dir``) and evaluate it greedily on ``examples``;
+    ``report_to`` names dashboards for its training metrics (:mod:`fg_env.reporting`)."""
     from agents.evaluate import evaluate_policy
     from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
 
@@ -261,7 +264,15 @@ def run_and_evaluate(
     max_sentences = config.evaluation.max_sentences
     try:
         policy, metrics = train_policy(
-            policy_path, scheme, weights, config.ppo, out, max_sentences=max_sentences, resume=resume, progress=progress
+            policy_path,
+            scheme,
+            weights,
+            config.ppo,
+            out,
+            max_sentences=max_sentences,
+            resume=resume,
+            progress=progress,
+            report_to=report_to,
         )
     except CheckpointError as error:
         if not resume:
@@ -316,8 +327,10 @@ def compare(
     include_random: bool = True,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    report_to: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """SFT once, then PPO per scheme and seed with equal budgets; evaluate all on the same questions."""
+    """SFT once, then PPO per scheme and seed with equal budgets; evaluate all on the same questions
+    (each run's training metrics also go to ``report_to``: :mod:`fg_env.reporting`)."""
     from agents.evaluate import evaluate_sentence_agent, load_examples
 
     out = Path(out_dir)
@@ -351,6 +364,7 @@ def compare(
                 out / "runs" / f"{scheme}-seed{seed}",
                 examples,
                 progress=progress,
+                report_to=report_to,
             )
             rows.setdefault(f"PPO {scheme}", []).append(result["eval"])
             curves.setdefault(scheme, []).append(result["curve"])

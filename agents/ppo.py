@@ -685,6 +685,33 @@ def segment_weights(env: Any) -> dict[str, float]:
         return {name: float(w) for name, w in zip(names, np.asarray(env.get_wrapper_attr("default_weights")).tolist())}
 
 
+def component_reward_stats(records: Sequence[Any]) -> dict[str, float]:
+    """Each reward component's episode return over ``records`` (:class:`~agents.rollout.EpisodeRecord`; unweighted segment values summed per
+    answer), as mean and std under the names TRL logs: ``rewards/relevance/mean`` and so on.
+
+    Example:
+        >>> from types import SimpleNamespace as R
+        >>> seg = lambda name, value: R(component=name, value=value)
+        >>> component_reward_stats([R(segments=(seg("relevance", 1.0), seg("relevance", -1.0))),
+        ...                         R(segments=(seg("relevance", 1.0), seg("completeness", 0.5)))])
+        {'rewards/relevance/mean': 0.5, 'rewards/relevance/std': 0.5, 'rewards/completeness/mean': 0.25, 'rewards/completeness/std': 0.25}
+    """
+    totals: list[dict[str, float]] = []
+    names: dict[str, None] = {}
+    for record in records:
+        per_answer: dict[str, float] = {}
+        for segment in record.segments:
+            names.setdefault(segment.component)
+            per_answer[segment.component] = per_answer.get(segment.component, 0.0) + float(segment.value)
+        totals.append(per_answer)
+    stats = {}
+    for name in names:
+        values = np.array([t.get(name, 0.0) for t in totals])
+        stats[f"rewards/{name}/mean"] = float(values.mean())
+        stats[f"rewards/{name}/std"] = float(values.std())
+    return stats
+
+
 class FineGrainedPPO:
     """The paper's PPO for an :class:`agents.policy.LMPolicy` acting in a FineGrainedQA environment.
 
@@ -889,6 +916,7 @@ class FineGrainedPPO:
             **stats,
             **timing,
         }
+        metrics.update(component_reward_stats(records))
         total = timing["time_generate"] + timing["time_env"] + timing["time_update"]
         metrics["time_iteration"] = total
         metrics["trained_tokens_per_second"] = metrics["trained_tokens"] / max(timing["time_update"], 1e-9)
@@ -912,13 +940,16 @@ class FineGrainedPPO:
         *,
         progress: bool = True,
         on_iteration: Callable[[dict[str, Any]], None] | None = None,
+        report_to: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         """Run until ``config.iterations`` (or the KL safeguard); with ``out_dir``, write metrics.jsonl
-        and checkpoints there.
+        and checkpoints there, and report each iteration to ``report_to`` (``tensorboard``, ``wandb``:
+        :mod:`fg_env.reporting`; they need ``out_dir``).
 
         A trainer restored with :meth:`load_checkpoint` continues from its iteration.
         """
-        from tqdm.auto import tqdm
+
+        from fg_env.reporting import make_reporters
 
         out = Path(out_dir) if out_dir is not None else None
         if out is not None:
@@ -926,6 +957,24 @@ class FineGrainedPPO:
             # Rewrite the log from the metrics this trainer holds: iterations logged after the last
             # checkpoint of a killed run are dropped, so the file matches the resumed run.
             restart_log(out / "metrics.jsonl", self.metrics)
+        elif [t for t in report_to if t != "none"]:
+            raise ValueError(f"report_to={list(report_to)} needs an out_dir for the reporters' files")
+        reporters = make_reporters(report_to, out, run_name=out.name, config=self.config.to_dict()) if out else []
+        try:
+            return self._train_loop(out, progress, on_iteration, reporters)
+        finally:
+            for reporter in reporters:
+                reporter.close()
+
+    def _train_loop(
+        self,
+        out: Path | None,
+        progress: bool,
+        on_iteration: Callable[[dict[str, Any]], None] | None,
+        reporters: Sequence[Any],
+    ) -> list[dict[str, Any]]:
+        from tqdm.auto import tqdm
+
         bar = tqdm(total=self.config.iterations, initial=self.iteration, desc="PPO", unit="it", disable=not progress)
         while self.iteration < self.config.iterations and not self.stopped_early:
             metrics = self.train_iteration()
@@ -942,6 +991,8 @@ class FineGrainedPPO:
                 last = self.iteration == self.config.iterations or self.stopped_early
                 if (every and self.iteration % every == 0) or last:
                     self.save_checkpoint(out / CHECKPOINT_NAME)
+            for reporter in reporters:
+                reporter.log(metrics, step=self.iteration)
             if on_iteration is not None:
                 on_iteration(metrics)
         bar.close()
