@@ -261,6 +261,7 @@ def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", default="runs/sweep", metavar="DIR", help="folder for results.json, results.md and runs/"
     )
     _add_policy_argument(parser)
+    _add_report_to_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=False)
 
@@ -447,6 +448,7 @@ def _sweep(args: argparse.Namespace) -> int:
     _check_not_negative(args.values, "--values")
     _check_weights(args.weights)
     _check_policy_path(args.policy)
+    _check_report_to(args.report_to)
     _check_seeds(args.seeds)
     config = _experiment(args)
     sweep_weights(
@@ -458,6 +460,7 @@ def _sweep(args: argparse.Namespace) -> int:
         weights=args.weights,
         policy_path=_given_policy(args.policy, config, args.progress),
         progress=args.progress,
+        report_to=args.report_to,
     )
     return 0
 

@@ -451,8 +451,10 @@ def sweep_weights(
     policy_path: str | os.PathLike[str] | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    report_to: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Train fine-grained PPO with several weights of one reward component; tabulate length and ratios."""
+    """Train fine-grained PPO with several weights of one reward component; tabulate length and ratios
+    (each run's training metrics also go to ``report_to``: :mod:`fg_env.reporting`)."""
     from agents.evaluate import load_examples
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
@@ -479,6 +481,7 @@ def sweep_weights(
                 out / "runs" / f"{component}-{value:g}-seed{seed}",
                 examples,
                 progress=progress,
+                report_to=report_to,
             )
             rows.setdefault(f"{value:g}", []).append(result["eval"])
             stopped.extend(_stopped_early(result, config, f"weight {value:g} seed {seed}", log))

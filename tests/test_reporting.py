@@ -70,9 +70,12 @@ def test_training_without_an_out_dir_cannot_report():
         tiny_training(None, ["tensorboard"])
 
 
-def test_the_command_line_refuses_unknown_targets_before_training(tmp_path):
+@pytest.mark.parametrize(
+    "command", [["train"], ["compare"], ["sweep-weights", "--component", "relevance", "--values", "0.1,0.3"]]
+)
+def test_the_command_line_refuses_unknown_targets_before_training(tmp_path, command):
     done = subprocess.run(
-        [sys.executable, "-m", "fg_env.cli", "train", "--out", str(tmp_path / "run"), "--report-to", "mlflow"],
+        [sys.executable, "-m", "fg_env.cli", *command, "--out", str(tmp_path / "run"), "--report-to", "mlflow"],
         capture_output=True,
         text=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
