@@ -114,20 +114,12 @@ def _add_report_to_argument(parser: argparse.ArgumentParser) -> None:
 
 def _check_report_to(targets: Sequence[str]) -> None:
     """Unknown names and missing packages stop the command before any training time is spent."""
-    from fg_env.errors import UnknownChoiceError
-    from fg_env.reporting import REPORT_TARGETS
+    from fg_env.reporting import check_report_targets
 
-    for target in targets:
-        if target not in REPORT_TARGETS:
-            raise UnknownChoiceError("report target", target, REPORT_TARGETS)
-    packages = {"tensorboard": "tensorboard", "wandb": "wandb"}
-    for target in targets:
-        package = packages.get(target)
-        if package is not None:
-            import importlib.util
-
-            if importlib.util.find_spec(package) is None:
-                raise CommandError(f'--report-to {target} needs the {package} package: pip install "fg-env[{target}]"')
+    try:
+        check_report_targets(targets)
+    except ImportError as error:
+        raise CommandError(str(error)) from error
 
 
 def _add_policy_argument(parser: argparse.ArgumentParser) -> None:
@@ -514,16 +506,9 @@ def _sb3_compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _sb3_compare(args: argparse.Namespace) -> int:
-    from agents.sb3_compare import ALGORITHMS, REWARD_ARMS, SB3CompareConfig, sb3_compare
-    from fg_env.errors import UnknownChoiceError
+    from agents.sb3_compare import SB3CompareConfig, sb3_compare
 
-    for algorithm in args.algorithms:
-        if algorithm not in ALGORITHMS:
-            raise UnknownChoiceError("algorithm", algorithm, ALGORITHMS)
-    for reward in args.rewards:
-        if reward not in REWARD_ARMS:
-            raise UnknownChoiceError("reward arm", reward, REWARD_ARMS)
-    _check_seeds(args.seeds)
+    # sb3_compare() checks the algorithms, reward arms and seeds before it writes anything.
     config = SB3CompareConfig(**given_fields(args, args.sb3_fields))
     sb3_compare(
         args.out, config, algorithms=args.algorithms, rewards=args.rewards, seeds=args.seeds, progress=args.progress

@@ -21,9 +21,11 @@ __all__ = [
     "mean_ci",
     "paired_difference",
     "comparison_caption",
+    "format_estimate",
     "markdown_table",
     "plot_learning_curves",
     "plot_sweep",
+    "save_figure",
     "summarise",
     "sweep_caption",
 ]
@@ -102,6 +104,18 @@ def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float 
     return {**result, "p_value": p_value}
 
 
+def format_estimate(key: str, mean: float, spread: float | None = None) -> str:
+    """A table cell: ``mean ± spread`` (no spread: the mean alone), lengths to 1 decimal, ratios to 3.
+
+    Example:
+        >>> format_estimate("length", 54.23, 2.5), format_estimate("rouge_l", 0.33851)
+        ('54.2 ± 2.5', '0.339')
+    """
+    digits = 1 if key == "length" else 3
+    text = f"{mean:.{digits}f}"
+    return text if spread is None else f"{text} ± {spread:.{digits}f}"
+
+
 def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_column: str = "Policy") -> str:
     """The paper's table layout: one row per policy, one column per metric, ``mean ± std``.
 
@@ -119,11 +133,7 @@ def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_
             if cell is None:
                 cells.append("n/a")
                 continue
-            digits = 1 if key == "length" else 3
-            text = f"{cell['mean']:.{digits}f}"
-            if row.get("runs", 1) > 1:
-                text += f" ± {cell['std']:.{digits}f}"
-            cells.append(text)
+            cells.append(format_estimate(key, cell["mean"], cell["std"] if row.get("runs", 1) > 1 else None))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if caption:
         lines += ["", caption]
@@ -190,7 +200,7 @@ def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: st
     for axis in axes:
         axis.grid(alpha=0.3)
         axis.legend()
-    return _save_figure(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_sweep(
@@ -221,10 +231,10 @@ def plot_sweep(
         axis.set(title=title, xlabel=f"{component} weight")
         axis.grid(alpha=0.3)
     axes[0].legend()
-    return _save_figure(fig, path)
+    return save_figure(fig, path)
 
 
-def _save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
     import matplotlib.pyplot as plt
 
     fig.tight_layout()

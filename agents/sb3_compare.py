@@ -50,7 +50,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
-from agents.reporting import METRIC_COLUMNS, mean_ci, paired_difference
+from agents.reporting import METRIC_COLUMNS, format_estimate, mean_ci, paired_difference, save_figure
 from fg_env.atomic import atomic_write_json, atomic_write_text
 from fg_env.errors import UnknownChoiceError
 
@@ -383,10 +383,7 @@ def _summarise(
     paired: dict[str, dict[str, Any]] = {}
     if set(REWARD_ARMS) <= set(rewards):
         for algorithm in algorithms:
-            by_seed = {
-                r["reward"]: {x["seed"]: x["final"] for x in rows[row_name(algorithm, r["reward"])]}
-                for r in rows[row_name(algorithm, "fine-grained")] + rows[row_name(algorithm, "holistic")]
-            }
+            by_seed = {arm: {r["seed"]: r["final"] for r in rows[row_name(algorithm, arm)]} for arm in REWARD_ARMS}
             paired[algorithm.upper()] = {
                 key: paired_difference(
                     [by_seed["fine-grained"][s][key] for s in seeds], [by_seed["holistic"][s][key] for s in seeds]
@@ -406,21 +403,17 @@ def _summarise(
     }
 
 
-def _cell(ci: dict[str, float], key: str) -> str:
-    digits = 1 if key == "length" else 3
-    text = f"{ci['mean']:.{digits}f}"
-    if ci["n"] > 1:
-        text += f" ± {ci['half_width']:.{digits}f}"
-    return text
-
-
 def results_markdown(result: dict[str, Any]) -> str:
     """The table (mean ± 95% CI half-width over seeds) and the paired fine-grained - holistic differences."""
     config = result["config"]
     header = "| Agent | " + " | ".join(title for _, title in COLUMNS) + " |"
     lines = [header, "|" + " --- |" * (len(COLUMNS) + 1)]
     for name, row in result["summary"].items():
-        lines.append(f"| {name} | " + " | ".join(_cell(row[key], key) for key, _ in COLUMNS) + " |")
+        cells = [
+            format_estimate(key, row[key]["mean"], row[key]["half_width"] if row[key]["n"] > 1 else None)
+            for key, _ in COLUMNS
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     seeds = ", ".join(map(str, result["seeds"]))
     lines += [
         "",
@@ -449,8 +442,6 @@ def plot_curves(result: dict[str, Any], path: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from agents.reporting import _save_figure
 
     panels = [
         ("return", "fine-grained return"),
@@ -482,4 +473,4 @@ def plot_curves(result: dict[str, Any], path: str | Path) -> Path:
         axis.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.suptitle(f"SB3 agents on the candidate view, mean and 95% CI over {len(result['seeds'])} seeds", fontsize=10)
-    return _save_figure(fig, path)
+    return save_figure(fig, path)

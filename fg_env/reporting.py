@@ -28,7 +28,15 @@ from typing import Any, Protocol
 
 from fg_env.errors import UnknownChoiceError
 
-__all__ = ["REPORT_TARGETS", "MetricsReporter", "TensorBoardReporter", "WandbReporter", "make_reporters", "numbers"]
+__all__ = [
+    "REPORT_TARGETS",
+    "MetricsReporter",
+    "TensorBoardReporter",
+    "WandbReporter",
+    "check_report_targets",
+    "make_reporters",
+    "numbers",
+]
 
 REPORT_TARGETS: tuple[str, ...] = ("none", "tensorboard", "wandb")
 
@@ -125,6 +133,29 @@ class WandbReporter:
         self._run.finish()
 
 
+def check_report_targets(targets: Sequence[str]) -> None:
+    """Refuse unknown targets, ``none`` beside others, and targets whose package is not installed
+    (an :class:`ImportError` naming the extra to install), before any training time is spent.
+
+    Example:
+        >>> check_report_targets(["none"])
+        >>> check_report_targets(["none", "wandb"])
+        Traceback (most recent call last):
+        ...
+        ValueError: report target 'none' cannot be combined with others, got ['none', 'wandb']
+    """
+    import importlib.util
+
+    for target in targets:
+        if target not in REPORT_TARGETS:
+            raise UnknownChoiceError("report target", target, REPORT_TARGETS)
+    if "none" in targets and len(targets) > 1:
+        raise ValueError(f"report target 'none' cannot be combined with others, got {list(targets)}")
+    for target in targets:
+        if target != "none" and importlib.util.find_spec(target) is None:  # each target is its package
+            raise _missing(target, target)
+
+
 def make_reporters(
     targets: Sequence[str],
     out_dir: str | os.PathLike[str],
@@ -134,11 +165,7 @@ def make_reporters(
 ) -> list[MetricsReporter]:
     """The reporters named in ``targets`` for a run writing to ``out_dir`` (TensorBoard's events go to
     ``out_dir/tensorboard``, W&B's files to ``out_dir/wandb``). ``none`` (alone) asks for none."""
-    for target in targets:
-        if target not in REPORT_TARGETS:
-            raise UnknownChoiceError("report target", target, REPORT_TARGETS)
-    if "none" in targets and len(targets) > 1:
-        raise ValueError(f"report target 'none' cannot be combined with others, got {list(targets)}")
+    check_report_targets(targets)
     out = Path(out_dir)
     reporters: list[MetricsReporter] = []
     if "tensorboard" in targets:

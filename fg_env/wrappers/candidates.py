@@ -300,7 +300,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         masks = np.zeros(self.num_candidates + 1, dtype=bool)
         masks[: len(self._candidates)] = True
         if self.mask_used:
-            used = self._used_texts()
+            used = self._used_texts(self._answer_sentences())
             masks[: len(self._candidates)] = [c not in used for c in self._candidates]
         masks[self.end_action] = True
         return masks
@@ -312,12 +312,12 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         response = env.response
         return [span.slice(response) for span in env.sentences]
 
-    def _used_texts(self) -> set[str]:
-        """The candidates the answer holds: one of its sentences, or (a candidate of several sentences,
-        which the environment splits) a whole run of them."""
+    def _used_texts(self, sentences: list[str]) -> set[str]:
+        """The candidates the answer (its ``sentences``) holds: one of its sentences, or (a candidate of
+        several sentences, which the environment splits) a whole run of them."""
         response = f" {qa_env(self).response} "
-        sentences = set(self._answer_sentences())
-        return {c for c in self._candidates if c in sentences or f" {c} " in response}
+        said = set(sentences)
+        return {c for c in self._candidates if c in said or f" {c} " in response}
 
     def _observation(self) -> np.ndarray:
         dim, k = self.featurizer.dim, len(self._candidates)
@@ -336,7 +336,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
             rows[:k, :dim] = features
             signals = rows[:k, dim:]
             signals[:, 0] = 1.0
-            used = self._used_texts()
+            used = self._used_texts(sentences)
             signals[:, 1] = [c in used for c in self._candidates]
             signals[len(self._passage) :, 2] = 1.0
             signals[:, 3] = features @ self._question

@@ -765,27 +765,28 @@ def _sentence_end(sentence: SentenceAnalysis) -> int:
     return sentence.end
 
 
-def _ends_a_clause(analyses: tuple[SentenceAnalysis, ...], offset: int) -> bool:
-    if len(analyses) <= _SCAN_BELOW:
-        for sentence in analyses:
-            if sentence.start < offset <= sentence.end:
-                return any(b == offset for _, b in sentence.clause_spans)
-        return False
-    index = bisect_left(analyses, offset, key=_sentence_end)  # the sentence with start < offset <= end
+def _sentence_at(analyses: tuple[SentenceAnalysis, ...], offset: int) -> SentenceAnalysis | None:
+    """The sentence with ``start < offset <= end``, by binary search; None when none holds it."""
+    index = bisect_left(analyses, offset, key=_sentence_end)
     if index < len(analyses) and analyses[index].start < offset:
-        return any(b == offset for _, b in analyses[index].clause_spans)
-    return False
+        return analyses[index]
+    return None
+
+
+def _ends_a_clause(analyses: tuple[SentenceAnalysis, ...], offset: int) -> bool:
+    sentence = _sentence_at(analyses, offset)
+    return sentence is not None and any(b == offset for _, b in sentence.clause_spans)
+
+
+def _ends_a_sentence(analyses: tuple[SentenceAnalysis, ...], offset: int) -> bool:
+    sentence = _sentence_at(analyses, offset)
+    return sentence is not None and sentence.end == offset
 
 
 @lru_cache(maxsize=32768)
 def _sub_sentence_spans(sentence: str) -> tuple[tuple[int, int], ...]:
     """The paper's sub-sentences of one sentence, relative to it (they depend on its words only)."""
     return tuple((s.start, s.end) for s in split_sub_sentences(sentence))
-
-
-def _ends_a_sentence(analyses: tuple[SentenceAnalysis, ...], offset: int) -> bool:
-    index = bisect_left(analyses, offset, key=_sentence_end)
-    return index < len(analyses) and analyses[index].end == offset
 
 
 def _factuality_in(analyses: Sequence[SentenceAnalysis], segment: Span) -> str | None:
