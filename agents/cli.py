@@ -208,7 +208,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         default="runs/compare",
         metavar="DIR",
-        help="folder for results.json, results.md, learning_curve.png and runs/",
+        help="folder for results.json, results.md, learning_curve.png, report.html and runs/",
     )
     parser.add_argument(
         "--seeds",
@@ -425,7 +425,8 @@ def _compare(args: argparse.Namespace) -> int:
         report_to=args.report_to,
     )
     print(
-        f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}, {Path(args.out) / 'learning_curve.png'}"
+        f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}, "
+        f"{Path(args.out) / 'learning_curve.png'}, {Path(args.out) / 'report.html'}"
     )
     return 0
 

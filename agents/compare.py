@@ -4,7 +4,9 @@
 PPO with the fine-grained reward and PPO with the holistic reward, equal episode budgets, several
 seeds, all evaluated greedily on the same dev questions. Its folder receives ``results.json``,
 ``results.md`` (the paper's table: relevance ratio, factuality ratio, completeness, ROUGE-L, length;
-mean +- standard deviation over seeds) and ``learning_curve.png``.
+mean +- standard deviation over seeds), ``learning_curve.png`` and ``report.html`` (the table, the
+curves, and sample answers of every policy side by side, each segment coloured by its reward:
+:mod:`agents.report_html`).
 
 An experiment's settings are one :class:`ExperimentConfig`: a :class:`~agents.ppo.PPOConfig` shared
 by every run (each with its own seed), an :class:`EvaluationConfig` and the SFT preset. Its sizes are
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents.ppo import FineGrainedPPO, PPOConfig
+from agents.report_html import write_report
 from agents.reporting import (
     comparison_caption,
     markdown_table,
@@ -385,9 +388,13 @@ def compare(
         "stopped_early": stopped,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
-    table = markdown_table(summary, caption=comparison_caption(len(examples), config.episodes_per_run, seeds, stopped))
+    caption = comparison_caption(len(examples), config.episodes_per_run, seeds, stopped)
+    table = markdown_table(summary, caption=caption)
     (out / "results.md").write_text(table)
     plot_learning_curves(curves, out / "learning_curve.png")
+    # Sample answers replayed through the fine-grained env on the evaluation split, to draw their rewards.
+    report_env = make_env("fine-grained", weights, "dev", config.evaluation.max_sentences)
+    write_report(out, summary, rows, report_env, caption=caption)
     log(table)
     return results
 

@@ -107,9 +107,11 @@ def evaluate_sentence_agent(
 
 
 def metrics_of(examples: Sequence[QAExample], answers: Sequence[str]) -> dict[str, Any]:
-    """fg_env's metrics of ``answers`` as a plain dict, with three sample answers for a human to read."""
+    """fg_env's metrics of ``answers`` as a plain dict, with three sample answers for a human to read
+    (each with its question's id, so that it can be replayed and drawn: ``fg-env compare``'s report)."""
     metrics = evaluate_answers(list(examples), list(answers)).to_dict()
     metrics["samples"] = [
-        {"question": ex.question, "answer": answer} for ex, answer in list(zip(examples, answers))[:3]
+        {"question": ex.question, "example_id": ex.id, "answer": answer}
+        for ex, answer in list(zip(examples, answers))[:3]
     ]
     return metrics

@@ -10,7 +10,7 @@ model; matplotlib is imported only to plot.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "save_figure",
     "summarise",
     "sweep_caption",
+    "table_cells",
 ]
 
 METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -116,6 +117,25 @@ def format_estimate(key: str, mean: float, spread: float | None = None) -> str:
     return text if spread is None else f"{text} ± {spread:.{digits}f}"
 
 
+def table_cells(row: Mapping[str, Any]) -> list[str]:
+    """One row of a results table (a :func:`summarise` of its runs), one cell per :data:`METRIC_COLUMNS`:
+    ``mean ± std`` over several runs, the mean alone for one, ``n/a`` for a metric with no value.
+    Every table of results (markdown, HTML) lays out these cells.
+
+    Example:
+        >>> table_cells(summarise([{"length": 20.0, "rouge_l": 0.3}, {"length": 30.0, "rouge_l": 0.5}]))
+        ['n/a', 'n/a', 'n/a', '0.400 ± 0.141', '25.0 ± 7.1']
+    """
+    cells = []
+    for key, _ in METRIC_COLUMNS:
+        cell = row.get(key)
+        if cell is None:
+            cells.append("n/a")
+            continue
+        cells.append(format_estimate(key, cell["mean"], cell["std"] if row.get("runs", 1) > 1 else None))
+    return cells
+
+
 def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_column: str = "Policy") -> str:
     """The paper's table layout: one row per policy, one column per metric, ``mean ± std``.
 
@@ -127,14 +147,7 @@ def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_
     header = f"| {first_column} | " + " | ".join(title for _, title in METRIC_COLUMNS) + " |"
     lines = [header, "|" + " --- |" * (len(METRIC_COLUMNS) + 1)]
     for name, row in summary.items():
-        cells = []
-        for key, _ in METRIC_COLUMNS:
-            cell = row.get(key)
-            if cell is None:
-                cells.append("n/a")
-                continue
-            cells.append(format_estimate(key, cell["mean"], cell["std"] if row.get("runs", 1) > 1 else None))
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | " + " | ".join(table_cells(row)) + " |")
     if caption:
         lines += ["", caption]
     return "\n".join(lines) + "\n"

@@ -117,7 +117,7 @@ def test_a_folder_that_is_not_a_model_is_rejected(tmp_path, capsys, no_training)
 
 
 @pytest.mark.slow
-def test_micro_compare_writes_results_table_and_plot(tmp_path, capsys):
+def test_micro_compare_writes_results_table_plot_and_report(tmp_path, capsys):
     from agents.reporting import METRIC_COLUMNS
 
     policy = save_tiny_policy(tmp_path / "tiny-policy")
@@ -139,6 +139,15 @@ def test_micro_compare_writes_results_table_and_plot(tmp_path, capsys):
     assert "| PPO holistic |" in table and "| SFT |" in table and "±" in table
     png = (out / "learning_curve.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    # report.html: the table, the curves, and each sample question answered by every arm side by side
+    # (its structure in detail: tests/test_render.py).
+    report = (out / "report.html").read_text(encoding="utf-8")
+    samples = results["per_seed"]["SFT"][0]["samples"]
+    assert '<table class="fg-results">' in report and '<img src="learning_curve.png"' in report
+    assert report.count('<section class="fg-sample"') == len(samples) == 2
+    assert report.count('class="fg-answer"') == 4 * len(samples)
+    for arm in results["summary"]:
+        assert report.count(f'data-arm="{arm}"') == len(samples)
     for run in ("fine-grained-seed0", "holistic-seed2"):
         assert (out / "runs" / run / "metrics.jsonl").is_file()
         assert (out / "runs" / run / "policy" / "config.json").is_file()

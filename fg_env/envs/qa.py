@@ -12,10 +12,11 @@ from gymnasium import spaces
 
 from fg_env.data.base import QADataset, make_dataset
 from fg_env.errors import InvalidActionError, ResetNeededError, UnknownChoiceError
+from fg_env.render import answer_html, html_page
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore, check_scores
 from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS
 from fg_env.rewards.registry import make_reward_model
-from fg_env.segments import ScoredSegment
+from fg_env.segments import ScoredSegment, SegmentInfo
 from fg_env.spaces import UnicodeText
 from fg_env.text import segments_at, split_sentences
 from fg_env.types import Action, Granularity, Observation, QAExample, Span
@@ -92,7 +93,7 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         ((3,), 'float32')
     """
 
-    metadata = {"render_modes": ["ansi", "human"]}
+    metadata = {"render_modes": ["ansi", "human", "html"]}
 
     def __init__(
         self,
@@ -151,6 +152,8 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         self._sentences: list[Span] = []
         self._done = True
         self._prescored: Prescored | None = None
+        # The episode's scored segments, kept for render_mode="html" only (other modes pay nothing).
+        self._rendered_segments: list[SegmentInfo] = []
 
     # ----------------------------------------------------------------------------------- episode
 
@@ -184,6 +187,7 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         self._sentences = []
         self._done = False
         self._prescored = None
+        self._rendered_segments = []
         info = {
             "prompt": self._example.prompt,
             "references": list(self._example.references),
@@ -318,6 +322,9 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         }
         if self.render_mode == "human":
             print(self._render_text(scored))
+        elif self.render_mode == "html":
+            # Records of their own, not info's: whatever a caller does to info leaves the page as scored.
+            self._rendered_segments.extend(s.to_info() for s in scored)
         return self._observation(), reward, pending.terminated, pending.truncated, info
 
     @staticmethod
@@ -335,8 +342,25 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         return {"question": example.question, "passages": example.context, "response": self._response}
 
     def render(self) -> str | None:
+        """``"ansi"``: the question and the answer as text. ``"html"``: a standalone HTML page of the
+        answer so far, each scored segment coloured by its reward and labelled with its error type
+        (:mod:`fg_env.render`). ``"human"`` prints each step as it happens and returns None here.
+
+        Example:
+            >>> import gymnasium as gym, fg_env
+            >>> env = gym.make("FineGrainedQA-v0", render_mode="html")
+            >>> _ = env.reset(seed=0)
+            >>> _ = env.step("The sky is green.")
+            >>> page = env.render()
+            >>> page.startswith("<!DOCTYPE html>"), page.count('class="fg-seg"')
+            (True, 2)
+        """
         if self.render_mode == "ansi":
             return self._render_text([])
+        if self.render_mode == "html":
+            example = self.example
+            body = answer_html(example.question, self._response, self._rendered_segments)
+            return html_page(f"FineGrainedQA-v0: {example.id}", body)
         return None
 
     def _render_text(self, scored: list[ScoredSegment]) -> str:
