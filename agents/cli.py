@@ -131,7 +131,7 @@ def _add_policy_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _sft_arguments(parser: argparse.ArgumentParser) -> None:
-    from agents.sft import SFTConfig
+    from agents.sft import ARCHITECTURES, SFTConfig
 
     parser.add_argument(
         "--quick", action="store_true", help="start from the quick preset (SFTConfig.quick(): about a minute)"
@@ -152,7 +152,7 @@ def _sft_arguments(parser: argparse.ArgumentParser) -> None:
         SFTConfig,
         exclude=("dataset_kwargs",),
         defaults=shown,
-        options={"architecture": {"choices": ["llama", "gpt2"]}},
+        options={"architecture": {"choices": list(ARCHITECTURES)}},
     )
     parser.set_defaults(**{SFT_FIELDS: names})
 

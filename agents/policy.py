@@ -39,6 +39,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+import agents.pointer  # noqa: F401 - registers the pointer decoder with the Auto classes, so saved ones load
 from agents.cache import atomic_directory
 from fg_env.prompts import answer_prompt
 from fg_env.text import split_sentences
@@ -47,6 +48,7 @@ __all__ = [
     "Generation",
     "LMPolicy",
     "PolicyLoadError",
+    "forward_keywords",
     "token_end_chars",
 ]
 
@@ -130,7 +132,7 @@ def token_end_chars(tokenizer: PreTrainedTokenizerBase, ids: Sequence[int], text
     return ends
 
 
-def _forward_kwargs(model: PreTrainedModel) -> tuple[str, bool]:
+def forward_keywords(model: torch.nn.Module) -> tuple[str, bool]:
     """The keyword a model's forward takes its KV cache by, and whether it accepts ``logits_to_keep``."""
     parameters = inspect.signature(model.forward).parameters
     cache_keyword = "cache" if "cache" in parameters else "past_key_values"
@@ -211,7 +213,7 @@ class LMPolicy:
         self.eos_token_id = int(tokenizer.eos_token_id)
         self.pad_token_id = int(tokenizer.pad_token_id)
         self.context_length = _context_length(model)
-        self._cache_keyword, self._logits_to_keep = _forward_kwargs(model)
+        self._cache_keyword, self._logits_to_keep = forward_keywords(model)
         self._act_states: OrderedDict[tuple[str, str], _ActState] = OrderedDict()
 
     # ------------------------------------------------------------------ loading and saving
@@ -369,12 +371,14 @@ class LMPolicy:
         if input_ids.shape[1] > 1:
             # Positions count real tokens only, as generate() computes them under left padding.
             positions = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
+            kwargs: dict[str, Any] = {self._cache_keyword: cache, "use_cache": True}
+            if self._logits_to_keep:
+                kwargs["logits_to_keep"] = 1  # only the cache is wanted: skip the output layer's work
             self.model(
                 input_ids=input_ids[:, :-1],
                 attention_mask=attention_mask[:, :-1],
                 position_ids=positions[:, :-1],
-                use_cache=True,
-                **{self._cache_keyword: cache},
+                **kwargs,
             )
             cache.batch_repeat_interleave(k)
         return cache

@@ -28,7 +28,6 @@ whitened, and the policy and value losses are clipped at 0.2.
 from __future__ import annotations
 
 import copy
-import inspect
 import math
 import os
 import random
@@ -43,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from agents.policy import forward_keywords
 from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, check_settings, load_checkpoint, save_checkpoint
 from fg_env.envs.vector import FineGrainedQAVectorEnv
 from fg_env.training import append_log, make_schedule, restart_log, restore_training_state, training_state
@@ -505,12 +505,16 @@ def forward_responses(
     """
     k = batch.group_size
     prompt_positions = (batch.prompt_mask.cumsum(-1) - 1).clamp(min=0)
+    cache_keyword, takes_logits_to_keep = forward_keywords(model)
+    # Only the prompt's last position predicts a response token: the output layer runs there alone.
+    keep = {"logits_to_keep": 1} if takes_logits_to_keep else {}
     prompt_out = model(
         input_ids=batch.prompt_ids,
         attention_mask=batch.prompt_mask,
         position_ids=prompt_positions,
         use_cache=True,
         output_hidden_states=output_hidden,
+        **keep,
     )
     cache = prompt_out.get("cache", None) or prompt_out.get("past_key_values")
     cache.batch_repeat_interleave(k)
@@ -523,7 +527,7 @@ def forward_responses(
         position_ids=response_positions,
         use_cache=True,
         output_hidden_states=output_hidden,
-        **{_cache_keyword(model): cache},
+        **{cache_keyword: cache},
     )
     # Token 0 is predicted by the prompt's last position; token t >= 1 by response position t - 1.
     logits = torch.cat([prompt_out.logits[:, -1:].repeat_interleave(k, dim=0), response_out.logits[:, :-1]], dim=1)
@@ -534,11 +538,6 @@ def forward_responses(
             dim=1,
         )
     return logits.float(), hidden
-
-
-def _cache_keyword(model: nn.Module) -> str:
-    """The keyword a model's forward takes its KV cache by (transformers renamed ``past_key_values``)."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def logprobs_of(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -385,7 +386,14 @@ def _micro_settings(**overrides) -> SFTConfig:
     return SFTConfig(**values)
 
 
-def test_killed_then_resumed_training_equals_an_uninterrupted_run(policy, examples, tmp_path):
+@pytest.mark.parametrize(
+    ("checkpoint_every", "kill_at", "progress", "epoch_steps"),
+    [(500, (2, 5), 2, 0), (1, (1, 4), 1, 1)],
+    ids=["at-an-epoch-end", "mid-epoch"],
+)
+def test_killed_then_resumed_training_equals_an_uninterrupted_run(
+    policy, examples, tmp_path, checkpoint_every, kill_at, progress, epoch_steps
+):
     from dataclasses import replace
 
     from fg_env.checkpoint import CheckpointError, load_checkpoint
@@ -394,7 +402,7 @@ def test_killed_then_resumed_training_equals_an_uninterrupted_run(policy, exampl
     tokenizer = policy.tokenizer
     # GPT-2 with dropout: the resumed run must also restore torch's generator to draw the same masks.
     settings = SFTConfig(architecture="gpt2", n_layer=1, n_embd=16, n_head=2, n_positions=160, max_answer_tokens=64,
-                         epochs=3, batch_size=2, warmup_fraction=0.2)
+                         epochs=3, batch_size=2, warmup_fraction=0.2, checkpoint_every=checkpoint_every)
     sequences, _ = sft_sequences(tokenizer, pairs, 160, 64)
 
     straight = make_model(settings, tokenizer)
@@ -404,14 +412,16 @@ def test_killed_then_resumed_training_equals_an_uninterrupted_run(policy, exampl
         pass
 
     def kill_in_epoch_2(record):
-        if record["epoch"] == 2 and record["step"] == 5:  # after the checkpoint of epoch 1, and one more step
+        # After the last checkpoint (the end of epoch 1, or the first batch of epoch 1), one more step.
+        if (record["epoch"], record["step"]) == kill_at:
             raise Kill
 
     interrupted = make_model(settings, tokenizer)
     with pytest.raises(Kill):
         train_lm(interrupted, sequences, settings, pad_id=tokenizer.pad_token_id, work_dir=tmp_path / "b",
                  progress=False, log=kill_in_epoch_2)
-    assert load_checkpoint(tmp_path / "b", "sft")["progress"] == 2
+    saved = load_checkpoint(tmp_path / "b", "sft")
+    assert (saved["progress"], saved.get("epoch_steps", 0)) == (progress, epoch_steps)
     with pytest.raises(CheckpointError, match=r"other settings \(learning_rate\)"):
         train_lm(make_model(settings, tokenizer), sequences, replace(settings, learning_rate=1e-3),
                  pad_id=tokenizer.pad_token_id, work_dir=tmp_path / "b", progress=False)
@@ -451,12 +461,39 @@ def test_build_default_policy_caches_by_settings(tmp_path):
     # evaluation settings are not part of the key
     assert default_policy_path(_micro_settings(eval_examples=7), tmp_path) == path
     policy = LMPolicy.from_pretrained(path)
-    assert type(policy.model).__name__ == "LlamaForCausalLM"  # the default architecture: rotary positions
+    assert type(policy.model).__name__ == "PointerLlamaForCausalLM"  # the default architecture: Llama + pointer
     assert policy.context_length == 512 and policy.eos_token_id == 0 and policy.pad_token_id == 1
     # act() keeps a rotary model's KV cache across steps too, and writes the one-shot greedy answer
     example = __import__("fg_env.data", fromlist=["make_dataset"]).make_dataset("synthetic").split("dev")[0]
     [g] = policy.generate([example.prompt], do_sample=False, max_new_tokens=24)
     assert "".join(_play(policy, example.prompt, max_new_tokens=24)) == g.response_text.rstrip()
+
+
+def test_a_damaged_cached_policy_is_named_with_the_command_that_rebuilds_it(tmp_path):
+    from agents.policy_files import PolicyFilesError
+    from agents.sft import rebuild_command
+
+    settings = _micro_settings(epochs=1, eval_examples=0)
+    path = build_default_policy(settings, cache_dir=tmp_path, progress=False)
+    recorded = json.loads((path / "build.json").read_text())["files"]
+    assert set(recorded) >= {"model.safetensors", "config.json", "tokenizer.json"}
+    weights = path / "model.safetensors"
+    intact = weights.read_bytes()
+    weights.write_bytes(intact[: len(intact) // 2])  # truncated, as by a full disk or a killed copy
+    command = rebuild_command(settings)
+    assert command.startswith("fg-env sft --force") and "--n-layer 1" in command
+    with pytest.raises(PolicyFilesError, match=r"model\.safetensors' is corrupt or truncated .*" + re.escape(command)):
+        build_default_policy(settings, cache_dir=tmp_path, progress=False)
+    weights.write_bytes(intact[:-1] + bytes([intact[-1] ^ 1]))  # same size, one bit flipped
+    with pytest.raises(PolicyFilesError, match="SHA-256 differs"):
+        build_default_policy(settings, cache_dir=tmp_path, progress=False)
+    (path / "tokenizer.json").unlink()
+    weights.write_bytes(intact)
+    with pytest.raises(PolicyFilesError, match=r"tokenizer\.json' is missing"):
+        build_default_policy(settings, cache_dir=tmp_path, progress=False)
+    # The command it names rebuilds it: force=True is what --force does.
+    assert build_default_policy(settings, cache_dir=tmp_path, progress=False, force=True) == path
+    assert LMPolicy.from_pretrained(path).model is not None
 
 
 def test_sft_settings_reject_bad_values():
