@@ -380,7 +380,7 @@ def test_generation_checks_its_offsets():
 
 
 def _micro_settings(**overrides) -> SFTConfig:
-    values = dict(n_layer=1, n_embd=32, n_head=2, n_positions=512, num_examples=12,
+    values = dict(n_layer=1, n_embd=32, n_head=2, n_positions=512, num_examples=12, extra_worlds=0,
                   vocab_size=1000, tokenizer_examples=80, epochs=2, batch_size=4, eval_examples=3, eval_max_new_tokens=12)
     values.update(overrides)
     return SFTConfig(**values)
@@ -494,6 +494,24 @@ def test_a_damaged_cached_policy_is_named_with_the_command_that_rebuilds_it(tmp_
     # The command it names rebuilds it: force=True is what --force does.
     assert build_default_policy(settings, cache_dir=tmp_path, progress=False, force=True) == path
     assert LMPolicy.from_pretrained(path).model is not None
+
+
+def test_supervised_pairs_add_other_worlds_whose_facts_differ():
+    from agents.sft import supervised_pairs
+    from fg_env.data import make_dataset
+
+    base = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=0))
+    assert len(base) == 5
+    extended = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=1))
+    world_one = make_dataset("synthetic", seed=1).split("train")
+    assert len(extended) == 5 + len(world_one) and extended[:5] == base
+    assert extended[5] == (world_one[0].prompt, world_one[0].references[0])
+    evaluation_prompts = {ex.prompt for ex in make_dataset("synthetic").split("dev")}
+    assert not evaluation_prompts & {prompt for prompt, _ in extended[5:]}  # no evaluation question is supervised
+    with pytest.raises(ValueError, match="extra_worlds needs the synthetic dataset"):
+        SFTConfig(dataset="qa-feedback", extra_worlds=1)
+    with pytest.raises(ValueError, match="extra_worlds must be a non-negative integer"):
+        SFTConfig(extra_worlds=-1)
 
 
 def test_sft_settings_reject_bad_values():
