@@ -279,7 +279,7 @@ def supervised_pairs(settings: SFTConfig, dataset: Any | None = None) -> list[tu
     them), then the ``train`` questions of ``extra_worlds`` other worlds, world by world.
 
     Example:
-        >>> pairs = supervised_pairs(SFTConfig(num_examples=2))
+        >>> pairs = supervised_pairs(SFTConfig(num_examples=2, extra_worlds=0))
         >>> len(pairs), pairs[0][0].startswith("question:")
         (2, True)
     """
