@@ -33,6 +33,7 @@ from fg_env.command import (
     given_fields,
     int_list,
     name_list,
+    name_number_map,
     positive_int,
 )
 
@@ -213,9 +214,18 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds",
         type=int_list,
-        default=[0, 1, 2],
+        default=[0, 1, 2, 3, 4],
         metavar="S,S,...",
-        help="seeds (at least 3 for a spread; default: 0,1,2)",
+        help="seeds (at least 3 for a spread; default: 0,1,2,3,4)",
+    )
+    parser.add_argument(
+        "--scheme-kl-coef",
+        type=name_number_map,
+        metavar="NAME=X,...",
+        help=(
+            "a KL coefficient per scheme, overriding --kl-coef for those schemes (default: the preset's, holistic's "
+            "tuned by a grid; an explicit --kl-coef alone applies to every scheme)"
+        ),
     )
     parser.add_argument(
         "--schemes",
@@ -269,7 +279,9 @@ def _experiment(args: argparse.Namespace) -> Any:
 
     ppo = given_fields(args, getattr(args, PPO_FIELDS))
     config = PRESETS[args.preset or DEFAULT_PRESET].config(
-        ppo=ppo, evaluation=given_fields(args, getattr(args, EVALUATION_FIELDS))
+        ppo=ppo,
+        evaluation=given_fields(args, getattr(args, EVALUATION_FIELDS)),
+        scheme_kl_coef=getattr(args, "scheme_kl_coef", None),
     )
     if args.episodes is not None:
         if "iterations" in ppo:

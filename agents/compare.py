@@ -4,9 +4,15 @@
 PPO with the fine-grained reward and PPO with the holistic reward, equal episode budgets, several
 seeds, all evaluated greedily on the same dev questions. Its folder receives ``results.json``,
 ``results.md`` (the paper's table: relevance ratio, factuality ratio, completeness, ROUGE-L, length;
-mean +- standard deviation over seeds), ``learning_curve.png`` and ``report.html`` (the table, the
-curves, and sample answers of every policy side by side, each segment coloured by its reward:
-:mod:`agents.report_html`).
+mean +- half-width of the 95% confidence interval over seeds; then the paired differences between
+fine-grained and each other arm, seed by seed, with a paired t-test), ``learning_curve.png`` and
+``report.html`` (the table, the curves, and sample answers of every policy side by side, each segment
+coloured by its reward: :mod:`agents.report_html`). With ``EvaluationConfig.eval_every``, each run is
+also evaluated during training: ``eval_curves.png`` and the sample-efficiency table (the episodes
+fine-grained PPO needs to reach holistic PPO's final score, per metric).
+
+Holistic PPO may take its own KL coefficient (``ExperimentConfig.scheme_kl_coef``; the presets hold
+the value a grid chose, as the paper tuned 0.2 for holistic against 0.3 for fine-grained).
 
 An experiment's settings are one :class:`ExperimentConfig`: a :class:`~agents.ppo.PPOConfig` shared
 by every run (each with its own seed), an :class:`EvaluationConfig` and the SFT preset. Its sizes are
@@ -32,10 +38,16 @@ from typing import Any, Literal
 from agents.ppo import FineGrainedPPO, PPOConfig
 from agents.report_html import write_report
 from agents.reporting import (
+    METRIC_COLUMNS,
     comparison_caption,
     markdown_table,
+    paired_comparison,
+    paired_table,
+    plot_eval_curves,
     plot_learning_curves,
     plot_sweep,
+    sample_efficiency,
+    sample_efficiency_table,
     summarise,
     sweep_caption,
 )
@@ -44,6 +56,7 @@ from fg_env.atomic import atomic_write_json
 from fg_env.errors import UnknownChoiceError
 
 SFT_PRESETS = ("quick", "default")  # agents.sft.SFTConfig.quick() and SFTConfig()
+EVAL_CURVE_NAME = "eval_curve.json"  # a run's evaluations during training (EvaluationConfig.eval_every)
 
 
 @dataclass(frozen=True)
@@ -67,12 +80,30 @@ class EvaluationConfig:
         default=6,
         metadata={"help": ("The environment ends an answer after this many sentences, in training and in evaluation.")},
     )
+    eval_every: int = field(
+        default=0,
+        metadata={
+            "help": (
+                "Also evaluate each PPO run greedily on the same questions every N iterations, for learning curves "
+                "of the metrics and the sample-efficiency table (0: only at the end)."
+            )
+        },
+    )
 
     def __post_init__(self) -> None:
-        for name in ("eval_questions", "max_sentences"):
+        for name in ("eval_questions", "max_sentences", "eval_every"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"EvaluationConfig.{name} must be a positive integer, got {value!r}")
+            minimum = 0 if name == "eval_every" else 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                kind = "a non-negative" if minimum == 0 else "a positive"
+                raise ValueError(f"EvaluationConfig.{name} must be {kind} integer, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        settings = asdict(self)
+        if not self.eval_every:
+            # Runs without evaluation curves keep the record (and so the resume key) they had before curves existed.
+            del settings["eval_every"]
+        return settings
 
 
 @dataclass(frozen=True)
@@ -91,10 +122,16 @@ class ExperimentConfig:
     ppo: PPOConfig = field(default_factory=PPOConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     sft: Literal["quick", "default"] = "default"
+    scheme_kl_coef: Mapping[str, float] = field(default_factory=dict)
+    """A KL coefficient per reward scheme that differs from ``ppo.kl_coef`` (the paper tuned holistic's apart)."""
 
     def __post_init__(self) -> None:
         if self.sft not in SFT_PRESETS:
             raise UnknownChoiceError("SFT preset", self.sft, SFT_PRESETS)
+        for scheme, beta in self.scheme_kl_coef.items():
+            get_scheme(scheme)
+            if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
+                raise ValueError(f"the KL coefficient of scheme {scheme!r} must be a number >= 0, got {beta!r}")
 
     @property
     def episodes_per_run(self) -> int:
@@ -103,6 +140,19 @@ class ExperimentConfig:
     def with_seed(self, seed: int) -> ExperimentConfig:
         return replace(self, ppo=replace(self.ppo, seed=seed))
 
+    def for_run(self, scheme: str, seed: int) -> ExperimentConfig:
+        """The settings of one run: its seed, and its scheme's own KL coefficient where it has one.
+
+        Example:
+            >>> config = ExperimentConfig(scheme_kl_coef={"holistic": 0.2})
+            >>> config.for_run("holistic", 3).ppo.kl_coef, config.for_run("fine-grained", 3).ppo.kl_coef
+            (0.2, 0.3)
+        """
+        ppo = replace(self.ppo, seed=seed)
+        if scheme in self.scheme_kl_coef:
+            ppo = replace(ppo, kl_coef=float(self.scheme_kl_coef[scheme]))
+        return replace(self, ppo=ppo, scheme_kl_coef={})
+
     def with_episodes(self, episodes: int) -> ExperimentConfig:
         """The same settings with enough whole iterations for ``episodes`` episodes per run."""
         if episodes <= 0:
@@ -110,7 +160,10 @@ class ExperimentConfig:
         return replace(self, ppo=replace(self.ppo, iterations=math.ceil(episodes / self.ppo.episodes_per_iteration)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sft": self.sft, "ppo": self.ppo.to_dict(), "evaluation": asdict(self.evaluation)}
+        settings = {"sft": self.sft, "ppo": self.ppo.to_dict(), "evaluation": self.evaluation.to_dict()}
+        if self.scheme_kl_coef:
+            settings["scheme_kl_coef"] = dict(self.scheme_kl_coef)
+        return settings
 
 
 @dataclass(frozen=True)
@@ -129,15 +182,26 @@ class Preset:
     sft: Literal["quick", "default"]
     ppo: Mapping[str, Any]
     evaluation: Mapping[str, Any] = field(default_factory=dict)
+    scheme_kl_coef: Mapping[str, float] = field(default_factory=dict)
 
     def config(
-        self, ppo: Mapping[str, Any] | None = None, evaluation: Mapping[str, Any] | None = None
+        self,
+        ppo: Mapping[str, Any] | None = None,
+        evaluation: Mapping[str, Any] | None = None,
+        scheme_kl_coef: Mapping[str, float] | None = None,
     ) -> ExperimentConfig:
-        """The preset's settings, ``ppo`` and ``evaluation`` overriding fields of theirs (checked by the configs)."""
+        """The preset's settings, ``ppo`` and ``evaluation`` overriding fields of theirs (checked by the configs).
+
+        An explicit ``kl_coef`` in ``ppo`` applies to every scheme, unless ``scheme_kl_coef`` is given too.
+        """
+        ppo = dict(ppo or {})
+        if scheme_kl_coef is None:
+            scheme_kl_coef = {} if "kl_coef" in ppo else self.scheme_kl_coef
         return ExperimentConfig(
-            ppo=PPOConfig.from_dict({**self.ppo, **(ppo or {})}),
+            ppo=PPOConfig.from_dict({**self.ppo, **ppo}),
             evaluation=EvaluationConfig(**{**self.evaluation, **(evaluation or {})}),
             sft=self.sft,
+            scheme_kl_coef=dict(scheme_kl_coef),
         )
 
 
@@ -198,10 +262,12 @@ def train_policy(
     resume: bool = False,
     progress: bool = True,
     report_to: Sequence[str] = (),
+    on_iteration: Callable[[Any, dict[str, Any]], None] | None = None,
 ) -> tuple[Any, list[dict[str, Any]]]:
     """Train a copy of the policy at ``policy_path`` with PPO; save it to ``out_dir/policy``.
 
-    With ``resume``, continue from ``out_dir/checkpoint.pt``. Returns ``(policy, metrics)``.
+    With ``resume``, continue from ``out_dir/checkpoint.pt``; ``on_iteration(policy, metrics)`` is
+    called after each iteration. Returns ``(policy, metrics)``.
     """
     from agents.policy import LMPolicy
     from fg_env.checkpoint import CHECKPOINT_NAME
@@ -212,7 +278,8 @@ def train_policy(
     trainer = FineGrainedPPO(policy, env, config)
     if resume:
         trainer.load_checkpoint(out / CHECKPOINT_NAME)
-    metrics = trainer.train(out, progress=progress, report_to=report_to)
+    callback = None if on_iteration is None else (lambda metrics: on_iteration(policy, metrics))
+    metrics = trainer.train(out, progress=progress, report_to=report_to, on_iteration=callback)
     policy.save_pretrained(out / "policy")
     (out / "run.json").write_text(
         json.dumps(
@@ -252,7 +319,11 @@ def run_and_evaluate(
     report_to: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Train one run (or reuse/resume it from ``out_dir``) and evaluate it greedily on ``examples``;
-    ``report_to`` names dashboards for its training metrics (:mod:`fg_env.reporting`)."""
+    ``report_to`` names dashboards for its training metrics (:mod:`fg_env.reporting`).
+
+    With ``config.evaluation.eval_every``, the run is also evaluated every that many iterations; the
+    result's ``eval_curve`` lists those evaluations and the final one, each with its episode count.
+    """
     from agents.evaluate import evaluate_policy
     from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
 
@@ -265,6 +336,26 @@ def run_and_evaluate(
             return previous  # finished by an earlier invocation with the same settings
     resume = (out / CHECKPOINT_NAME).is_file()
     max_sentences = config.evaluation.max_sentences
+    every = config.evaluation.eval_every
+    curve_file = out / EVAL_CURVE_NAME
+    eval_curve: list[dict[str, Any]] = []
+    if resume and curve_file.is_file():
+        eval_curve = json.loads(curve_file.read_text())
+
+    def evaluate(policy: Any) -> dict[str, Any]:
+        return evaluate_policy(
+            policy, examples, max_new_tokens=config.ppo.max_new_tokens, max_sentences=max_sentences, progress=False
+        )
+
+    def evaluate_during_training(policy: Any, metrics: dict[str, Any]) -> None:
+        iteration = metrics["iteration"]
+        if not every or iteration % every or iteration >= config.ppo.iterations:
+            return  # the final evaluation below covers the last iteration (and a run the safeguard stops)
+        # A resumed run repeats the iterations after its last checkpoint: drop their stale points.
+        eval_curve[:] = [point for point in eval_curve if point["iteration"] < iteration]
+        eval_curve.append(curve_point(iteration, metrics["episodes"], evaluate(policy)))
+        atomic_write_json(curve_file, eval_curve)
+
     try:
         policy, metrics = train_policy(
             policy_path,
@@ -276,16 +367,16 @@ def run_and_evaluate(
             resume=resume,
             progress=progress,
             report_to=report_to,
+            on_iteration=evaluate_during_training if every else None,
         )
     except CheckpointError as error:
         if not resume:
             raise
         raise CheckpointError(f"{error}; delete {str(out)!r} to train this run afresh") from None
-    evaluation = evaluate_policy(
-        policy, examples, max_new_tokens=config.ppo.max_new_tokens, max_sentences=max_sentences, progress=progress
-    )
+    evaluation = evaluate(policy)
     # Fewer than the budget when the KL safeguard (PPOConfig.kl_threshold) stopped the run.
     episodes = metrics[-1]["episodes"] if metrics else 0
+    iterations = metrics[-1]["iteration"] if metrics else 0
     result = {
         "key": key,
         "scheme": scheme,
@@ -294,8 +385,24 @@ def run_and_evaluate(
         "eval": evaluation,
         "curve": metrics,
     }
+    if every:
+        points = [point for point in eval_curve if point["iteration"] < iterations]
+        result["eval_curve"] = [*points, curve_point(iterations, episodes, evaluation)]
+        # Kept whole, so that a run continued for more iterations keeps this end point on its curve.
+        atomic_write_json(curve_file, result["eval_curve"])
     atomic_write_json(result_file, result)  # read back by reruns: never half-written
     return result
+
+
+def curve_point(iteration: int, episodes: int, evaluation: Mapping[str, Any]) -> dict[str, Any]:
+    """One point of a run's evaluation curve: where in training it was taken, and the metrics of the table.
+
+    Example:
+        >>> curve_point(5, 80, {"relevance_ratio": 0.9, "samples": []})
+        {'iteration': 5, 'episodes': 80, 'relevance_ratio': 0.9}
+    """
+    metrics = {key: evaluation[key] for key, _ in METRIC_COLUMNS if key in evaluation}
+    return {"iteration": int(iteration), "episodes": int(episodes), **metrics}
 
 
 def _start_policy(
@@ -355,6 +462,7 @@ def compare(
         rows["random sentences"] = [evaluate_sentence_agent(RandomSentenceAgent(seed=0), env, range(len(examples)))]
 
     curves: dict[str, list[list[dict[str, Any]]]] = {}
+    eval_curves: dict[str, list[list[dict[str, Any]]]] = {}
     stopped: list[str] = []
     for scheme in schemes:
         for seed in seeds:
@@ -363,7 +471,7 @@ def compare(
                 policy_path,
                 scheme,
                 weights,
-                config.with_seed(seed),
+                config.for_run(scheme, seed),
                 out / "runs" / f"{scheme}-seed{seed}",
                 examples,
                 progress=progress,
@@ -371,9 +479,15 @@ def compare(
             )
             rows.setdefault(f"PPO {scheme}", []).append(result["eval"])
             curves.setdefault(scheme, []).append(result["curve"])
+            if "eval_curve" in result:
+                # Every run starts from the SFT policy: its evaluation is each curve's first point.
+                start = curve_point(0, 0, rows["SFT"][0])
+                eval_curves.setdefault(scheme, []).append([start, *result["eval_curve"]])
             stopped.extend(_stopped_early(result, config, f"{scheme} seed {seed}", log))
 
     summary = {name: summarise(evals) for name, evals in rows.items()}
+    paired = paired_arms(rows, schemes)
+    efficiency = _sample_efficiency(eval_curves, schemes)
     results = {
         "config": config.to_dict(),
         "seeds": list(seeds),
@@ -383,20 +497,61 @@ def compare(
         "eval_split": "dev",
         "eval_questions": len(examples),
         "summary": summary,
+        "paired": paired,
+        "sample_efficiency": efficiency,
         "per_seed": rows,
         "curves": curves,
+        "eval_curves": eval_curves,
         "stopped_early": stopped,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     caption = comparison_caption(len(examples), config.episodes_per_run, seeds, stopped)
     table = markdown_table(summary, caption=caption)
-    (out / "results.md").write_text(table)
-    plot_learning_curves(curves, out / "learning_curve.png")
+    tables = [paired_table(differences, *name.split(" vs ")) for name, differences in paired.items()]
+    tables += [sample_efficiency_table(result, *name.split(" vs ")) for name, result in efficiency.items()]
+    (out / "results.md").write_text("\n".join([table, *tables]))
+    images = [plot_learning_curves(curves, out / "learning_curve.png").name]
+    if eval_curves:
+        images.append(plot_eval_curves(eval_curves, out / "eval_curves.png").name)
     # Sample answers replayed through the fine-grained env on the evaluation split, to draw their rewards.
     report_env = make_env("fine-grained", weights, "dev", config.evaluation.max_sentences)
-    write_report(out, summary, rows, report_env, caption=caption)
-    log(table)
+    write_report(out, summary, rows, report_env, caption=caption, images=images, tables=tables)
+    log("\n".join([table, *tables]))
     return results
+
+
+def _comparisons(schemes: Sequence[str]) -> list[tuple[str, str]]:
+    """The pairs of schemes a comparison tests: fine-grained against each other scheme when it is run,
+    otherwise the first scheme against the others."""
+    first = "fine-grained" if "fine-grained" in schemes else schemes[0]
+    return [(first, other) for other in schemes if other != first]
+
+
+def paired_arms(rows: Mapping[str, Sequence[dict[str, Any]]], schemes: Sequence[str]) -> dict[str, Any]:
+    """Paired differences (run by run: the same seeds and questions) between the first scheme, or
+    fine-grained, and each other PPO arm, keyed ``"a vs b"`` (needs at least two seeds).
+
+    Example:
+        >>> rows = {"PPO fine-grained": [{"length": 50.0}, {"length": 52.0}],
+        ...         "PPO holistic": [{"length": 55.0}, {"length": 54.0}]}
+        >>> round(paired_arms(rows, ["fine-grained", "holistic"])["fine-grained vs holistic"]["length"]["mean"], 2)
+        -3.5
+    """
+    return {
+        f"{a} vs {b}": paired_comparison(rows[f"PPO {a}"], rows[f"PPO {b}"])
+        for a, b in _comparisons(schemes)
+        if len(rows[f"PPO {a}"]) > 1
+    }
+
+
+def _sample_efficiency(
+    eval_curves: Mapping[str, Sequence[Sequence[dict[str, Any]]]], schemes: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        f"{a} vs {b}": sample_efficiency(eval_curves[a], eval_curves[b])
+        for a, b in _comparisons(schemes)
+        if a in eval_curves and b in eval_curves
+    }
 
 
 def _stopped_early(result: dict[str, Any], config: ExperimentConfig, run: str, log: Callable[[str], None]) -> list[str]:

@@ -28,7 +28,7 @@ REPORT_NAME = "report.html"
 
 
 def html_table(summary: Mapping[str, Mapping[str, Any]], caption: str = "", first_column: str = "Policy") -> str:
-    """The results table of ``results.md`` as an HTML ``<table>``: one row per policy, ``mean ± std``.
+    """The results table of ``results.md`` as an HTML ``<table>``: one row per policy, ``mean ± 95% CI``.
 
     Example:
         >>> from agents.reporting import summarise
@@ -111,6 +111,25 @@ def _sample_section(sample: Mapping[str, Any], env: Any) -> str:
     )
 
 
+def markdown_table_html(table: str) -> str:
+    """A markdown table (``| a | b |`` lines, the second one the separator) as an HTML ``<table>``.
+
+    Example:
+        >>> markdown_table_html("| x | y |\\n| --- | --- |\\n| 1 | 2 |\\n")
+        '<table class="fg-results"><tr><th>x</th><th>y</th></tr><tr><td>1</td><td>2</td></tr></table>'
+    """
+    rows = [line.strip().strip("|").split("|") for line in table.strip().splitlines() if line.strip().startswith("|")]
+    if not rows:
+        return ""
+    head, body = rows[0], rows[2:]
+
+    def cells(row: list[str], tag: str) -> str:
+        return "".join(f"<{tag}>{escape(cell.strip())}</{tag}>" for cell in row)
+
+    html = f"<tr>{cells(head, 'th')}</tr>" + "".join(f"<tr>{cells(row, 'td')}</tr>" for row in body)
+    return f'<table class="fg-results">{html}</table>'
+
+
 def write_report(
     out_dir: str | os.PathLike[str],
     summary: Mapping[str, Mapping[str, Any]],
@@ -119,10 +138,12 @@ def write_report(
     *,
     caption: str = "",
     title: str = "fg-env compare",
-    image: str | None = "learning_curve.png",
+    images: Sequence[str] = ("learning_curve.png",),
+    tables: Sequence[str] = (),
 ) -> Path:
-    """Write ``out_dir/report.html``: the table of ``summary``, the image ``image`` (a file in
-    ``out_dir``, linked relatively; None for none) and the sample answers of ``rows`` (row name ->
+    """Write ``out_dir/report.html``: the table of ``summary``, further markdown ``tables`` (the paired
+    test, the sample efficiency), the figures ``images`` (files in ``out_dir``, linked relatively) and
+    the sample answers of ``rows`` (row name ->
     evaluations of its runs, as :func:`agents.evaluate.metrics_of` returns them) side by side, each
     replayed through ``env`` (a fine-grained FineGrainedQA env on the evaluation split) to draw its
     rewards. Written atomically; returns its path.
@@ -132,7 +153,7 @@ def write_report(
         >>> from agents.reporting import summarise
         >>> evals = {"SFT": [{"length": 4.0, "samples": [{"question": "?", "answer": "The sky is green."}]}]}
         >>> path = write_report(tempfile.mkdtemp(), {"SFT": summarise(evals["SFT"])}, evals,
-        ...                     gym.make("FineGrainedQA-v0", split="dev"), image=None)
+        ...                     gym.make("FineGrainedQA-v0", split="dev"), images=())
         >>> page = path.read_text(encoding="utf-8")
         >>> page.count('class="fg-answer"'), page.count('class="fg-seg"')
         (1, 2)
@@ -142,8 +163,10 @@ def write_report(
     present = [name for name in ("results.md", "results.json") if (out / name).is_file()]
     if present:
         parts.append("<p>" + ", ".join(f'<a href="{escape(n)}">{escape(n)}</a>' for n in present) + "</p>")
-    if image is not None:
-        parts += ["<h2>Learning curves</h2>", f'<img src="{escape(image)}" alt="learning curves">']
+    parts += [markdown_table_html(table) for table in tables]
+    if images:
+        parts.append("<h2>Learning curves</h2>")
+        parts += [f'<img src="{escape(image)}" alt="{escape(Path(image).stem)}">' for image in images]
     samples = sample_answers(rows)
     if samples:
         parts.append("<h2>Sample answers</h2>")

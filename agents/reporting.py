@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CURVE_METRICS",
     "METRIC_COLUMNS",
+    "SPREAD",
+    "episodes_to_reach",
+    "paired_comparison",
+    "paired_table",
+    "plot_eval_curves",
+    "sample_efficiency",
+    "sample_efficiency_table",
     "mean_ci",
     "paired_difference",
     "comparison_caption",
@@ -31,6 +39,8 @@ __all__ = [
     "table_cells",
 ]
 
+SPREAD = "mean ± half-width of the 95% confidence interval (Student t)"
+
 METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("relevance_ratio", "Rel. ratio ↑"),
     ("factuality_ratio", "Fact. ratio ↑"),
@@ -41,11 +51,13 @@ METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def summarise(evals: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and sample standard deviation (0 for one run) of each metric over runs.
+    """Mean, sample standard deviation (0 for one run) and the half-width of the 95% Student-t
+    confidence interval of the mean (``ci95``, 0 for one run) of each metric over runs.
 
     Example:
-        >>> summarise([{"length": 20.0}, {"length": 30.0}])["length"]
-        {'mean': 25.0, 'std': 7.0710678118654755}
+        >>> cell = summarise([{"length": 20.0}, {"length": 30.0}])["length"]
+        >>> cell["mean"], round(cell["std"], 3), round(cell["ci95"], 2)
+        (25.0, 7.071, 63.53)
     """
     summary: dict[str, Any] = {"runs": len(evals)}
     for key, _ in METRIC_COLUMNS:
@@ -56,6 +68,7 @@ def summarise(evals: Sequence[dict[str, Any]]) -> dict[str, Any]:
         summary[key] = {
             "mean": float(np.mean(values)),
             "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+            "ci95": mean_ci(values)["half_width"],
         }
     return summary
 
@@ -119,12 +132,12 @@ def format_estimate(key: str, mean: float, spread: float | None = None) -> str:
 
 def table_cells(row: Mapping[str, Any]) -> list[str]:
     """One row of a results table (a :func:`summarise` of its runs), one cell per :data:`METRIC_COLUMNS`:
-    ``mean ± std`` over several runs, the mean alone for one, ``n/a`` for a metric with no value.
-    Every table of results (markdown, HTML) lays out these cells.
+    ``mean ± half-width of the 95% confidence interval`` over several runs, the mean alone for one,
+    ``n/a`` for a metric with no value. Every table of results (markdown, HTML) lays out these cells.
 
     Example:
-        >>> table_cells(summarise([{"length": 20.0, "rouge_l": 0.3}, {"length": 30.0, "rouge_l": 0.5}]))
-        ['n/a', 'n/a', 'n/a', '0.400 ± 0.141', '25.0 ± 7.1']
+        >>> table_cells(summarise([{"length": 20.0, "rouge_l": 0.3}, {"length": 30.0, "rouge_l": 0.4}, {"length": 25.0, "rouge_l": 0.5}]))
+        ['n/a', 'n/a', 'n/a', '0.400 ± 0.248', '25.0 ± 12.4']
     """
     cells = []
     for key, _ in METRIC_COLUMNS:
@@ -132,12 +145,12 @@ def table_cells(row: Mapping[str, Any]) -> list[str]:
         if cell is None:
             cells.append("n/a")
             continue
-        cells.append(format_estimate(key, cell["mean"], cell["std"] if row.get("runs", 1) > 1 else None))
+        cells.append(format_estimate(key, cell["mean"], cell["ci95"] if row.get("runs", 1) > 1 else None))
     return cells
 
 
 def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_column: str = "Policy") -> str:
-    """The paper's table layout: one row per policy, one column per metric, ``mean ± std``.
+    """The paper's table layout: one row per policy, one column per metric, ``mean ± 95% CI``.
 
     Example:
         >>> s = {"SFT": summarise([{"relevance_ratio": .5, "factuality_ratio": .6, "completeness": .7, "rouge_l": .3, "length": 20}])}
@@ -162,11 +175,11 @@ def comparison_caption(questions: int, episodes_per_run: int, seeds: Sequence[in
 
     Example:
         >>> comparison_caption(24, 64, [0, 1, 2])
-        'Greedy decoding on 24 dev questions of the built-in world; PPO: 64 episodes per run, mean ± standard deviation over seeds 0, 1, 2.'
+        'Greedy decoding on 24 dev questions of the built-in world; PPO: 64 episodes per run, mean ± half-width of the 95% confidence interval (Student t) over seeds 0, 1, 2.'
     """
     return (
         f"Greedy decoding on {questions} dev questions of the built-in world; PPO: {episodes_per_run} "
-        f"episodes per run, mean ± standard deviation over seeds {', '.join(map(str, seeds))}." + _notes(notes)
+        f"episodes per run, {SPREAD} over seeds {', '.join(map(str, seeds))}." + _notes(notes)
     )
 
 
@@ -185,9 +198,10 @@ def sweep_caption(
         'Fine-grained PPO, other weights factuality 0.5, completeness 0.3; 64 episodes per run; greedy decoding on 24 dev questions; seeds 0.'
     """
     others = ", ".join(f"{name} {weight:g}" for name, weight in weights.items() if name != component)
+    spread = f"; {SPREAD}" if len(seeds) > 1 else ""
     return (
         f"Fine-grained PPO, other weights {others}; {episodes_per_run} episodes per run; "
-        f"greedy decoding on {questions} dev questions; seeds {', '.join(map(str, seeds))}." + _notes(notes)
+        f"greedy decoding on {questions} dev questions; seeds {', '.join(map(str, seeds))}{spread}." + _notes(notes)
     )
 
 
@@ -216,6 +230,185 @@ def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: st
     return save_figure(fig, path)
 
 
+def paired_comparison(
+    a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]], confidence: float = 0.95
+) -> dict[str, dict[str, float]]:
+    """Per metric, :func:`paired_difference` of two arms' evaluations paired run by run (the same seed
+    and questions): the mean of ``a - b``, its confidence interval and the paired t-test's p-value.
+
+    Example:
+        >>> a = [{"length": 50.0}, {"length": 52.0}, {"length": 49.0}]
+        >>> b = [{"length": 55.0}, {"length": 54.0}, {"length": 56.0}]
+        >>> round(paired_comparison(a, b)["length"]["mean"], 3)
+        -4.667
+    """
+    if len(a) != len(b):
+        raise ValueError(f"paired arms need one run per seed each, got {len(a)} and {len(b)} runs")
+    result = {}
+    for key, _ in METRIC_COLUMNS:
+        if all(run.get(key) is not None for run in [*a, *b]):
+            result[key] = paired_difference([run[key] for run in a], [run[key] for run in b], confidence)
+    return result
+
+
+def paired_table(differences: Mapping[str, Mapping[str, float]], a: str, b: str) -> str:
+    """The markdown table of :func:`paired_comparison`: one row per metric.
+
+    Example:
+        >>> d = paired_comparison([{"length": 50.0}, {"length": 52.0}], [{"length": 55.0}, {"length": 54.0}])
+        >>> print(paired_table(d, "fine-grained", "holistic").splitlines()[2])
+        | Length (words) | -3.5 | [-22.6, 15.6] | 0.258 |
+    """
+    titles = dict(METRIC_COLUMNS)
+    lines = [
+        f"| {a} − {b} | mean difference | 95% CI | p (paired t) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for key, d in differences.items():
+        digits = 1 if key == "length" else 3
+        lines.append(
+            f"| {titles[key]} | {d['mean']:.{digits}f} | [{d['low']:.{digits}f}, {d['high']:.{digits}f}] "
+            f"| {d['p_value']:.3g} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+CURVE_METRICS: tuple[str, ...] = ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l")
+
+
+def _mean_curve(runs: Sequence[Sequence[Mapping[str, Any]]], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Episodes and the mean over runs of ``key`` at each evaluation point the runs share."""
+    length = min(len(run) for run in runs)
+    episodes = np.array([runs[0][i]["episodes"] for i in range(length)], dtype=np.float64)
+    values = np.array([[run[i][key] for i in range(length)] for run in runs], dtype=np.float64)
+    return episodes, values.mean(axis=0)
+
+
+def episodes_to_reach(episodes: np.ndarray, curve: np.ndarray, target: float) -> float | None:
+    """The episode count at which ``curve`` first reaches ``target`` (linear between evaluation points;
+    0 when it starts there), or None when it never does.
+
+    Example:
+        >>> round(episodes_to_reach(np.array([0, 80, 160]), np.array([0.5, 0.6, 0.8]), 0.7), 6)
+        120.0
+        >>> episodes_to_reach(np.array([0, 80]), np.array([0.5, 0.6]), 0.7) is None
+        True
+    """
+    above = np.flatnonzero(curve >= target)
+    if above.size == 0:
+        return None
+    i = int(above[0])
+    if i == 0:
+        return 0.0
+    rise = curve[i] - curve[i - 1]
+    return float(episodes[i - 1] + (target - curve[i - 1]) / rise * (episodes[i] - episodes[i - 1]))
+
+
+def sample_efficiency(
+    candidate: Sequence[Sequence[Mapping[str, Any]]],
+    reference: Sequence[Sequence[Mapping[str, Any]]],
+    *,
+    metrics: Sequence[str] = CURVE_METRICS,
+    bootstrap: int = 2000,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Episodes the ``candidate`` arm needs to reach the ``reference`` arm's final score, per metric.
+
+    Each arm is a list of runs (one per seed), each run its evaluation curve: points with ``episodes``
+    and the metrics, the first point the policy both start from. The target is the reference's final
+    score averaged over its runs; the episodes are where the candidate's mean curve first reaches it.
+    The 95% interval resamples the seeds of both arms (percentile bootstrap); ``reached_share`` is the
+    share of resamples that reach the target within the budget (below 0.975, the interval's upper end
+    is None: beyond the budget).
+
+    Example:
+        >>> run = lambda *v: [{"episodes": 80 * i, "completeness": x} for i, x in enumerate(v)]
+        >>> fast, slow = [run(0.1, 0.5, 0.6), run(0.1, 0.4, 0.6)], [run(0.1, 0.2, 0.3), run(0.1, 0.25, 0.35)]
+        >>> result = sample_efficiency(fast, slow, metrics=["completeness"], bootstrap=200)["completeness"]
+        >>> round(result["target"], 3), round(result["episodes"], 1), result["budget"]
+        (0.325, 51.4, 160)
+    """
+    rng = np.random.default_rng(seed)
+    budget = int(min(run[-1]["episodes"] for run in reference))
+    result: dict[str, dict[str, Any]] = {}
+    for key in metrics:
+        if any(point.get(key) is None for run in [*candidate, *reference] for point in run):
+            continue
+        target = float(np.mean([run[-1][key] for run in reference]))
+        episodes = episodes_to_reach(*_mean_curve(candidate, key), target)
+        draws = []
+        for _ in range(bootstrap):
+            c = [candidate[i] for i in rng.integers(len(candidate), size=len(candidate))]
+            r = [reference[i] for i in rng.integers(len(reference), size=len(reference))]
+            draws.append(episodes_to_reach(*_mean_curve(c, key), float(np.mean([run[-1][key] for run in r]))))
+        reached = np.array([d for d in draws if d is not None])
+        share = reached.size / bootstrap
+        low = float(np.percentile(reached, 2.5)) if reached.size else None
+        high = float(np.quantile(np.concatenate([reached, np.full(bootstrap - reached.size, np.inf)]), 0.975))
+        result[key] = {
+            "target": target,
+            "episodes": episodes,
+            "low": low,
+            "high": None if not np.isfinite(high) else high,
+            "reached_share": share,
+            "budget": budget,
+        }
+    return result
+
+
+def sample_efficiency_table(result: Mapping[str, Mapping[str, Any]], candidate: str, reference: str) -> str:
+    """The markdown table of :func:`sample_efficiency`: one row per metric.
+
+    Example:
+        >>> row = {"target": 0.3, "episodes": 120.0, "low": 80.0, "high": None, "reached_share": 0.9, "budget": 320}
+        >>> print(sample_efficiency_table({"completeness": row}, "fine-grained", "holistic").splitlines()[2])
+        | Comp. ↑ | 0.300 | 120 | [80, > 320] | 62% |
+    """
+    titles = dict(METRIC_COLUMNS)
+    lines = [
+        f"| metric | {reference}'s final score | episodes {candidate} needs to reach it | 95% CI "
+        f"| saved of {reference}'s budget |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, row in result.items():
+        budget = row["budget"]
+        if row["episodes"] is None:
+            needs, saved = f"not within {budget}", "n/a"
+        else:
+            needs, saved = f"{row['episodes']:.0f}", f"{1 - row['episodes'] / budget:.0%}"
+        low = "n/a" if row["low"] is None else f"{row['low']:.0f}"
+        high = f"> {budget}" if row["high"] is None else f"{row['high']:.0f}"
+        lines.append(f"| {titles[key]} | {row['target']:.3f} | {needs} | [{low}, {high}] | {saved} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_eval_curves(curves: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]], path: str | os.PathLike[str]) -> Path:
+    """Greedy evaluation metrics against PPO episodes, per arm: mean over seeds with a 95% CI band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    titles = dict(METRIC_COLUMNS)
+    fig, axes = plt.subplots(1, len(CURVE_METRICS), figsize=(4 * len(CURVE_METRICS), 3.6))
+    for scheme, runs in curves.items():
+        if not runs:
+            continue
+        length = min(len(run) for run in runs)
+        episodes = [runs[0][i]["episodes"] for i in range(length)]
+        for axis, key in zip(axes, CURVE_METRICS):
+            cis = [mean_ci([run[i][key] for run in runs]) for i in range(length)]
+            (line,) = axis.plot(episodes, [c["mean"] for c in cis], marker="o", label=f"{scheme} ({len(runs)} seeds)")
+            axis.fill_between(
+                episodes, [c["low"] for c in cis], [c["high"] for c in cis], color=line.get_color(), alpha=0.2
+            )
+    for axis, key in zip(axes, CURVE_METRICS):
+        axis.set(title=titles[key].rstrip(" ↑"), xlabel="PPO episodes")
+        axis.grid(alpha=0.3)
+    axes[0].legend()
+    return save_figure(fig, path)
+
+
 def plot_sweep(
     component: str,
     values: Sequence[float],
@@ -223,7 +416,7 @@ def plot_sweep(
     start: dict[str, Any],
     path: str | os.PathLike[str],
 ) -> Path:
-    """Answer length and the two error-free ratios against one component's weight (error bars: std over seeds)."""
+    """Answer length and the two error-free ratios against one component's weight (error bars: 95% CI over seeds)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -237,7 +430,7 @@ def plot_sweep(
     fig, axes = plt.subplots(1, len(panels), figsize=(12, 3.6))
     for axis, (key, title) in zip(axes, panels):
         means = [row[key]["mean"] if row.get(key) else np.nan for row in summaries]
-        spreads = [row[key]["std"] if row.get(key) else 0.0 for row in summaries]
+        spreads = [row[key]["ci95"] if row.get(key) else 0.0 for row in summaries]
         axis.errorbar(values, means, yerr=spreads, marker="o", capsize=3, label="fine-grained PPO")
         if start.get(key):
             axis.axhline(start[key]["mean"], color="grey", linestyle="--", label="SFT (start)")

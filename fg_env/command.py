@@ -208,6 +208,26 @@ def name_list(text: str) -> list[str]:
     return names
 
 
+def name_number_map(text: str) -> dict[str, float]:
+    """Comma-separated ``name=number`` pairs (the names are checked by the command).
+
+    Example:
+        >>> name_number_map("holistic=0.2, episode=0.3")
+        {'holistic': 0.2, 'episode': 0.3}
+    """
+    pairs: dict[str, float] = {}
+    for part in (part.strip() for part in text.split(",")):
+        if not part:
+            continue
+        name, equals, value = part.partition("=")
+        if not equals or not name.strip():
+            raise argparse.ArgumentTypeError(f"expected NAME=NUMBER pairs such as holistic=0.2, got {text!r}")
+        pairs[name.strip()] = number(value)
+    if not pairs:
+        raise argparse.ArgumentTypeError(f"expected at least one NAME=NUMBER pair, got {text!r}")
+    return pairs
+
+
 # ----------------------------------------------------------------------------------------------------
 # 2. Flags from config dataclasses
 # ----------------------------------------------------------------------------------------------------

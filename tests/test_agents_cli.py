@@ -71,6 +71,10 @@ def _error(capsys, argv: list[str]) -> str:
         (["compare", "--out", "{tmp}/c", "--weights", "1,1,1,1"], "needs 3 values"),
         (["compare", "--out", "{tmp}/c", "--quick", "--samples-per-prompt", "0"], "PPOConfig.samples_per_prompt must be a positive integer, got 0"),
         (["compare", "--out", "{tmp}/c", "--policy", "{tmp}/gone"], "policy path '{tmp}/gone' does not exist"),
+        (["compare", "--out", "{tmp}/c", "--scheme-kl-coef", "sparse=0.2"], "unknown reward scheme 'sparse'"),
+        (["compare", "--out", "{tmp}/c", "--scheme-kl-coef", "holistic"], "expected NAME=NUMBER pairs such as holistic=0.2"),
+        (["compare", "--out", "{tmp}/c", "--scheme-kl-coef", "holistic=-1"], "KL coefficient of scheme 'holistic' must be a number >= 0, got -1.0"),
+        (["compare", "--out", "{tmp}/c", "--eval-every", "-1"], "EvaluationConfig.eval_every must be a non-negative integer, got -1"),
         # sweep-weights
         (["sweep-weights", "--component", "fluency", "--values", "0.1,0.3"], "unknown reward component 'fluency'; valid choices: relevance, factuality, completeness"),
         (["sweep-weights", "--component", "relevance", "--values=0.1,-0.3"], "--values must not be negative"),
@@ -122,7 +126,8 @@ def test_micro_compare_writes_results_table_plot_and_report(tmp_path, capsys):
 
     policy = save_tiny_policy(tmp_path / "tiny-policy")
     out = tmp_path / "compare"
-    argv = ["compare", "--out", str(out), "--policy", str(policy), "--seeds", "0,1,2", "--iterations", "1",
+    argv = ["compare", "--out", str(out), "--policy", str(policy), "--seeds", "0,1,2", "--iterations", "2",
+            "--eval-every", "1", "--scheme-kl-coef", "holistic=0.2",
             "--prompts-per-iteration", "1", "--samples-per-prompt", "2", "--minibatch-size", "2",
             "--max-new-tokens", "6", "--eval-questions", "2", "--no-progress"]
     assert main(argv) == 0
@@ -132,13 +137,31 @@ def test_micro_compare_writes_results_table_plot_and_report(tmp_path, capsys):
         assert results["summary"][scheme]["runs"] == 3
         for key, _ in METRIC_COLUMNS:
             cell = results["summary"][scheme][key]
-            assert cell is None or (set(cell) == {"mean", "std"} and cell["std"] >= 0)
-    assert len(results["curves"]["fine-grained"]) == 3 and len(results["curves"]["holistic"][0]) == 1
+            assert cell is None or (set(cell) == {"mean", "std", "ci95"} and cell["ci95"] >= cell["std"] >= 0)
+    assert len(results["curves"]["fine-grained"]) == 3 and len(results["curves"]["holistic"][0]) == 2
+    # Holistic took its own KL coefficient, fine-grained the shared one.
+    run_config = lambda run: json.loads((out / "runs" / run / "run.json").read_text())["config"]
+    assert run_config("holistic-seed1")["kl_coef"] == 0.2 and run_config("fine-grained-seed1")["kl_coef"] == 0.3
+    # Paired test on the same seeds and questions: the mean difference is the difference of the means.
+    paired = results["paired"]["fine-grained vs holistic"]
+    for key in paired:
+        expected = results["summary"]["PPO fine-grained"][key]["mean"] - results["summary"]["PPO holistic"][key]["mean"]
+        assert paired[key]["mean"] == pytest.approx(expected) and 0 <= paired[key]["p_value"] <= 1
+    # Evaluation curves: the SFT start, iteration 1, and the final evaluation (the table's), per run.
+    curve = results["eval_curves"]["fine-grained"][1]
+    assert [point["episodes"] for point in curve] == [0, 2, 4]
+    assert curve[0]["relevance_ratio"] == results["per_seed"]["SFT"][0]["relevance_ratio"]
+    assert curve[-1]["relevance_ratio"] == results["per_seed"]["PPO fine-grained"][1]["relevance_ratio"]
+    efficiency = results["sample_efficiency"]["fine-grained vs holistic"]
+    assert set(efficiency) == {"relevance_ratio", "factuality_ratio", "completeness", "rouge_l"}
+    assert all(row["budget"] == 4 and 0 <= row["reached_share"] <= 1 for row in efficiency.values())
     table = (out / "results.md").read_text()
     assert table.splitlines()[0].startswith("| Policy | Rel. ratio")
     assert "| PPO holistic |" in table and "| SFT |" in table and "±" in table
-    png = (out / "learning_curve.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    assert "| fine-grained − holistic | mean difference |" in table and "episodes fine-grained needs" in table
+    for figure in ("learning_curve.png", "eval_curves.png"):
+        png = (out / figure).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     # report.html: the table, the curves, and each sample question answered by every arm side by side
     # (its structure in detail: tests/test_render.py).
     report = (out / "report.html").read_text(encoding="utf-8")
@@ -367,3 +390,15 @@ def test_documented_command_lines_parse_and_their_settings_are_valid(line):
         TrainingConfig(**given_fields(args, args.training_fields))
     if "--kl-threshold" in argv:
         assert args.kl_threshold is None  # "none"
+
+
+def test_a_scheme_keeps_its_own_kl_coefficient_unless_kl_coef_is_given_alone():
+    from agents.cli import _experiment
+
+    tuned = _experiment(_parse(["compare", "--scheme-kl-coef", "holistic=0.15"]))
+    assert tuned.for_run("holistic", 0).ppo.kl_coef == 0.15 and tuned.for_run("fine-grained", 0).ppo.kl_coef == 0.3
+    assert tuned.for_run("holistic", 4).ppo.seed == 4 and not tuned.for_run("holistic", 4).scheme_kl_coef
+    everywhere = _experiment(_parse(["compare", "--kl-coef", "0.05"]))
+    assert {everywhere.for_run(s, 0).ppo.kl_coef for s in ("holistic", "fine-grained")} == {0.05}
+    both = _experiment(_parse(["compare", "--kl-coef", "0.05", "--scheme-kl-coef", "holistic=0.1"]))
+    assert (both.for_run("holistic", 0).ppo.kl_coef, both.for_run("episode", 0).ppo.kl_coef) == (0.1, 0.05)

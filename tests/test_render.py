@@ -251,7 +251,7 @@ def test_report_html_replays_old_samples_by_position(tmp_path):
             for sample in evaluation["samples"]:
                 del sample["example_id"]
     path = write_report(
-        tmp_path, {a: summarise(e) for a, e in rows.items()}, rows, make_env("fine-grained", None, "dev", 6), image=None
+        tmp_path, {a: summarise(e) for a, e in rows.items()}, rows, make_env("fine-grained", None, "dev", 6), images=()
     )
     page = path.read_text(encoding="utf-8")
     assert "<img" not in page and len(_Page(page).with_class("fg-answer")) == 12
