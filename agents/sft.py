@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -116,6 +116,18 @@ class SFTConfig:
                 "seed+1 ... seed+N, 2,000 questions each; their facts differ from the evaluation world's, so only reading "
                 "the passages pays). Only for the synthetic dataset."
             )
+        },
+    )
+    careless_share: float = field(
+        default=0.0,
+        metadata={
+            # At 0 the field leaves the cache key as it was before the field existed.
+            "neutral": 0.0,
+            "help": (
+                "The extra worlds' answers are written by a careless annotator (agents.demonstrations): after naming a "
+                "person it copies their birth sentence (Irrelevant), and it leaves the last sentence unfinished "
+                "(Incoherent), each with this probability; train_sft keeps its gold answers."
+            ),
         },
     )
     tokenizer_split: str = field(
@@ -205,7 +217,8 @@ class SFTConfig:
     def quick(cls, **overrides: Any) -> SFTConfig:
         """The quick preset: a 2-layer, 128-dim model, 2 epochs (1-1.5 minutes on this 2-core CPU).
 
-        It writes fluent answers in the world's style that are rarely grounded in the passages.
+        Its small pointer decoder copies titles and many facts from the passages, less reliably than the
+        default policy (dev factuality ratio about 0.6 against 0.86).
         """
         preset = dict(
             extra_worlds=0,
@@ -242,6 +255,12 @@ class SFTConfig:
             raise ValueError(f"SFTConfig.architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
         if not isinstance(self.extra_worlds, int) or self.extra_worlds < 0:
             raise ValueError(f"SFTConfig.extra_worlds must be a non-negative integer, got {self.extra_worlds!r}")
+        if (
+            isinstance(self.careless_share, bool)
+            or not isinstance(self.careless_share, (int, float))
+            or not 0 <= self.careless_share <= 1
+        ):
+            raise ValueError(f"SFTConfig.careless_share must be a probability in [0, 1], got {self.careless_share!r}")
         if self.extra_worlds and self.dataset != "synthetic":
             raise ValueError(f"SFTConfig.extra_worlds needs the synthetic dataset (other worlds), not {self.dataset!r}")
         if self.n_embd % self.n_head:
@@ -257,7 +276,12 @@ class SFTConfig:
 
     def key(self) -> str:
         """A short hash of the settings that decide the model (evaluation settings excluded)."""
-        keyed = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("key", True)}
+        keyed = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.metadata.get("key", True)
+            and ("neutral" not in f.metadata or getattr(self, f.name) != f.metadata["neutral"])
+        }
         keyed["format_version"] = FORMAT_VERSION
         return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -294,7 +318,16 @@ def supervised_pairs(settings: SFTConfig, dataset: Any | None = None) -> list[tu
         base_seed = int(kwargs.pop("seed", 0))
         for offset in range(1, settings.extra_worlds + 1):
             world = make_dataset(settings.dataset, seed=base_seed + offset, **kwargs)
-            pairs += [(example.prompt, example.references[0]) for example in world.split("train")]
+            examples = world.split("train")
+            if settings.careless_share:
+                from agents.demonstrations import careless_answer
+
+                rng = random.Random(f"careless-{settings.seed}-{offset}")
+                pairs += [
+                    (e.prompt, careless_answer(e, e.references[0], rng, settings.careless_share)) for e in examples
+                ]
+            else:
+                pairs += [(example.prompt, example.references[0]) for example in examples]
     return pairs
 
 
@@ -720,15 +753,16 @@ def build_default_policy(
     cache_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
     force: bool = False,
-    num_threads: int | None = 1,
+    num_threads: int | None | Literal["auto"] = "auto",
 ) -> Path:
     """The default policy's folder, building (or resuming the build of) it when not cached yet.
 
     ``quick`` picks :meth:`SFTConfig.quick` when ``settings`` is None. ``force`` rebuilds from scratch.
     ``num_threads`` sets torch's CPU threads for the build and restores them after (None leaves torch's
-    setting). It defaults to 1: on this 2-core machine shared with other jobs, the quick build took 67 s with
-    one thread and 248 s with two (OpenMP threads wait on each other when one is descheduled); a model this
-    small gains little from a second thread even on an idle machine.
+    setting, every core). ``"auto"``: one thread for a model no larger than the quick preset's (on this
+    2-core machine shared with other jobs, the quick build took 67 s with one thread and 248 s with two:
+    OpenMP threads wait on each other when one is descheduled, and a model this small gains little from
+    a second thread), torch's setting for larger ones (the default build: 1,086 s on both cores, idle).
 
     Example (a build of minutes; ``fg-env sft --quick`` runs the same)::
 
@@ -754,6 +788,8 @@ def build_default_policy(
             _say(progress, f"[sft] resuming the interrupted build in {work}")
         work.mkdir(parents=True, exist_ok=True)
         previous_threads = torch.get_num_threads()
+        if num_threads == "auto":
+            num_threads = 1 if _size(settings) <= _size(SFTConfig.quick()) else None
         if num_threads is not None:
             torch.set_num_threads(num_threads)
         try:
@@ -761,6 +797,11 @@ def build_default_policy(
         finally:
             torch.set_num_threads(previous_threads)
     return final
+
+
+def _size(settings: SFTConfig) -> int:
+    """Layers x width: what decides whether a second CPU thread pays for itself."""
+    return settings.n_layer * settings.n_embd
 
 
 def rebuild_command(settings: SFTConfig) -> str:
