@@ -502,7 +502,7 @@ def test_supervised_pairs_add_other_worlds_whose_facts_differ():
 
     base = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=0))
     assert len(base) == 5
-    extended = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=1))
+    extended = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=1, careless_share=0.0))  # gold answers
     world_one = make_dataset("synthetic", seed=1).split("train")
     assert len(extended) == 5 + len(world_one) and extended[:5] == base
     assert extended[5] == (world_one[0].prompt, world_one[0].references[0])

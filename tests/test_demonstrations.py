@@ -63,7 +63,7 @@ def test_the_annotator_flags_each_habit_as_its_error_type():
 
 
 def test_sft_keeps_train_sft_gold_and_writes_the_extra_worlds_carelessly():
-    gold = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=1))
+    gold = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=1, careless_share=0.0))
     careless = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=1, careless_share=0.5))
     assert careless[:5] == gold[:5]
     assert [prompt for prompt, _ in careless] == [prompt for prompt, _ in gold]
@@ -75,7 +75,9 @@ def test_sft_keeps_train_sft_gold_and_writes_the_extra_worlds_carelessly():
 
 
 def test_the_cache_key_of_earlier_settings_is_kept():
-    assert SFTConfig(careless_share=0.0).key() == SFTConfig().key()
-    assert SFTConfig(careless_share=0.5).key() != SFTConfig().key()
+    # At 0 the field is left out of the key: policies cached before it existed keep their folders.
+    assert SFTConfig(careless_share=0.0).key() == "f973c8cdf61acb50"  # the default before careless demonstrations
+    assert SFTConfig.quick().key() == "4de89ab81fb13d35"  # no extra worlds, nothing careless, the same key
+    assert SFTConfig(careless_share=0.5).key() == SFTConfig().key() != SFTConfig(careless_share=0.0).key()
     with pytest.raises(ValueError, match="careless_share must be a probability"):
         SFTConfig(careless_share=-0.1)
