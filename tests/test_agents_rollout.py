@@ -251,3 +251,23 @@ def test_run_episode_stops_a_runaway_agent(tiny_env):
 
     with pytest.raises(RuntimeError, match="did not end the episode within 3 steps"):
         run_episode(Forever(), lambda obs: "x", max_steps=3)
+
+
+def test_the_episode_density_scheme_gives_the_holistic_token_rewards():
+    """Why the ablations need no `episode` arm beside holistic at the same KL coefficient: for a
+    token-level learner both put the same weighted episode return on the same final token."""
+    from agents.schemes import get_scheme
+
+    base = gym.make("FineGrainedQA-v0", split="dev", max_sentences=6)
+    holistic, episode = get_scheme("holistic").wrap(base), get_scheme("episode").wrap(gym.make(base.spec))
+    example = base.unwrapped.examples[0]
+    gold = example.references[0]
+    returns = []
+    for text in (gold, gold + " " + gold, "The weather was mild. " + gold[: len(gold) // 2]):
+        pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
+        g = generation(example.prompt, pieces)
+        a, b = token_rewards(replay(holistic, g, index=0)), token_rewards(replay(episode, g, index=0))
+        assert np.count_nonzero(a) == 1 and np.flatnonzero(a).tolist() == np.flatnonzero(b).tolist()
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        returns.append(float(a.sum()))
+    assert len(set(returns)) == 3  # three different answers, three different returns
