@@ -285,8 +285,10 @@ def test_presets_keep_the_sizes_of_the_former_scales():
 
     quick = PPOConfig(iterations=8, prompts_per_iteration=2, samples_per_prompt=4, minibatch_size=8, max_new_tokens=64)
     default = PPOConfig(iterations=20, prompts_per_iteration=4, samples_per_prompt=4, minibatch_size=8, max_new_tokens=80)
-    assert PRESETS["quick"].config() == ExperimentConfig(quick, EvaluationConfig(eval_questions=24, max_sentences=6), sft="quick")
-    assert PRESETS["default"].config() == ExperimentConfig(default, EvaluationConfig(eval_questions=100, max_sentences=6), sft="default")
+    tuned = {"holistic": 0.2}  # holistic's KL coefficient from the grid
+    assert PRESETS["quick"].config() == ExperimentConfig(quick, EvaluationConfig(eval_questions=24, max_sentences=6), sft="quick", scheme_kl_coef=tuned)
+    assert PRESETS["default"].config() == ExperimentConfig(default, EvaluationConfig(eval_questions=100, max_sentences=6), sft="default", scheme_kl_coef=tuned)
+    assert PRESETS["default"].config().for_run("holistic", 0).ppo.kl_coef == 0.2
     assert (PRESETS["quick"].config().episodes_per_run, PRESETS["default"].config().episodes_per_run) == (64, 320)
 
 
