@@ -319,7 +319,8 @@ def sample_efficiency(
     score averaged over its runs; the episodes are where the candidate's mean curve first reaches it.
     The 95% interval resamples the seeds of both arms (percentile bootstrap); ``reached_share`` is the
     share of resamples that reach the target within the budget (below 0.975, the interval's upper end
-    is None: beyond the budget).
+    is None: beyond the budget). ``start`` is the candidate's first score: a target at or below it
+    (the reference ended no better than it started) says nothing of speed.
 
     Example:
         >>> run = lambda *v: [{"episodes": 80 * i, "completeness": x} for i, x in enumerate(v)]
@@ -347,6 +348,7 @@ def sample_efficiency(
         high = float(np.quantile(np.concatenate([reached, np.full(bootstrap - reached.size, np.inf)]), 0.975))
         result[key] = {
             "target": target,
+            "start": float(np.mean([run[0][key] for run in candidate])),
             "episodes": episodes,
             "low": low,
             "high": None if not np.isfinite(high) else high,
@@ -360,9 +362,12 @@ def sample_efficiency_table(result: Mapping[str, Mapping[str, Any]], candidate: 
     """The markdown table of :func:`sample_efficiency`: one row per metric.
 
     Example:
-        >>> row = {"target": 0.3, "episodes": 120.0, "low": 80.0, "high": None, "reached_share": 0.9, "budget": 320}
+        >>> row = {"target": 0.3, "start": 0.2, "episodes": 120.0, "low": 80.0, "high": None, "reached_share": 0.9,
+        ...        "budget": 320}
         >>> print(sample_efficiency_table({"completeness": row}, "fine-grained", "holistic").splitlines()[2])
         | Comp. ↑ | 0.300 | 120 | [80, > 320] | 62% |
+        >>> print(sample_efficiency_table({"completeness": {**row, "target": 0.15}}, "fine-grained", "holistic").splitlines()[2])
+        | Comp. ↑ | 0.150 | n/a: holistic ended at or below the start (0.200) | n/a | n/a |
     """
     titles = dict(METRIC_COLUMNS)
     lines = [
@@ -372,6 +377,12 @@ def sample_efficiency_table(result: Mapping[str, Mapping[str, Any]], candidate: 
     ]
     for key, row in result.items():
         budget = row["budget"]
+        if row["target"] <= row["start"]:
+            lines.append(
+                f"| {titles[key]} | {row['target']:.3f} | n/a: {reference} ended at or below the start "
+                f"({row['start']:.3f}) | n/a | n/a |"
+            )
+            continue
         if row["episodes"] is None:
             needs, saved = f"not within {budget}", "n/a"
         else:
