@@ -93,29 +93,38 @@ def _sign(low: float, high: float) -> str:
     return "+" if low > 0 else "−" if high < 0 else "0"
 
 
-def direction_rows(
-    per_seed: Mapping[str, Sequence[Mapping[str, Any]]], metrics: Sequence[str] = METRICS
-) -> list[dict[str, Any]]:
-    """One row per paper row whose arms ``per_seed`` holds (arm -> evaluations, one per seed, the seeds
-    in the same order in every arm): per metric our mean change and interval, the paper's change, both
-    directions and whether they agree."""
+Runs = Sequence[Mapping[str, Any]] | Mapping[int, Mapping[str, Any]]
+
+
+def _by_seed(runs: Runs) -> dict[int, Mapping[str, Any]]:
+    return dict(runs) if isinstance(runs, Mapping) else dict(enumerate(runs))
+
+
+def direction_rows(per_seed: Mapping[str, Runs], metrics: Sequence[str] = METRICS) -> list[dict[str, Any]]:
+    """One row per paper row whose arms ``per_seed`` holds (arm -> its evaluations, one per seed: a
+    mapping seed -> evaluation, or a list in the same seed order for every arm): per metric our mean
+    change and interval, the paper's change, both directions and whether they agree. Arms are paired
+    on the seeds they share; ``seeds`` in a row says which."""
     rows = []
     for name, (arm, base) in COMPARISONS.items():
         if arm not in per_seed or base not in per_seed:
             continue
+        runs, base_runs = _by_seed(per_seed[arm]), _by_seed(per_seed[base])
+        single = len(base_runs) == 1  # the SFT policy: one deterministic evaluation
+        seeds = sorted(runs) if single else sorted(set(runs) & set(base_runs))
         cells = {}
         for key in metrics:
-            ours = [run[key] for run in per_seed[arm]]
-            reference = [run[key] for run in per_seed[base]]
-            if len(reference) == 1:  # the SFT policy: one deterministic evaluation
-                change = mean_ci([value - reference[0] for value in ours])
+            ours = [runs[seed][key] for seed in seeds]
+            if single:
+                (start,) = base_runs.values()
+                change = mean_ci([value - start[key] for value in ours])
             else:
-                change = paired_difference(ours, reference)
+                change = paired_difference(ours, [base_runs[seed][key] for seed in seeds])
             paper = PAPER_TABLE5[name][key] - PAPER_TABLE5["SFT" if base == "SFT" else "fine-grained"][key]
             our_sign, paper_sign = _sign(change["low"], change["high"]), "+" if paper > 0 else "−"
             agree = "inconclusive" if our_sign == "0" else "yes" if our_sign == paper_sign else "no"
             cells[key] = {**change, "paper": paper, "ours_sign": our_sign, "paper_sign": paper_sign, "agree": agree}
-        rows.append({"row": name, "arm": arm, "base": base, "cells": cells})
+        rows.append({"row": name, "arm": arm, "base": base, "seeds": seeds, "cells": cells})
     return rows
 
 
@@ -144,14 +153,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not folders:
         print("usage: python -m agents.paper RESULTS_DIR [RESULTS_DIR ...]", file=sys.stderr)
         return 2
-    per_seed: dict[str, Any] = {}
+    per_seed: dict[str, dict[int, Any]] = {}
     for folder in folders:
         path = Path(folder) / "results.json"
         if not path.is_file():
             print(f"error: {path} does not exist (run fg-env compare --out {folder} first)", file=sys.stderr)
             return 2
-        for arm, runs in json.loads(path.read_text())["per_seed"].items():
-            per_seed.setdefault(arm, runs)  # the first folder's arm wins (ablations repeat no arm)
+        results = json.loads(path.read_text())
+        for arm, runs in results["per_seed"].items():
+            # The SFT and random rows are one evaluation each; PPO arms have one run per seed, in order.
+            seeds = results["seeds"] if len(runs) == len(results["seeds"]) else range(len(runs))
+            per_seed.setdefault(arm, dict(zip(seeds, runs)))  # the first folder's arm wins
     print(direction_table(direction_rows(per_seed)))
     return 0
 

@@ -21,6 +21,8 @@ def test_each_direction_is_read_from_the_interval_of_the_difference():
         "PPO no-factuality": _runs("relevance_ratio", 0.40, 0.80, 0.60),  # too noisy to tell
     }
     rows = {row["row"]: row["cells"]["relevance_ratio"] for row in direction_rows(per_seed, metrics=["relevance_ratio"])}
+    by_seed = {"SFT": {0: {"relevance_ratio": 0.5}}, "PPO fine-grained": {3: {"relevance_ratio": 0.6}, 7: {"relevance_ratio": 0.7}}}
+    assert direction_rows(by_seed, metrics=["relevance_ratio"])[0]["seeds"] == [3, 7]
     assert set(rows) == {"fine-grained", "no-relevance", "no-factuality"}  # no-completeness was not run
     assert rows["fine-grained"]["mean"] == pytest.approx(0.11) and rows["fine-grained"]["agree"] == "yes"
     assert rows["no-relevance"]["ours_sign"] == "−" and rows["no-relevance"]["agree"] == "yes"
@@ -38,8 +40,14 @@ def test_the_command_reads_results_folders_and_names_a_missing_one(tmp_path, cap
     folder.mkdir()
     runs = {"relevance_ratio": 0.5, "factuality_ratio": 0.5, "completeness": 0.1, "rouge_l": 0.3, "length": 50.0}
     per_seed = {"SFT": [runs], "PPO fine-grained": [{**runs, "relevance_ratio": 0.6}, {**runs, "relevance_ratio": 0.7}]}
-    (folder / "results.json").write_text(json.dumps({"per_seed": per_seed}))
-    assert main([str(folder)]) == 0
-    assert "| fine-grained − SFT | +0.150" in capsys.readouterr().out
+    (folder / "results.json").write_text(json.dumps({"seeds": [0, 1], "per_seed": per_seed}))
+    ablations = tmp_path / "ablations"
+    ablations.mkdir()
+    # Run on seed 1 only: paired with fine-grained's seed 1 (relevance 0.7), not its first run.
+    one = {"seeds": [1], "per_seed": {"PPO no-relevance": [{**runs, "relevance_ratio": 0.65}]}}
+    (ablations / "results.json").write_text(json.dumps(one))
+    assert main([str(folder), str(ablations)]) == 0
+    out = capsys.readouterr().out
+    assert "| fine-grained − SFT | +0.150" in out and "| no-relevance − fine-grained | -0.050" in out
     assert main([str(tmp_path / "gone")]) == 2
     assert "gone/results.json does not exist" in capsys.readouterr().err
