@@ -1,6 +1,6 @@
 """The ``fg-env`` command.
 
-Sub-commands come from this package (``info``, ``rm``) and from plug-ins that declare a
+Sub-commands come from this package (``info``, ``integrity``, ``rm``) and from plug-ins that declare a
 ``register(subparsers)`` function in the ``fg_env.commands`` entry-point group (the ``agents`` package
 adds ``sft``, ``train``, ``evaluate``, ``compare`` and ``sweep-weights`` this way), so ``fg_env``
 never imports agent code. Every sub-command is a :class:`fg_env.command.CommandParser`: its flags are
@@ -38,8 +38,29 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _integrity_arguments(parser: argparse.ArgumentParser) -> None:
+    from fg_env.data.synthetic.integrity import add_arguments
+
+    add_arguments(parser)
+
+
+def _integrity(args: argparse.Namespace) -> int:
+    from fg_env.data.synthetic.integrity import run_command
+
+    return run_command(args)
+
+
 def _register_builtin(subparsers: argparse._SubParsersAction) -> None:
     add_command(subparsers, "info", _info, help="list datasets, reward models and the default environment")
+    add_command(
+        subparsers,
+        "integrity",
+        _integrity,
+        arguments=_integrity_arguments,
+        help="probe the built-in world's annotator with adversarial answers and report pass rates per class",
+        description="Probe the built-in world's annotator with adversarial variants of gold sentences, each "
+        "with the label a careful annotator gives it, and print each class's pass rate.",
+    )
     try:
         from fg_env.rewards.learned.cli import register as register_rm
     except ModuleNotFoundError as error:  # only when the learned-reward package is absent from this build

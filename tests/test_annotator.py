@@ -313,7 +313,7 @@ def test_relevance_combines_as_the_paper_marks_sub_sentences():
 def test_claim_records_are_named_tuples():
     judged = JudgedClaim(0, Statement("e1", "year", 1994), Verdict.SUPPORTED, True, "e1")
     assert judged.statement.attribute == "year" and judged._fields[2] == "verdict"
-    assert Claim._fields == ("clause", "referent", "attribute", "value", "group")
+    assert Claim._fields == ("clause", "referent", "attribute", "value", "group", "negated")
 
 
 # -- cost: an answer of n sentences costs O(n) sentence analyses --------------------------------------

@@ -15,10 +15,13 @@ Error types (QA-Feedback's, in :mod:`fg_env.feedback.schema`), and the unit each
   cannot read: no words, mostly unknown words, a stuck loop, or cut off after "by", "the", ...),
   ``Redundant`` (every claim was already made earlier in the answer, or the same words were already
   said), ``Irrelevant`` (only claims that do not help answer: about other entities, or background
-  attributes such as cast, length, reception; or content that names nothing of the question);
+  attributes such as cast, length, reception, or denials; or words with no claim at all: "nobody
+  really knows who made X", the question restated; only the framing "X may refer to several works"
+  and a bare mention of a work are no error without a claim);
 * per **sentence** (factuality): ``Wrong-Grounding`` (a claim the passages contradict: a wrong year,
-  another interpretation's creator) over ``Unverifiable`` (a claim the passages do not hold: an
-  attribute they never state, an entity they never mention);
+  another interpretation's creator, a name they never use in a role they fill, a true fact denied) over
+  ``Unverifiable`` (a claim the passages do not hold: an attribute they never state, an entity they
+  never mention); a hedged claim ("reportedly, ...") is judged by what it claims;
 * **missing information**: ``Missing-Answer``, ``Missing-Major-Auxiliary``, ``Missing-Minor-Auxiliary``
   for each required fact the answer does not state, pointing at the passage sentences that state it.
 
@@ -31,7 +34,8 @@ and a sentence's factuality only on the text up to its end, so annotating a pref
 sentence (or sub-sentence) boundary gives exactly the errors of the whole answer inside that prefix.
 The reward models rely on it: they see answers cut at the segment they score.
 
-**Completeness** is the weighted share of required facts stated correctly anywhere in the answer:
+**Completeness** is the weighted share of required facts stated correctly (and not denied) anywhere
+in the answer:
 each interpretation's answer weighs 1, its major auxiliary fact 0.5, its minor auxiliary fact 0.25
 (:data:`COMPLETENESS_WEIGHTS`).
 
@@ -215,7 +219,8 @@ class Referent(NamedTuple):
 
 
 class Claim(NamedTuple):
-    """One thing a sentence asserts: ``attribute`` of ``referent`` is ``value`` (in clause ``clause``).
+    """One thing a sentence asserts: ``attribute`` of ``referent`` is ``value`` (in clause ``clause``),
+    or, ``negated``, is not.
 
     ``attribute`` None is a person named with no role cue (creator or contributor, whichever is
     true). Claims with the same ``group`` share one referent (one work reference, person or company),
@@ -231,6 +236,7 @@ class Claim(NamedTuple):
     attribute: str | None
     value: Hashable
     group: Hashable
+    negated: bool = False
 
 
 class Statement(NamedTuple):
@@ -341,8 +347,21 @@ class _Compiled:
         self.total_weight = sum(COMPLETENESS_WEIGHTS[f.role] for f in self.required)
 
 
+class _Denied(NamedTuple):
+    """A value a claim denies ("was not directed by X"): true when the passages give another value,
+    contradicted when they give this one."""
+
+    value: Hashable
+
+
+_DENIAL_VERDICT = {_SUPPORTED: _CONTRADICTED, _CONTRADICTED: _SUPPORTED, _UNVERIFIABLE: _UNVERIFIABLE}
+
+
 def _check(compiled: _Compiled, entity: str, attribute: str | None, value: Hashable) -> tuple[Verdict, str | None]:
     """Check one claim about a known entity; return the verdict and the attribute it was read as."""
+    if type(value) is _Denied:
+        verdict, read_as = _check(compiled, entity, attribute, value.value)
+        return _DENIAL_VERDICT[verdict], read_as
     facts = compiled.facts
     if attribute is None:  # a person with no cue: true if they hold either person role
         if facts.get((entity, CREATOR)) == value:
@@ -546,20 +565,20 @@ class _Resolver:
             value = slot.value
             if isinstance(value, NameRef):
                 value = self.person_name(value)
-            out.append(_new(Claim, (slot.clause, target, attribute, value, ref)))
+            out.append(_new(Claim, (slot.clause, target, attribute, value, ref, slot.negated)))
         return out
 
     def _person_claim(self, slot: ValueSlot) -> Claim:
         name = self.person_name(slot.subject_name)
         entity = self.c.persons.get(name)
         target = Referent(entity, (), None if entity else name, False)
-        return Claim(slot.clause, target, slot.attribute_sentence, slot.value, ("person", name))
+        return Claim(slot.clause, target, slot.attribute_sentence, slot.value, ("person", name), slot.negated)
 
     def _organization_claim(self, slot: ValueSlot) -> Claim:
         name = slot.subject_name.value if slot.subject_name else self.state.organization_focus
         entity = self.c.organizations.get(name) if name else None  # type: ignore[arg-type]
         target = Referent(entity, (), None if entity else (name or "? some company"), False)  # type: ignore[arg-type]
-        return Claim(slot.clause, target, slot.attribute_sentence, slot.value, ("organization", name))
+        return Claim(slot.clause, target, slot.attribute_sentence, slot.value, ("organization", name), slot.negated)
 
     # -- judging -----------------------------------------------------------------------------------------
     def judge(self, claims: list[Claim], jointly: bool) -> tuple[list[JudgedClaim], dict[Hashable, str]]:
@@ -571,7 +590,9 @@ class _Resolver:
         c = self.c
         chosen, resolved = self._choose_interpretations(claims) if jointly else (None, {})
         judged: list[JudgedClaim] = []
-        for clause, target, attribute, value, group in claims:
+        for clause, target, attribute, value, group, negated in claims:
+            if negated:
+                value = _Denied(value)
             if target.unknown is not None:
                 statement = _new(Statement, (target.unknown, attribute, value))
                 judged.append(_new(JudgedClaim, (clause, statement, _UNVERIFIABLE, target.on_topic, None)))
@@ -584,8 +605,11 @@ class _Resolver:
                 verdict, read_as = _check(c, entity, attribute, value)
             else:
                 entity, verdict, read_as = self._charitable_reading(target.candidates, attribute, value)
-            on_topic = entity in c.interpretation_set and (read_as is None or read_as in CORE_WORK_ATTRIBUTES)
             statement = _new(Statement, (entity, read_as or PERSON, value))
+            if negated:  # a denial helps answer nothing and states no required fact
+                judged.append(_new(JudgedClaim, (clause, statement, verdict, False, None)))
+                continue
+            on_topic = entity in c.interpretation_set and (read_as is None or read_as in CORE_WORK_ATTRIBUTES)
             judged.append(_new(JudgedClaim, (clause, statement, verdict, on_topic, entity)))
         return judged, resolved
 
@@ -604,7 +628,9 @@ class _Resolver:
             candidates = members[0].referent.candidates
             best, best_score = candidates[0], None
             for candidate in candidates:
-                verdicts = [_check(c, candidate, m.attribute, m.value)[0] for m in members]
+                verdicts = [
+                    _check(c, candidate, m.attribute, _Denied(m.value) if m.negated else m.value)[0] for m in members
+                ]
                 score = (verdicts.count(_SUPPORTED), -verdicts.count(_CONTRADICTED))
                 if best_score is None or score > best_score:
                     best, best_score = candidate, score
@@ -643,9 +669,25 @@ def _relevance(
     signature = reading.clause_signatures[clause]
     if signature is not None and signature in signatures:
         return _REDUNDANT
-    if reading.clause_mentions_work[clause] or not reading.clause_has_content[clause]:
-        return _NEUTRAL
-    return _IRRELEVANT
+    if reading.clause_frames[clause]:
+        return _NEUTRAL  # names a work, or frames the answer, with nothing else said
+    return _IRRELEVANT  # says something, but nothing that answers, identifies or disambiguates
+
+
+def _deferred_clauses(reading: SentenceReading) -> set[int]:
+    """Clauses whose values wait for the rest of their sentence ("In 1962, X created the show Y."):
+    the clause ends in a comma or semicolon, and each of its values belongs to no work it names. Read
+    alone, "In 1962," would claim the current work's year; it is the next clause that says whose. Such
+    a clause is neutral for relevance (its sentence's other clauses decide), and its claims are judged
+    for factuality with the whole sentence. Decided from the clause's own words, so prefixes agree."""
+    text = reading.text
+    candidates: dict[int, bool] = {}
+    for slot in reading.slots:
+        waits = slot.subject == "work" and slot.ref_clause == -1
+        candidates[slot.clause] = candidates.get(slot.clause, True) and waits
+    return {
+        clause for clause, waits in candidates.items() if waits and text[reading.clause_spans[clause][1] - 1] in ",;"
+    }
 
 
 def _clause_relevance(reading: SentenceReading, resolver: _Resolver, said: _Seen, signatures: _Seen) -> list[Relevance]:
@@ -658,9 +700,13 @@ def _clause_relevance(reading: SentenceReading, resolver: _Resolver, said: _Seen
     for j in judged:
         by_clause.setdefault(j.clause, []).append(j)
     verdicts = []
+    deferred = _deferred_clauses(reading)
     for clause, signature in enumerate(reading.clause_signatures):
         own = by_clause.get(clause, ())
-        verdicts.append(_relevance(reading, clause, own, said, signatures))
+        if clause in deferred and not reading.clause_incoherent[clause]:
+            verdicts.append(_NEUTRAL)
+        else:
+            verdicts.append(_relevance(reading, clause, own, said, signatures))
         said.update(j.statement for j in own)
         if signature is not None:
             signatures.add(signature)

@@ -9,10 +9,23 @@ sentence text and shared across questions and episodes. It finds:
 * **mentions**, by normalised tokens against the world's vocabularies: titles, kinds of work,
   people (first name + surname, or a surname alone), organisations, places, years, lengths
   ("102 minutes"), genres, receptions, pronouns and relation cues ("directed", "born", "founded");
-* **incoherent clauses**: no word at all, mostly unknown words, a word repeated like a stuck loop, or a
-  clause cut off after a word that needs a continuation ("... was directed by"). Known words are the
-  world's own and a general English list shipped with fg_env (:func:`known_words`), the same on every
-  machine whatever is installed.
+  years and lengths written in words ("nineteen ninety-four", "twelve tracks", :mod:`.numbers`);
+* **names the world never uses**, by their capitals: a capitalised run with a word no mention covers
+  ("Jonas Whitfield", "Jonas Moreau") is a person, or by its neighbours a title ("the film Crimson
+  Tide"), a company ("Harborlight Records", "released on X") or a place ("set in Norvale"), so a claim
+  that names one is checked like any other (and is contradicted or unverifiable);
+* **denials**: a value under an odd number of negations in its clause ("was not", "never", "wasn't",
+  "it is not true that", "contrary to") is read as denied (:attr:`ValueSlot.negated`);
+* **incoherent clauses**: no word at all, mostly unknown words, a word repeated like a stuck loop, a
+  clause cut off after a word that needs a continuation ("... was directed by"), or text in another
+  language or script (a letter beyond the Latin alphabets, or two function words of another language).
+  Known words are the world's own and a general English list shipped with fg_env
+  (:func:`known_words`), the same on every machine whatever is installed;
+* **framing clauses**: only works' names, function words and the words of the framing sentence gold
+  answers open with ("X may refer to several works"); any other clause without a claim says nothing
+  that helps answer.
+
+Every step is linear (or n log n) in the sentence's length, however hostile the text.
 
 Example:
     >>> r = read_sentence("The film Harlow Bridge, directed by Ana Ashby, came out in 1994.")
@@ -32,6 +45,7 @@ from importlib import resources
 from typing import NamedTuple
 
 from fg_env.data.synthetic import phrasing
+from fg_env.data.synthetic.numbers import NUMBER_TOKENS, read_number
 from fg_env.data.synthetic.vocab import (
     BIRTH_CUES,
     BIRTH_YEAR,
@@ -140,6 +154,7 @@ class ValueSlot(NamedTuple):
     ref_sentence: int | None
     ref_clause: int | None
     subject_name: NameRef | None
+    negated: bool = False  # denied: under an odd number of negations ("was not directed by X")
 
 
 @dataclass(frozen=True)
@@ -160,6 +175,7 @@ class SentenceReading:
     clause_incoherent: tuple[bool, ...]
     clause_mentions_work: tuple[bool, ...]  # names a work (a title or a kind): on topic even without a claim
     clause_has_content: tuple[bool, ...]  # has words beyond function words
+    clause_frames: tuple[bool, ...]  # only works' names, function and framing words: no error without a claim
     clause_signatures: tuple[tuple[str, ...] | None, ...]  # normalised tokens, for exact repeats
     slots: tuple[ValueSlot, ...]
 
@@ -284,16 +300,78 @@ _NEVER_AFTER_ARTICLE = frozenset(
     "it he she".split()
 )
 _NEVER_AFTER_PREPOSITION = frozenset("is was were are of by in on at from with into and or but nor".split())
+_AUXILIARIES = frozenset("is was were are".split())
 _CANNOT_FOLLOW: dict[str, frozenset[str]] = {
     **{a: _NEVER_AFTER_ARTICLE for a in _ARTICLES},
     **{p: _NEVER_AFTER_PREPOSITION for p in "of by in on at to from with into".split()},
+    **{a: _AUXILIARIES for a in _AUXILIARIES},  # "is was"
+    # A work's participle before an auxiliary ("painted was", "released was").
+    **{c: _AUXILIARIES for c in CREATOR_CUES | WORK_VERB_CUES if c.endswith("ed")},
 }
+# Prepositions English leaves at a clause's end in questions and relatives ("what year is X from?",
+# "who was X by?", "something people talk about"): not a cut-off there.
+_STRANDABLE = frozenset("about from for with to on at by".split())
+_WH_WORDS = frozenset("what which who whom whose where something anything everything nothing".split())
+
+# Words that deny what their clause claims ("was not directed by", "never came out", "it is not true
+# that ..."); any word ending in "n't" too. A claim under an odd number of them is read as denied.
+NEGATIONS: frozenset[str] = frozenset("not never no cannot contrary untrue false".split())
+
+# Function words of other languages that English text does not use (German, French, Spanish,
+# Italian, Dutch, Portuguese), and a few of their common words. Words English uses often ("die", "van",
+# "par", "door") are left out, so two of these in a clause (or one beside a word no list knows)
+# mark it as written in another language: Incoherent to a reader of English, however many names and
+# years it holds.
+FOREIGN_FUNCTION_WORDS: frozenset[str] = frozenset(
+    """der das und wurde wurden ist ein eine einer einem einen im vom zum zur auf mit wird stammt spielt
+    la en se al af de zich speelt werk obra risale dipinto canzone chanson videospiel verscheen gemaakt
+    televisieserie uitgegeven geschilderd
+    le les est une et du des au aux sorti sortie réalisé écrit publié été avait
+    el los las fue por una del y estrenó estrenada estrenado publicada publicado dirigida dirigido escrita
+    escrito lanzado lanzada es
+    il è stato stata della di nel uscito uscita diretto diretta scritto pubblicato pubblicata
+    het een werd uitgebracht geregisseerd geschreven
+    foi pelo pela uma dos lançado lançada""".split()
+)
+
+
+def _in_another_script(token: str) -> bool:
+    """Whether a token has letters beyond the Latin alphabets (Cyrillic, Greek, CJK, Arabic ...)."""
+    return not token.isascii() and any(ch.isalpha() and ord(ch) > 0x24F for ch in token)
+
+
+# Words of the conventional framing sentence gold answers open with ("X may refer to several works",
+# "There are three works called X"): a clause of only these, function words and works' names says
+# nothing, and is not wrong to say.
+FRAMING_WORDS: frozenset[str] = (
+    frozenset(t.lower() for text in phrasing.OPENINGS for t in _TOKEN.findall(re.sub(r"\{\w+\}", " ", text)))
+    | frozenset(w.lower() for w in NUMBER_WORDS)
+    # Hedges frame a claim without adding one ("reportedly, ...", "according to the passages, ...");
+    # the claim they frame is judged by its content.
+    | frozenset(
+        """reportedly reported allegedly apparently according passages sources source seems seemed appears
+        appeared believed said thought claimed known possibly perhaps probably likely it's""".split()
+    )
+)
+
+# Names the world's lists do not hold are found by their capitals; what follows decides what they
+# name. A capitalised run after one of these words is a title ("the film titled Crimson Tide").
+NAME_INTRODUCERS: frozenset[str] = frozenset({"titled", "called", "named", "entitled"})
+# ... after one of these, a place ("set in Norvale", "born in Eastbrook").
+PLACE_PREPOSITIONS: frozenset[str] = frozenset({"in", "at", "from"})
+# ... ending in one of these, a company ("Harborlight Records", "Blue Fern Pictures").
+COMPANY_SUFFIXES: frozenset[str] = frozenset(
+    """records pictures studios studio films music press books publishing games interactive software
+    broadcasting network gallery museum inc ltd llc corporation corp company entertainment productions
+    media group label""".split()
+)
 
 # -- reading ----------------------------------------------------------------------------------------
 _NORMALISED: dict[str, str] = {}
 # Token classes, as bits, memoised per token: most tokens of an answer are seen many times.
 _DIGITS, _TITLE_A, _TITLE_B, _FIRST, _SURNAME, _ORG_WORD, _ORG_SUFFIX, _UNIT = 1, 2, 4, 8, 16, 32, 64, 128
 _PRON_WORK, _PRON_PERSON, _PHRASE = 256, 512, 1024
+_NUMBER, _NEGATION, _FOREIGN, _OTHER_SCRIPT = 2048, 4096, 8192, 16384
 _CLASSES: dict[str, int] = {}
 
 
@@ -324,6 +402,10 @@ def _token_class(t: str) -> int:
             | (_PRON_WORK if t in PRONOUNS_WORK else 0)
             | (_PRON_PERSON if t in PRONOUNS_PERSON else 0)
             | (_PHRASE if t in _PHRASES else 0)
+            | (_NUMBER if t in NUMBER_TOKENS else 0)
+            | (_NEGATION if t in NEGATIONS or t.endswith("n't") else 0)
+            | (_FOREIGN if t in FOREIGN_FUNCTION_WORDS else 0)
+            | (_OTHER_SCRIPT if _in_another_script(t) else 0)
         )
         if len(_CLASSES) > 200_000:
             _CLASSES.clear()
@@ -364,32 +446,7 @@ def _find_mentions(tokens: list[str], first: int, last: int, clause: int, out: l
         if not c:
             i += 1
             continue
-        nxt = tokens[i + 1] if i + 1 < last else ""
-        n_class = _token_class(nxt) if nxt else 0
-        found: tuple[str, int, object] | None = None
-        if c & _DIGITS:
-            if n_class & _UNIT:
-                found = ("LENGTH", 2, (int(t), nxt))
-            elif len(t) == 4 and 1000 <= int(t) <= 2099:
-                found = ("YEAR", 1, int(t))
-        elif c & _TITLE_A and n_class & _TITLE_B:
-            found = ("TITLE", 2, f"{t} {nxt}")
-        elif c & _FIRST and n_class & _SURNAME:
-            found = ("PERSON", 2, f"{t} {nxt}")
-        elif c & _ORG_WORD and n_class & _ORG_SUFFIX:
-            found = ("ORG", 2, f"{t} {nxt}")
-        elif c & _SURNAME:
-            found = ("SURNAME", 1, t)
-        elif c & _PRON_WORK:
-            found = ("PRON_WORK", 1, t)
-        elif c & _PRON_PERSON:
-            found = ("PRON_PERSON", 1, t)
-        elif c & _PHRASE:
-            for phrase, type_, value in _PHRASES.get(t, ()):
-                n = len(phrase)
-                if i + n <= last and tuple(tokens[i : i + n]) == phrase:
-                    found = (type_, n, value)
-                    break
+        found = _mention_at(tokens, i, last, c)
         if found is None:
             i += 1
             continue
@@ -400,15 +457,163 @@ def _find_mentions(tokens: list[str], first: int, last: int, clause: int, out: l
     return covered
 
 
+def _mention_at(tokens: list[str], i: int, last: int, c: int) -> tuple[str, int, object] | None:
+    """The mention starting at ``tokens[i]`` (whose class is ``c``) as (type, tokens, value), or None."""
+    if c & _NUMBER:
+        found = _number_in_words(tokens, i, last)
+        if found is not None:
+            return found
+    t = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < last else ""
+    n_class = _token_class(nxt) if nxt else 0
+    if c & _DIGITS:
+        if n_class & _UNIT:
+            return ("LENGTH", 2, (int(t), nxt))
+        if len(t) == 4 and 1000 <= int(t) <= 2099:
+            return ("YEAR", 1, int(t))
+        return None
+    if c & _TITLE_A and n_class & _TITLE_B:
+        return ("TITLE", 2, f"{t} {nxt}")
+    if c & _FIRST and n_class & _SURNAME:
+        return ("PERSON", 2, f"{t} {nxt}")
+    if c & _ORG_WORD and n_class & _ORG_SUFFIX:
+        return ("ORG", 2, f"{t} {nxt}")
+    if c & _SURNAME:
+        return ("SURNAME", 1, t)
+    if c & _PRON_WORK:
+        return None if _expletive_it(tokens, i, last) else ("PRON_WORK", 1, t)
+    if c & _PRON_PERSON:
+        return ("PRON_PERSON", 1, t)
+    if c & _PHRASE:
+        for phrase, type_, value in _PHRASES.get(t, ()):
+            n = len(phrase)
+            if i + n <= last and tuple(tokens[i : i + n]) == phrase:
+                return (type_, n, value)
+    return None
+
+
+def _capitalised_runs(tokens: list[str], capitals: list[bool], first: int, last: int) -> list[tuple[int, int]]:
+    """Runs [a, b) of capitalised words in ``tokens[first:last]``. A sentence's first word counts only
+    when it is no common word ("Jonas Whitfield directed ...", not "Nobody knows ..."), or when the
+    next word is capitalised too ("Crimson Tide was ...")."""
+    runs = []
+    i = first
+    while i < last:
+        if not capitals[i]:
+            i += 1
+            continue
+        j = i
+        while j < last and capitals[j]:
+            j += 1
+        if i == 0 and tokens[0] in FUNCTION_WORDS:
+            i = 1  # "The ...", "It ...", "In ..."
+        elif i == 0 and j == 1 and tokens[0] in english_words():
+            i = 1  # "Nobody knows ...", "Reportedly, ..."
+        if i < j:
+            runs.append((i, j))
+        i = j
+    return runs
+
+
+def _name_type(tokens: list[str], a: int, b: int, kind_ends: set[int], kind_starts: set[int]) -> str | None:
+    """What a capitalised run the world's lists do not hold names, by its words and its neighbours:
+    a company, a title, a place or a person (a surname alone when one word); None when it is an
+    adjective before a kind of work ("the American film") or a common word alone ("the English singer").
+    ``kind_ends`` / ``kind_starts``: where the clause's kind-of-work mentions end and start."""
+    before = tokens[a - 1] if a > 0 else ""
+    if b - a >= 2 and tokens[b - 1] in COMPANY_SUFFIXES:
+        return "ORG"
+    if before in NAME_INTRODUCERS or a in kind_ends:
+        return "TITLE"
+    if b in kind_starts:
+        return None
+    if before in PLACE_PREPOSITIONS:
+        return "PLACE"
+    if before == "on":
+        return "ORG"  # "released on Harborlight": a label
+    if b - a == 1:
+        if tokens[a] in english_words() and before != "by":
+            return None
+        return "SURNAME"
+    return "PERSON"
+
+
+def _unknown_names(
+    tokens: list[str],
+    capitals: list[bool],
+    first: int,
+    last: int,
+    clause: int,
+    covered: set[int],
+    out: list[Mention],
+    start: int,
+) -> None:
+    """Read the names of ``tokens[first:last]`` that the world's lists do not hold (or hold only in
+    part: "Jonas Moreau" is not the surname Moreau): each capitalised run with a word no mention
+    covers becomes one mention of the type :func:`_name_type` gives, replacing the partial ones.
+    ``out[start:]`` are the clause's mentions; ``covered`` grows by the names' words."""
+    own = out[start:]
+    kind_ends = {m.end for m in own if m.type == "KIND"}
+    kind_starts = {m.pos for m in own if m.type == "KIND"}
+    names: list[Mention] = []
+    for a, b in _capitalised_runs(tokens, capitals, first, last):
+        if all(k in covered for k in range(a, b)):
+            continue
+        type_ = _name_type(tokens, a, b, kind_ends, kind_starts)
+        if type_ is not None:
+            names.append(Mention(type_, a, b, clause, " ".join(tokens[a:b])))
+    if not names:
+        return
+    in_names = {k for m in names for k in range(m.pos, m.end)}
+    kept = [m for m in own if not any(k in in_names for k in range(m.pos, m.end))]
+    out[start:] = sorted(kept + names, key=lambda m: m.pos)
+    covered |= in_names
+
+
+_EXPLETIVE_VERBS = frozenset("seems seemed appears appeared".split())
+
+
+def _expletive_it(tokens: list[str], i: int, last: int) -> bool:
+    """Whether "it" at ``tokens[i]`` points at nothing: "it is believed that ...", "it seems that",
+    "it is not true that": a frame around a claim, not a reference to the current work."""
+    if tokens[i] != "it" or i + 1 >= last:
+        return False
+    if tokens[i + 1] in _EXPLETIVE_VERBS:
+        return True
+    return tokens[i + 1] in ("is", "was") and "that" in tokens[i + 2 : min(last, i + 6)]
+
+
+def _number_in_words(tokens: list[str], i: int, last: int) -> tuple[str, int, object] | None:
+    """A year or a length written in words at ``tokens[i]`` ("nineteen ninety four", "twelve tracks"),
+    as a mention's (type, tokens, value); None for other numbers ("three works")."""
+    number = read_number(tokens, i, last)
+    if number is None:
+        return None
+    value, n = number
+    if i + n < last and _token_class(tokens[i + n]) & _UNIT:
+        return ("LENGTH", n + 1, (value, tokens[i + n]))
+    if n >= 2 and 1000 <= value <= 2099:
+        return ("YEAR", n, value)
+    return None
+
+
+_KIND_REACH = 12  # tokens: a kind noun farther from a title than this is not the title's kind
+
+
 def _work_references(mentions: list[Mention]) -> list[WorkReference]:
-    """Titles take the nearest kind noun of their clause ("the film Harlow Bridge"); other kinds stand alone."""
+    """Titles take the nearest unused kind noun of their clause within reach ("the film Harlow Bridge",
+    "Harlow Bridge is a 1994 film"); other kinds stand alone."""
     titles = [m for m in mentions if m.type == "TITLE"]
     kinds = [m for m in mentions if m.type == "KIND"]
+    kind_pos = [k.pos for k in kinds]
     attached: dict[int, Mention] = {}
     used: set[int] = set()
     for title in titles:
         best = None
-        for kind in kinds:
+        # Only kinds within reach are candidates: a bounded scan, so many titles and kinds stay linear.
+        for kind in kinds[
+            bisect_left(kind_pos, title.pos - _KIND_REACH) : bisect_right(kind_pos, title.pos + _KIND_REACH)
+        ]:
             if kind.clause != title.clause or kind.pos in used:
                 continue
             distance = abs(kind.pos - title.pos)
@@ -462,7 +667,51 @@ def _incoherent(tokens: list[str], covered: set[int], first: int, last: int, has
     n = last - first
     if n >= 8 and len(set(tokens[first:last])) * 2 < n:
         return True
-    return tokens[last - 1] in DANGLING_WORDS
+    if tokens[last - 1] not in DANGLING_WORDS:
+        return False
+    # A stranded preposition closes a question or relative clause; other dangling words are a cut-off.
+    return not (tokens[last - 1] in _STRANDABLE and any(tokens[i] in _WH_WORDS for i in range(first, last - 1)))
+
+
+_NAME_PIECES = _TITLE_A | _TITLE_B | _FIRST | _ORG_WORD | _ORG_SUFFIX
+
+
+def _orphan_name_words(capitals: list[bool], classes: list[int], covered: set[int], first: int) -> int:
+    """Capitalised words of the world's names that form no name where they stand ("Feather Petrakis
+    in Twilight", "On it Broadcasting Brightwater"): two in a clause mark shuffled words."""
+    return sum(
+        1 for i, c in enumerate(classes, start=first) if c & _NAME_PIECES and capitals[i] and i > 0 and i not in covered
+    )
+
+
+def _foreign_words(tokens: list[str], classes: list[int], covered: set[int], first: int) -> tuple[int, int]:
+    """(function words of another language, other words no list knows) in a clause. An accented word
+    no list knows ("télévisée", "película") counts as another language's."""
+    words = known_words()
+    markers = unknown = 0
+    for i, c in enumerate(classes, start=first):
+        t = tokens[i]
+        if c & _FOREIGN or (not t.isascii() and t not in words and not c & _OTHER_SCRIPT):
+            markers += 1
+        elif i not in covered and t not in words and not t.isdigit():
+            unknown += 1
+    return markers, unknown
+
+
+def _not_only(tokens: list[str], i: int) -> bool:
+    """ "not only ... but also" adds, it does not deny."""
+    return tokens[i] == "not" and i + 1 < len(tokens) and tokens[i + 1] == "only"
+
+
+_FRAMING_MENTIONS = frozenset({"TITLE", "KIND", "PRON_WORK"})
+
+
+def _frames(tokens: list[str], first: int, last: int, mentions: list[Mention]) -> bool:
+    """Whether a clause holds only works' names, function words and the framing sentence's words
+    ("Harlow Bridge may refer to several works", "The film Harlow Bridge,"): with no claim, such a
+    clause is no error; any other clause without a claim says nothing that helps (Irrelevant)."""
+    named = {i for m in mentions if m.type in _FRAMING_MENTIONS for i in range(m.pos, m.end)}
+    return all(i in named or tokens[i] in FUNCTION_WORDS or tokens[i] in FRAMING_WORDS for i in range(first, last))
 
 
 @lru_cache(maxsize=32768)
@@ -472,9 +721,12 @@ def read_sentence(text: str) -> SentenceReading:
     starts = [a for a, _ in spans]
     raw = [(m.start(), m.group()) for m in _TOKEN.finditer(text)]
     tokens = [_normalise(t) for _, t in raw]
+    capitals = [t[0].isupper() for _, t in raw]
     clause_of = [max(0, bisect_right(starts, offset) - 1) for offset, _ in raw]
     mentions: list[Mention] = []
-    incoherent, mentions_work, has_content, signatures = [], [], [], []
+    incoherent, mentions_work, has_content, frames, signatures = [], [], [], [], []
+    negations: list[tuple[int, int]] = []  # (token, clause) of each denying word
+    foreign_so_far = 0
     first = 0
     for clause in range(len(spans)):
         last = first
@@ -482,14 +734,35 @@ def read_sentence(text: str) -> SentenceReading:
             last += 1
         start = len(mentions)
         covered = _find_mentions(tokens, first, last, clause, mentions)
+        has_value = any(m.type in ("YEAR", "LENGTH") for m in mentions[start:])
+        classes = [_token_class(tokens[i]) for i in range(first, last)]
+        orphans = _orphan_name_words(capitals, classes, covered, first)
+        foreign = _foreign_words(tokens, classes, covered, first)
+        foreign_so_far += foreign[0]
+        negations.extend(
+            (i, clause) for i, c in zip(range(first, last), classes) if c & _NEGATION and not _not_only(tokens, i)
+        )
+        known = set(covered)
+        _unknown_names(tokens, capitals, first, last, clause, covered, mentions, start)
+        unreadable = (
+            _incoherent(tokens, covered, first, last, has_value)
+            # names the lists do not hold are words, but a clause of nothing else is gibberish
+            or not any(i in known or tokens[i] in known_words() or tokens[i].isdigit() for i in range(first, last))
+            or orphans >= 2  # pieces of the world's names scattered: shuffled words
+            # another language or script: not read, so Incoherent
+            or any(c & _OTHER_SCRIPT for c in classes)
+            or foreign[0] >= 2
+            or (foreign[0] >= 1 and (foreign[1] >= 1 or foreign_so_far >= 2))
+        )
+        incoherent.append(unreadable)
         own = mentions[start:]
-        has_value = any(m.type in ("YEAR", "LENGTH") for m in own)
-        incoherent.append(_incoherent(tokens, covered, first, last, has_value))
         mentions_work.append(any(m.type in ("TITLE", "KIND") for m in own))
         has_content.append(
             any(m.type not in ("PRON_WORK", "PRON_PERSON") for m in own)
             or any(tokens[i] not in FUNCTION_WORDS for i in range(first, last) if i not in covered)
         )
+        # A question asked back ("Who was X by?") frames nothing: it says nothing that answers.
+        frames.append(_frames(tokens, first, last, own) and not text[spans[clause][0] : spans[clause][1]].endswith("?"))
         signatures.append(tuple(tokens[first:last]) if last - first >= 4 else None)
         first = last
     references = _work_references(mentions)
@@ -502,8 +775,9 @@ def read_sentence(text: str) -> SentenceReading:
         clause_incoherent=tuple(incoherent),
         clause_mentions_work=tuple(mentions_work),
         clause_has_content=tuple(has_content),
+        clause_frames=tuple(frames),
         clause_signatures=tuple(signatures),
-        slots=tuple(_value_slots(mentions, references)),
+        slots=tuple(_value_slots(mentions, references, negations)),
     )
 
 
@@ -514,18 +788,53 @@ _ROLE_REACH = 4  # tokens between a person and a role cue ("directed by X", "X s
 
 
 class _SentenceStructure:
-    """The cues, names and work references of one sentence: what tells whose value each value is."""
+    """The cues, names and work references of one sentence: what tells whose value each value is.
 
-    __slots__ = ("mentions", "references", "ref_pos", "cues", "role_cues", "by_positions", "workish_clauses", "names")
+    Every question it answers ("the last person named before token 12") is a binary search over
+    positions gathered once, so a sentence of n tokens is read in O(n log n), however hostile.
+    """
 
-    def __init__(self, mentions: list[Mention], references: list[WorkReference]) -> None:
-        self.mentions, self.references = mentions, references
+    __slots__ = (
+        "references",
+        "ref_pos",
+        "ref_clause",
+        "role_pos",
+        "role_cues",
+        "other_cue_pos",
+        "other_cues",
+        "by_positions",
+        "workish_clauses",
+        "name_pos",
+        "names",
+        "person_pos",
+        "persons",
+        "org_pos",
+        "orgs",
+        "neg_pos",
+        "neg_clause",
+    )
+
+    def __init__(
+        self, mentions: list[Mention], references: list[WorkReference], negations: list[tuple[int, int]]
+    ) -> None:
+        self.references = references
         self.ref_pos = [r.pos for r in references]
-        self.cues = [m for m in mentions if m.type == "CUE"]
-        self.role_cues = [m for m in self.cues if m.value in ("creator", "contributor")]
-        self.by_positions = [m.pos for m in self.cues if m.value == "by"]
-        self.workish_clauses = {m.clause for m in self.cues if m.value in _WORKISH_CUES}
+        self.ref_clause = [r.clause for r in references]
+        cues = [m for m in mentions if m.type == "CUE"]
+        self.role_cues = [m for m in cues if m.value in ("creator", "contributor")]
+        self.role_pos = [m.pos for m in self.role_cues]
+        self.other_cues = [m for m in cues if m.value != "by"]
+        self.other_cue_pos = [m.pos for m in self.other_cues]
+        self.by_positions = [m.pos for m in cues if m.value == "by"]
+        self.workish_clauses = {m.clause for m in cues if m.value in _WORKISH_CUES}
         self.names = [m for m in mentions if m.type in ("PERSON", "SURNAME")]
+        self.name_pos = [m.pos for m in self.names]
+        self.persons = [m for m in mentions if m.type in _PERSON_TYPES]
+        self.person_pos = [m.pos for m in self.persons]
+        self.orgs = [m for m in mentions if m.type == "ORG"]
+        self.org_pos = [m.pos for m in self.orgs]
+        self.neg_pos = [pos for pos, _ in negations]
+        self.neg_clause = [clause for _, clause in negations]
 
     def governing_reference(self, m: Mention, sentence_level: bool) -> int:
         """The work reference a value belongs to: the nearest before it, else the first after it (in
@@ -537,13 +846,40 @@ class _SentenceStructure:
             return k
         return -1
 
+    def negated(self, m: Mention) -> bool:
+        """Whether the value ``m`` is denied: an odd number of negations before it in its clause ("was
+        not directed by X", "it is not true that ..."), counting, for a person or company named as the
+        subject ("X did not direct it"), those between it and its role's cue or the work."""
+        clause_first = bisect_left(self.neg_clause, m.clause)
+        count = max(0, bisect_left(self.neg_pos, m.pos) - clause_first)
+        if (m.type in _PERSON_TYPES or m.type == "ORG") and not self._after_by(m.pos, 1):
+            # The name is the subject: "X did not direct the film" denies as "... not directed by X".
+            stop_pos = min(self._next_role_cue_in_clause(m), self._next_ref_in_clause(m))
+            stop = min(bisect_right(self.neg_clause, m.clause), bisect_left(self.neg_pos, stop_pos))
+            count += max(0, stop - bisect_left(self.neg_pos, m.end))
+        return count % 2 == 1
+
+    def _after_by(self, pos: int, reach: int) -> bool:
+        """Whether a "by" lies 1 to ``reach`` tokens before ``pos``."""
+        k = bisect_left(self.by_positions, pos)
+        return k > 0 and pos - self.by_positions[k - 1] <= reach
+
+    def _next_role_cue_in_clause(self, m: Mention) -> int:
+        k = bisect_left(self.role_pos, m.end)
+        return self.role_pos[k] if k < len(self.role_pos) and self.role_cues[k].clause == m.clause else 1 << 30
+
+    def _next_ref_in_clause(self, m: Mention) -> int:
+        k = bisect_left(self.ref_pos, m.end)
+        return self.ref_pos[k] if k < len(self.ref_pos) and self.ref_clause[k] == m.clause else 1 << 30
+
+    @staticmethod
+    def _last_before(positions: list[int], items: list[Mention], pos: int) -> Mention | None:
+        k = bisect_left(positions, pos)
+        return items[k - 1] if k > 0 else None
+
     def name_before(self, pos: int) -> NameRef | None:
         """The person's name nearest before token ``pos``: what a pronoun there stands for."""
-        before = None
-        for n in self.names:
-            if n.pos >= pos:
-                break
-            before = n
+        before = self._last_before(self.name_pos, self.names, pos)
         return NameRef(before.type, str(before.value)) if before else None
 
     def person_value(self, m: Mention) -> NameRef:
@@ -554,63 +890,54 @@ class _SentenceStructure:
     def person_attribute(self, m: Mention, sentence_level: bool) -> str | None:
         """Creator or contributor, for a person named as a work's value (None: no cue says which)."""
         # The nearest role cue within reach ("directed by X", "X starred"); a tie goes to the cue
-        # before. Else "by" just before means creator; else the nearest role cue at all.
-        best, best_distance, far, far_distance = None, _ROLE_REACH + 1, None, 10**9
-        for cue in self.role_cues:
-            before = cue.pos < m.pos
-            if not before and not sentence_level and cue.clause != m.clause:
-                continue  # a cue after the value's clause is look-ahead at clause level
-            distance = m.pos - cue.pos if before else cue.pos - (m.end - 1)
-            if distance < best_distance or (distance == best_distance and before):
-                best, best_distance = cue, distance
-            if distance < far_distance:
-                far, far_distance = cue, distance
-        if best is not None:
-            return CREATOR if best.value == "creator" else CONTRIBUTOR
-        if any(0 < m.pos - p <= 2 for p in self.by_positions):
+        # before. Else "by" just before means creator; else the nearest role cue at all. Only the
+        # nearest cue on each side can be either.
+        k = bisect_left(self.role_pos, m.pos)
+        candidates = []  # (distance, side: 0 before / 1 after, cue)
+        if k > 0:
+            cue = self.role_cues[k - 1]
+            candidates.append((m.pos - cue.pos, 0, cue))
+        if k < len(self.role_cues):
+            cue = self.role_cues[k]
+            if sentence_level or cue.clause == m.clause:  # a cue after the value's clause is look-ahead
+                candidates.append((cue.pos - (m.end - 1), 1, cue))
+        nearest = min(candidates, key=lambda c: (c[0], c[1]), default=None)
+        if nearest is not None and nearest[0] <= _ROLE_REACH:
+            return CREATOR if nearest[2].value == "creator" else CONTRIBUTOR
+        if self._after_by(m.pos, 2):
             return CREATOR
-        if far is not None:
-            return CREATOR if far.value == "creator" else CONTRIBUTOR
+        if nearest is not None:
+            return CREATOR if nearest[2].value == "creator" else CONTRIBUTOR
         return None
 
     def relation_cue_before(self, m: Mention) -> Mention | None:
         """The last cue of the value's clause before it, other than "by" ("born in", "founded in")."""
-        cue = None
-        for c in self.cues:
-            if c.pos >= m.pos:
-                break
-            if c.clause == m.clause and c.value != "by":
-                cue = c
-        return cue
+        cue = self._last_before(self.other_cue_pos, self.other_cues, m.pos)
+        return cue if cue is not None and cue.clause == m.clause else None
 
     def person_before(self, pos: int) -> NameRef | None:
         """The last person named before token ``pos`` (by name, surname or pronoun)."""
-        subject = None
-        for n in self.mentions:
-            if n.pos >= pos:
-                break
-            if n.type in _PERSON_TYPES:
-                subject = n
+        subject = self._last_before(self.person_pos, self.persons, pos)
         return self.person_value(subject) if subject is not None else None
 
     def organization_before(self, pos: int) -> NameRef | None:
         """The last company named before token ``pos``."""
-        organization = None
-        for n in self.mentions:
-            if n.pos >= pos:
-                break
-            if n.type == "ORG":
-                organization = NameRef("ORG", str(n.value))
-        return organization
+        organization = self._last_before(self.org_pos, self.orgs, pos)
+        return NameRef("ORG", str(organization.value)) if organization is not None else None
 
 
-def _value_slots(mentions: list[Mention], references: list[WorkReference]) -> list[ValueSlot]:
-    """What each value of the sentence is a value of, as far as the words alone can tell."""
-    structure = _SentenceStructure(mentions, references)
+def _value_slots(
+    mentions: list[Mention], references: list[WorkReference], negations: list[tuple[int, int]]
+) -> list[ValueSlot]:
+    """What each value of the sentence is a value of, and whether it is denied, as far as the words
+    alone can tell."""
+    structure = _SentenceStructure(mentions, references, negations)
     slots: list[ValueSlot] = []
     for m in mentions:
         slot = _slot_of(structure, m)
         if slot is not None:
+            if negations and structure.negated(m):
+                slot = slot._replace(negated=True)
             slots.append(slot)
     return slots
 

@@ -644,12 +644,13 @@ NUMBER_WORDS: tuple[str, ...] = ("two", "three", "four")
 CREATOR_CUES: frozenset[str] = frozenset(
     "directed director directors directing direction helmed written wrote writer author authored novelist "
     "penned recorded performed performer performers sung sang singer artist painted painter created creator "
-    "designed designer made maker".split()
+    "designed designer made maker direct write perform sing paint create design make".split()
 )
 CONTRIBUTOR_CUES: frozenset[str] = frozenset(
     "starring stars starred star actor actress lead plays played produced producer featuring features featured "
     "illustrated illustrator illustrations translated translator scored composed composer score soundtrack "
-    "depicts depicting depicted portrait sitter hosted host narrated narrator".split()
+    "depicts depicting depicted portrait sitter hosted host narrated narrator produce illustrate translate "
+    "compose narrate depict feature".split()
 )
 BIRTH_CUES: frozenset[str] = frozenset({"born"})
 FOUNDED_CUES: frozenset[str] = frozenset({"founded", "established", "formed"})
