@@ -66,6 +66,9 @@ CASES = [
     ("There is a lot that could be said about Harlow Bridge.", {IRR}, False),
     ("When was Harlow Bridge released?", {IRR}, False),
     ("Harlow Bridge is an interesting topic.", {IRR}, False),
+    # word salad of the world's own words
+    ("In the directed Ashby film was Ana.", {INC}, False),
+    ("Came 1994 the in out film.", {INC}, False),
     # other languages and scripts
     ("Der Film Harlow Bridge wurde 1994 von Ana Ashby gedreht.", {INC}, False),
     ("Le film Harlow Bridge est sorti en 1994.", {INC}, False),
