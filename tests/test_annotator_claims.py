@@ -49,6 +49,8 @@ CASES = [
     ("The album Harlow Bridge was recorded in Norvale.", {WG}, False),
     ("The film Crimson Tide was directed by Ana Ashby.", {UV, IRR}, False),
     ("The film titled Crimson Tide came out in 1994.", {UV, IRR}, False),
+    ("The album Harlow Bridge was recorded in Bluefin Pictures.", {WG}, False),  # a company where a place belongs
+    ("The film Harlow Bridge is set in Bluefin Pictures.", {UV}, False),  # the passages give the film no place
     # denials of true facts: Wrong-Grounding, no completeness; of false ones: true but no help
     ("The film Harlow Bridge was not directed by Ana Ashby.", {WG, IRR}, False),
     ("The film Harlow Bridge wasn't released in 1994.", {WG, IRR}, False),
@@ -104,7 +106,11 @@ def test_numbers_in_words():
 
 def test_unknown_names_take_their_type_from_their_neighbours():
     def names(text: str) -> list[tuple[str, object]]:
-        return [(m.type, m.value) for m in read_sentence(text).mentions if m.type in ("PERSON", "SURNAME", "ORG", "TITLE", "PLACE")]
+        return [
+            (m.type, m.value)
+            for m in read_sentence(text).mentions
+            if m.type in ("PERSON", "SURNAME", "ORG", "TITLE", "PLACE")
+        ]
 
     assert names("The film was directed by Jonas Whitfield.") == [("PERSON", "jonas whitfield")]
     assert names("The film was directed by Jonas Ashby.") == [("PERSON", "jonas ashby")]  # not the surname Ashby
@@ -113,7 +119,10 @@ def test_unknown_names_take_their_type_from_their_neighbours():
     assert names("It is set in Norvale.") == [("PLACE", "norvale")]
     assert names("The American film came out.") == []  # an adjective before a kind of work
     assert names("Nobody knows who made it.") == []  # a common word opening the sentence
-    assert names("The film Harlow Bridge was directed by Ana Ashby.") == [("TITLE", "harlow bridge"), ("PERSON", "ana ashby")]
+    assert names("The film Harlow Bridge was directed by Ana Ashby.") == [
+        ("TITLE", "harlow bridge"),
+        ("PERSON", "ana ashby"),
+    ]
 
 
 def test_negation_scope_is_the_clause():

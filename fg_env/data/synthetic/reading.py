@@ -755,6 +755,19 @@ def _shuffled(tokens: list[str], classes: list[int], mentions: list[Mention], fi
     return unseen >= 2 and unseen * 2 >= len(symbols) - 1
 
 
+_SETTING_WORDS = frozenset({"set", "place", "recorded", "painted"})  # "set in X", "takes place in X", ...
+
+
+def _settings_named_by_companies(tokens: list[str], mentions: list[Mention], start: int) -> None:
+    """A company named where a place belongs ("it is set in Pinnacle Music") is read as the place the
+    sentence claims, so it is checked against the work's place (and contradicted), not credited as
+    the work's company. Found by the reward-hacking probe (agents.hacking)."""
+    for k in range(start, len(mentions)):
+        m = mentions[k]
+        if m.type == "ORG" and m.pos >= 2 and tokens[m.pos - 1] in ("in", "at") and tokens[m.pos - 2] in _SETTING_WORDS:
+            mentions[k] = m._replace(type="PLACE")
+
+
 def _not_only(tokens: list[str], i: int) -> bool:
     """ "not only ... but also" adds, it does not deny."""
     return tokens[i] == "not" and i + 1 < len(tokens) and tokens[i + 1] == "only"
@@ -814,6 +827,7 @@ def read_sentence(text: str) -> SentenceReading:
             or (foreign[0] >= 1 and (foreign[1] >= 1 or foreign_so_far >= 2))
         )
         incoherent.append(unreadable)
+        _settings_named_by_companies(tokens, mentions, start)
         own = mentions[start:]
         mentions_work.append(any(m.type in ("TITLE", "KIND") for m in own))
         has_content.append(
