@@ -266,6 +266,7 @@ def english_words() -> frozenset[str]:
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
+@lru_cache(maxsize=1)
 def world_words() -> frozenset[str]:
     """The world's own words: function words, its phrasings, and every name, title word and cue."""
     words = set(FUNCTION_WORDS) | _template_words() | set(NUMBER_WORDS)
