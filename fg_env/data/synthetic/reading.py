@@ -173,8 +173,6 @@ class SentenceReading:
     work_references: tuple[WorkReference, ...]
     clause_spans: tuple[tuple[int, int], ...]
     clause_incoherent: tuple[bool, ...]
-    clause_mentions_work: tuple[bool, ...]  # names a work (a title or a kind): on topic even without a claim
-    clause_has_content: tuple[bool, ...]  # has words beyond function words
     clause_frames: tuple[bool, ...]  # only works' names, function and framing words: no error without a claim
     clause_signatures: tuple[tuple[str, ...] | None, ...]  # normalised tokens, for exact repeats
     slots: tuple[ValueSlot, ...]
@@ -795,7 +793,7 @@ def read_sentence(text: str) -> SentenceReading:
     capitals = [t[0].isupper() for _, t in raw]
     clause_of = [max(0, bisect_right(starts, offset) - 1) for offset, _ in raw]
     mentions: list[Mention] = []
-    incoherent, mentions_work, has_content, frames, signatures = [], [], [], [], []
+    incoherent, frames, signatures = [], [], []
     negations: list[tuple[int, int]] = []  # (token, clause) of each denying word
     foreign_so_far = 0
     first = 0
@@ -830,11 +828,6 @@ def read_sentence(text: str) -> SentenceReading:
         incoherent.append(unreadable)
         _settings_named_by_companies(tokens, mentions, start)
         own = mentions[start:]
-        mentions_work.append(any(m.type in ("TITLE", "KIND") for m in own))
-        has_content.append(
-            any(m.type not in ("PRON_WORK", "PRON_PERSON") for m in own)
-            or any(tokens[i] not in FUNCTION_WORDS for i in range(first, last) if i not in covered)
-        )
         # A question asked back ("Who was X by?") frames nothing: it says nothing that answers.
         frames.append(_frames(tokens, first, last, own) and not text[spans[clause][0] : spans[clause][1]].endswith("?"))
         signatures.append(tuple(tokens[first:last]) if last - first >= 4 else None)
@@ -847,8 +840,6 @@ def read_sentence(text: str) -> SentenceReading:
         work_references=tuple(references),
         clause_spans=tuple(spans),
         clause_incoherent=tuple(incoherent),
-        clause_mentions_work=tuple(mentions_work),
-        clause_has_content=tuple(has_content),
         clause_frames=tuple(frames),
         clause_signatures=tuple(signatures),
         slots=tuple(_value_slots(mentions, references, negations)),
