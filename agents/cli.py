@@ -1,4 +1,4 @@
-"""The agents' sub-commands of ``fg-env``: sft, train, evaluate, compare, sweep-weights, sb3-compare.
+"""The agents' sub-commands of ``fg-env``: sft, train, evaluate, compare, sweep-weights, learned-vs-exact, sb3-compare.
 
 ``fg_env.cli`` finds :func:`register` through the ``fg_env.commands`` entry-point group, so the
 environment package never imports agent code.
@@ -123,6 +123,51 @@ def _check_report_to(targets: Sequence[str]) -> None:
         raise CommandError(str(error)) from error
 
 
+def _add_reward_model_arguments(parser: argparse.ArgumentParser) -> None:
+    rewards = parser.add_argument_group("reward models (default: the built-in annotator's three, exact)")
+    rewards.add_argument(
+        "--reward-models",
+        type=name_list,
+        metavar="NAME_OR_DIR,...",
+        help=(
+            "the reward models to train on, in --weights order: names (relevance, factuality, completeness, a "
+            "plug-in's) or folders of learned models (`fg-env rm train`); runs on learned models are also scored "
+            "by the exact annotator at every iteration (exact_return in metrics.jsonl)"
+        ),
+    )
+    rewards.add_argument(
+        "--preference-model",
+        metavar="DIR",
+        help="the holistic arm's one reward: a learned preference model's folder (`fg-env rm train --component preference`)",
+    )
+
+
+def _reward_models(args: argparse.Namespace) -> Any:
+    """The arms' reward models from the flags, each checked to exist before any training time is spent."""
+    from agents.compare import RewardModels
+    from fg_env.rewards.learned.config import RewardModelConfig
+    from fg_env.rewards.registry import available_reward_models
+
+    models = args.reward_models
+    for spec in [*(models or []), *([args.preference_model] if args.preference_model else [])]:
+        if Path(spec).is_dir():
+            try:
+                RewardModelConfig.load(Path(spec))
+            except (FileNotFoundError, ValueError) as error:
+                raise CommandError(f"reward model {spec!r}: {error}") from None
+        elif spec not in available_reward_models():
+            raise CommandError(
+                f"reward model {spec!r} is neither a folder nor a known name ({', '.join(available_reward_models())})"
+            )
+    if args.preference_model and not Path(args.preference_model).is_dir():
+        raise CommandError(f"--preference-model {args.preference_model!r} is not a folder of a learned model")
+    if models is not None and args.weights is not None and len(args.weights) != len(models):
+        raise CommandError(
+            f"--weights needs {len(models)} values, one per --reward-models entry; got {len(args.weights)}"
+        )
+    return RewardModels(None if models is None else tuple(models), args.preference_model)
+
+
 def _add_policy_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
@@ -173,6 +218,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     _add_policy_argument(parser)
+    _add_reward_model_arguments(parser)
     _add_report_to_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=True)
@@ -241,6 +287,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-random-baseline", dest="random_baseline", action="store_false", help="skip the random-sentence row"
     )
     _add_policy_argument(parser)
+    _add_reward_model_arguments(parser)
     _add_report_to_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=False)
@@ -297,12 +344,14 @@ def _check_policy_path(path: str | None) -> None:
         )
 
 
-def _check_weights(weights: Sequence[float] | None, name: str = "--weights") -> None:
+def _check_weights(
+    weights: Sequence[float] | None, name: str = "--weights", reward_models: Sequence[str] | None = None
+) -> None:
     from agents.schemes import resolve_weights
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
     if weights is not None:
-        resolve_weights(weights, DEFAULT_REWARD_MODELS)
+        resolve_weights(weights, reward_models or DEFAULT_REWARD_MODELS)
         _check_not_negative(weights, name)
 
 
@@ -358,7 +407,8 @@ def _train(args: argparse.Namespace) -> int:
     from fg_env.checkpoint import CHECKPOINT_NAME, load_checkpoint
 
     get_scheme(args.scheme)
-    _check_weights(args.weights)
+    reward_models = _reward_models(args)
+    _check_weights(args.weights, reward_models=reward_models.for_scheme(args.scheme))
     _check_policy_path(args.policy)
     _check_report_to(args.report_to)
     config = _experiment(args)
@@ -373,7 +423,15 @@ def _train(args: argparse.Namespace) -> int:
     policy_path = _resolve_policy(args.policy, config.sft == "quick", args.progress)
     examples = load_examples("dev", config.evaluation.eval_questions)
     result = run_and_evaluate(
-        policy_path, args.scheme, args.weights, config, out, examples, progress=args.progress, report_to=args.report_to
+        policy_path,
+        args.scheme,
+        args.weights,
+        config,
+        out,
+        examples,
+        progress=args.progress,
+        report_to=args.report_to,
+        reward_models=reward_models,
     )
     summary = {
         k: result["eval"][k] for k in ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l", "length")
@@ -420,7 +478,8 @@ def _compare(args: argparse.Namespace) -> int:
 
     for scheme in args.schemes:
         get_scheme(scheme)
-    _check_weights(args.weights)
+    reward_models = _reward_models(args)
+    _check_weights(args.weights, reward_models=reward_models.models)
     _check_policy_path(args.policy)
     _check_report_to(args.report_to)
     _check_seeds(args.seeds)
@@ -435,6 +494,7 @@ def _compare(args: argparse.Namespace) -> int:
         include_random=args.random_baseline,
         progress=args.progress,
         report_to=args.report_to,
+        reward_models=reward_models,
     )
     print(
         f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}, "
@@ -467,6 +527,50 @@ def _sweep(args: argparse.Namespace) -> int:
         progress=args.progress,
         report_to=args.report_to,
     )
+    return 0
+
+
+def _learned_vs_exact_arguments(parser: argparse.ArgumentParser) -> None:
+    from agents.learned_vs_exact import LearnedRewardsConfig
+
+    parser.add_argument(
+        "--out",
+        default="runs/learned_vs_exact",
+        metavar="DIR",
+        help="folder for feedback/, reward_models/, compare/, learned_vs_exact.png and .md, results.json (resumed)",
+    )
+    parser.add_argument(
+        "--seeds", type=int_list, default=[0, 1, 2], metavar="S,S,...", help="PPO seeds per arm (default: 0,1,2)"
+    )
+    parser.add_argument(
+        "--window", type=positive_int, default=5, metavar="N", help="iterations averaged per point (default: 5)"
+    )
+    rewards = parser.add_argument_group("learned reward models (LearnedRewardsConfig)")
+    names = add_config_arguments(rewards, LearnedRewardsConfig, options={"backbone": {"metavar": "PATH"}})
+    parser.set_defaults(learned_fields=names)
+    _add_policy_argument(parser)
+    add_progress_flag(parser)
+    _add_experiment_arguments(parser, seed=False)
+
+
+def _learned_vs_exact(args: argparse.Namespace) -> int:
+    from agents.learned_vs_exact import LearnedRewardsConfig, learned_vs_exact
+
+    _check_policy_path(args.policy)
+    _check_seeds(args.seeds)
+    settings = LearnedRewardsConfig(**given_fields(args, args.learned_fields))
+    config = _experiment(args)
+    learned_vs_exact(
+        args.out,
+        config,
+        settings,
+        seeds=args.seeds,
+        policy_path=_given_policy(args.policy, config, args.progress),
+        window=args.window,
+        progress=args.progress,
+    )
+    out = Path(args.out)
+    print(f"results: {out / 'learned_vs_exact.md'}, {out / 'learned_vs_exact.png'}, {out / 'results.json'}")
     return 0
 
 
@@ -557,6 +661,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             _sweep,
             _sweep_arguments,
             "train with several weights of one reward component; tabulate length and ratios",
+        ),
+        (
+            "learned-vs-exact",
+            _learned_vs_exact,
+            _learned_vs_exact_arguments,
+            "PPO on reward models learned from the annotator's feedback, scored by the annotator: proxy vs exact against KL",
         ),
         (
             "sb3-compare",

@@ -242,20 +242,70 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+@dataclass(frozen=True)
+class RewardModels:
+    """The reward models each arm trains on: by default the built-in annotator's three (exact rewards).
+
+    ``models`` (names or folders of learned models, :func:`fg_env.rewards.make_reward_model`) replace
+    them for every scheme; ``preference`` (a learned preference model's folder) is the holistic arm's one
+    reward, as the paper's holistic baseline trained on a preference model. Runs on learned models are
+    also scored, at every iteration, by the exact annotator (:func:`agents.ppo.exact_reward_stats`).
+
+    Example:
+        >>> arms = RewardModels(("runs/rm/relevance", "runs/rm/factuality"), preference="runs/rm/preference")
+        >>> arms.for_scheme("holistic"), arms.for_scheme("fine-grained")
+        (['runs/rm/preference'], ['runs/rm/relevance', 'runs/rm/factuality'])
+        >>> RewardModels().learned
+        False
+    """
+
+    models: tuple[str, ...] | None = None
+    preference: str | None = None
+
+    def for_scheme(self, scheme: str) -> list[str] | None:
+        """The reward models of ``scheme``'s arm (None: the environment's defaults)."""
+        if scheme == "holistic" and self.preference is not None:
+            return [self.preference]
+        return None if self.models is None else list(self.models)
+
+    def weights_for(self, scheme: str, weights: Sequence[float] | None) -> Sequence[float] | None:
+        """``weights`` weight ``models``; the preference model, alone, takes its default weight (1)."""
+        return None if scheme == "holistic" and self.preference is not None else weights
+
+    @property
+    def learned(self) -> bool:
+        """Whether any arm trains on something else than the built-in annotator's rewards."""
+        from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
+
+        return self.preference is not None or (self.models is not None and tuple(self.models) != DEFAULT_REWARD_MODELS)
+
+    def key(self) -> dict[str, Any]:
+        """What a run's settings record of them (nothing for the defaults, so older results stay valid)."""
+        if self.models is None and self.preference is None:
+            return {}
+        return {"reward_models": None if self.models is None else list(self.models), "preference": self.preference}
+
+
+EXACT = RewardModels()
+
+
 def make_env(
     scheme: str,
     weights: Sequence[float] | None,
     split: str = "train",
     max_sentences: int = 6,
     dataset: str = "synthetic",
+    reward_models: RewardModels = EXACT,
 ) -> Any:
-    """The FineGrainedQA-v0 environment wrapped by reward scheme ``scheme``."""
+    """The FineGrainedQA-v0 environment on ``reward_models``' models of ``scheme``, wrapped by that scheme."""
     import gymnasium as gym
 
     import fg_env  # noqa: F401 - registers the environment
 
-    env = gym.make("FineGrainedQA-v0", dataset=dataset, split=split, max_sentences=max_sentences)
-    return get_scheme(scheme).wrap(env, weights)
+    models = reward_models.for_scheme(scheme)
+    extra: dict[str, Any] = {} if models is None else {"reward_models": models}
+    env = gym.make("FineGrainedQA-v0", dataset=dataset, split=split, max_sentences=max_sentences, **extra)
+    return get_scheme(scheme).wrap(env, reward_models.weights_for(scheme, weights))
 
 
 def train_policy(
@@ -270,19 +320,22 @@ def train_policy(
     progress: bool = True,
     report_to: Sequence[str] = (),
     on_iteration: Callable[[Any, dict[str, Any]], None] | None = None,
+    reward_models: RewardModels = EXACT,
 ) -> tuple[Any, list[dict[str, Any]]]:
     """Train a copy of the policy at ``policy_path`` with PPO; save it to ``out_dir/policy``.
 
     With ``resume``, continue from ``out_dir/checkpoint.pt``; ``on_iteration(policy, metrics)`` is
-    called after each iteration. Returns ``(policy, metrics)``.
+    called after each iteration. On learned ``reward_models``, every iteration's answers are also scored
+    by the exact annotator (``exact_return``, ``exact_rewards/*`` in the metrics). Returns ``(policy, metrics)``.
     """
     from agents.policy import LMPolicy
     from fg_env.checkpoint import CHECKPOINT_NAME
 
     out = Path(out_dir)
-    env = make_env(scheme, weights, "train", max_sentences)
+    env = make_env(scheme, weights, "train", max_sentences, reward_models=reward_models)
+    exact_env = make_env("fine-grained", None, "train", max_sentences) if reward_models.learned else None
     policy = LMPolicy.from_pretrained(policy_path)
-    trainer = FineGrainedPPO(policy, env, config)
+    trainer = FineGrainedPPO(policy, env, config, exact_env=exact_env)
     if resume:
         trainer.load_checkpoint(out / CHECKPOINT_NAME)
     callback = None if on_iteration is None else (lambda metrics: on_iteration(policy, metrics))
@@ -296,6 +349,7 @@ def train_policy(
                 "weights": None if weights is None else [float(w) for w in weights],
                 "config": config.to_dict(),
                 "max_sentences": max_sentences,
+                **reward_models.key(),
             },
             indent=2,
         )
@@ -304,13 +358,18 @@ def train_policy(
 
 
 def _run_key(
-    policy_path: str, scheme: str, weights: Sequence[float] | None, config: ExperimentConfig
+    policy_path: str,
+    scheme: str,
+    weights: Sequence[float] | None,
+    config: ExperimentConfig,
+    reward_models: RewardModels = EXACT,
 ) -> dict[str, Any]:
     return {
         "policy": str(policy_path),
         "scheme": scheme,
         "weights": None if weights is None else [float(w) for w in weights],
         "config": config.to_dict(),
+        **reward_models.key(),
     }
 
 
@@ -324,9 +383,10 @@ def run_and_evaluate(
     *,
     progress: bool = True,
     report_to: Sequence[str] = (),
+    reward_models: RewardModels = EXACT,
 ) -> dict[str, Any]:
-    """Train one run (or reuse/resume it from ``out_dir``) and evaluate it greedily on ``examples``;
-    ``report_to`` names dashboards for its training metrics (:mod:`fg_env.reporting`).
+    """Train one run (or reuse/resume it from ``out_dir``) on ``reward_models`` and evaluate it greedily on
+    ``examples``; ``report_to`` names dashboards for its training metrics (:mod:`fg_env.reporting`).
 
     With ``config.evaluation.eval_every``, the run is also evaluated every that many iterations; the
     result's ``eval_curve`` lists those evaluations and the final one, each with its episode count.
@@ -335,7 +395,7 @@ def run_and_evaluate(
     from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
 
     out = Path(out_dir)
-    key = _run_key(str(policy_path), scheme, weights, config)
+    key = _run_key(str(policy_path), scheme, weights, config, reward_models)
     result_file = out / "result.json"
     if result_file.is_file():
         previous = json.loads(result_file.read_text())
@@ -375,6 +435,7 @@ def run_and_evaluate(
             progress=progress,
             report_to=report_to,
             on_iteration=evaluate_during_training if every else None,
+            reward_models=reward_models,
         )
     except CheckpointError as error:
         if not resume:
@@ -445,9 +506,11 @@ def compare(
     progress: bool = True,
     log: Callable[[str], None] = print,
     report_to: Sequence[str] = (),
+    reward_models: RewardModels = EXACT,
 ) -> dict[str, Any]:
-    """SFT once, then PPO per scheme and seed with equal budgets; evaluate all on the same questions
-    (each run's training metrics also go to ``report_to``: :mod:`fg_env.reporting`)."""
+    """SFT once, then PPO per scheme and seed with equal budgets, each arm on its ``reward_models``;
+    evaluate all on the same questions (each run's training metrics also go to ``report_to``:
+    :mod:`fg_env.reporting`)."""
     from agents.evaluate import evaluate_sentence_agent, load_examples
 
     out = Path(out_dir)
@@ -461,11 +524,14 @@ def compare(
     rows: dict[str, list[dict[str, Any]]] = {
         "SFT": [evaluate_start_policy(policy_path, examples, config, out, progress)]
     }
+    # The annotator's rewards draw the report and score the random agent; on learned models the
+    # weights given are theirs, so those take the paper's.
+    exact_weights = None if reward_models.learned else weights
 
     if include_random:
         from agents.random_agent import RandomSentenceAgent
 
-        env = make_env("fine-grained", weights, "dev", config.evaluation.max_sentences)
+        env = make_env("fine-grained", exact_weights, "dev", config.evaluation.max_sentences)
         rows["random sentences"] = [evaluate_sentence_agent(RandomSentenceAgent(seed=0), env, range(len(examples)))]
 
     curves: dict[str, list[list[dict[str, Any]]]] = {}
@@ -483,6 +549,7 @@ def compare(
                 examples,
                 progress=progress,
                 report_to=report_to,
+                reward_models=reward_models,
             )
             rows.setdefault(f"PPO {scheme}", []).append(result["eval"])
             curves.setdefault(scheme, []).append(result["curve"])
@@ -501,6 +568,7 @@ def compare(
         "schemes": list(schemes),
         "policy": str(policy_path),
         "weights": None if weights is None else [float(w) for w in weights],
+        **reward_models.key(),
         "eval_split": "dev",
         "eval_questions": len(examples),
         "summary": summary,
@@ -521,7 +589,7 @@ def compare(
     if eval_curves:
         images.append(plot_eval_curves(eval_curves, out / "eval_curves.png").name)
     # Sample answers replayed through the fine-grained env on the evaluation split, to draw their rewards.
-    report_env = make_env("fine-grained", weights, "dev", config.evaluation.max_sentences)
+    report_env = make_env("fine-grained", exact_weights, "dev", config.evaluation.max_sentences)
     write_report(out, summary, rows, report_env, caption=caption, images=images, tables=tables)
     log("\n".join([table, *tables]))
     return results

@@ -711,6 +711,25 @@ def component_reward_stats(records: Sequence[Any]) -> dict[str, float]:
     return stats
 
 
+def exact_reward_stats(records: Sequence[Any]) -> dict[str, float]:
+    """What the exact reward says of answers a policy trained on another reward: their mean return under the
+    exact env's own weights (``exact_return``), and per component ``exact_rewards/relevance/mean`` and so on.
+
+    Example:
+        >>> import gymnasium as gym, fg_env
+        >>> from agents.rollout import replay
+        >>> from agents.testing import tiny_policy
+        >>> env = gym.make("FineGrainedQA-v0", max_sentences=2)
+        >>> generation = tiny_policy().generate([env.unwrapped.examples[0].prompt], max_new_tokens=12, seed=0)[0]
+        >>> sorted(exact_reward_stats([replay(env, generation, index=0)]))[:2]
+        ['exact_return', 'exact_rewards/completeness/mean']
+    """
+    returns = [float(np.dot(record.default_weights, record.total_reward())) for record in records]
+    stats = {"exact_return": float(np.mean(returns)) if returns else 0.0}
+    stats.update({f"exact_{key}": value for key, value in component_reward_stats(records).items()})
+    return stats
+
+
 class FineGrainedPPO:
     """The paper's PPO for an :class:`agents.policy.LMPolicy` acting in a FineGrainedQA environment.
 
@@ -737,6 +756,7 @@ class FineGrainedPPO:
         config: PPOConfig | None = None,
         *,
         question_indices: Sequence[int] | None = None,
+        exact_env: Any = None,
     ) -> None:
         self.config = config = config or PPOConfig()
         self.policy, self.env = policy, env
@@ -750,6 +770,13 @@ class FineGrainedPPO:
         # Copies of the scheme-wrapped env, stepped side by side: each rollout step scores every answer's
         # new segments with one call per reward model (the models themselves are shared, not copied).
         self.vector_env = FineGrainedQAVectorEnv.from_env(env, config.prompts_per_iteration * config.samples_per_prompt)
+        # The exact measure beside a proxy reward: every rollout is also scored by ``exact_env`` (the
+        # built-in annotator), which the policy never trains on (Gao et al. 2023's gold reward model).
+        self.exact_vector_env = (
+            None
+            if exact_env is None
+            else FineGrainedQAVectorEnv.from_env(exact_env, config.prompts_per_iteration * config.samples_per_prompt)
+        )
 
         # Every random draw of a run comes from these two sources, so a checkpoint that saves both
         # resumes to the same result: numpy for question sampling, generation seeds and minibatch
@@ -812,6 +839,8 @@ class FineGrainedPPO:
             generations, records, token_scores, config.samples_per_prompt, self.policy.pad_token_id
         )
         timing = {"time_generate": generated - start, "time_env": replayed - generated}
+        if self.exact_vector_env is not None:
+            timing.update(exact_reward_stats(replay_batch(self.exact_vector_env, generations, indices=indices)))
         return rollouts, timing
 
     # ------------------------------------------------------------------------------- update

@@ -61,6 +61,12 @@ def _add_data_arguments(parser: argparse.ArgumentParser, seed: bool = True) -> N
         metavar="N",
         help="synthetic only: perturbed answers sampled per question besides the gold one",
     )
+    data.add_argument(
+        "--answers",
+        default=None,
+        metavar="FILE",
+        help="synthetic only: a JSON file of question id -> answers (e.g. a policy's samples) to label besides them",
+    )
     if seed:  # `rm train` has TrainingConfig's --seed, which seeds the sampled answers too
         data.add_argument("--seed", type=int, default=0, help="seed of synthetic answer sampling")
     machine = parser.add_argument_group("machine")
@@ -146,6 +152,7 @@ def _train(args: argparse.Namespace) -> int:
         max_questions=args.max_questions,
         samples_per_question=args.samples_per_question,
         seed=config.seed,
+        answers=args.answers,
     )
     print(f"training {config.component} on {data.describe()}", file=sys.stderr)
     result = train_reward_model(config, data, args.out, resume=args.resume, progress=args.progress, device=args.device)
@@ -170,6 +177,7 @@ def _eval(args: argparse.Namespace) -> int:
         max_questions=args.max_questions,
         samples_per_question=args.samples_per_question,
         seed=args.seed,
+        answers=args.answers,
     )
     result = evaluate_reward_model(model, data)
     result["model_dir"] = str(args.model)

@@ -14,8 +14,9 @@ predictions by the paper's coverage heuristic (:mod:`~fg_env.rewards.learned.cov
 release holds no completeness comparisons.
 
 **synthetic**: questions of the built-in world; for each, the gold answer and sampled perturbations of
-it (:mod:`~fg_env.rewards.learned.perturb`; the SFT policy's samples will replace them once it
-exists) are labelled by the built-in annotator, which is exact. Token components use its spans;
+it (:mod:`~fg_env.rewards.learned.perturb`), and any answers a policy wrote to it (an answers file,
+:func:`load_answers`: the paper trained its reward models on its SFT policy's samples) are labelled by
+the built-in annotator, which is exact. Token components use its spans;
 ``completeness`` ranks the answers by the annotator's completeness score; ``preference`` by the
 environment's default scalar return (the paper's weights 0.3 / 0.5 / 0.3 over the annotator's
 relevance and factuality segment rewards and its completeness).
@@ -23,8 +24,9 @@ relevance and factuality segment rewards and its completeness).
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,10 +179,42 @@ def _holistic_return(answer: str, feedback: Feedback, completeness: float) -> fl
     return total
 
 
+def load_answers(path: str | Path) -> dict[str, list[str]]:
+    """An answers file: a JSON object mapping question ids to lists of answers (e.g. a policy's samples).
+
+    Example:
+        >>> import tempfile, os
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "answers.json")
+        ...     _ = open(path, "w").write('{"q1": ["Ann won.", "Bo won."]}')
+        ...     load_answers(path)
+        {'q1': ['Ann won.', 'Bo won.']}
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"--answers {str(path)!r}: no such file")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"--answers {str(path)!r} is not valid JSON: {error}") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"--answers {str(path)!r} must hold a JSON object of question id -> list of answers")
+    for key, answers in record.items():
+        if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+            raise ValueError(f"--answers {str(path)!r}: question {key!r} must map to a list of strings")
+    return record
+
+
 def synthetic_items(
-    spec: ComponentSpec, examples: Sequence[QAExample], *, samples_per_question: int = 4, seed: int = 0
+    spec: ComponentSpec,
+    examples: Sequence[QAExample],
+    *,
+    samples_per_question: int = 4,
+    seed: int = 0,
+    extra_answers: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Item]:
-    """Items of component ``spec`` from annotator feedback on gold answers and perturbations of them."""
+    """Items of component ``spec`` from annotator feedback on gold answers, perturbations of them and
+    ``extra_answers[example.id]`` (answers a policy wrote; duplicates are judged once)."""
     from fg_env.data.synthetic.annotator import Annotator
     from fg_env.rewards.learned.perturb import sample_answers
 
@@ -189,6 +223,9 @@ def synthetic_items(
     for example in examples:
         rng = random.Random(f"{seed}:{example.id}")
         answers = sample_answers(example, rng, samples_per_question)
+        for answer in (extra_answers or {}).get(example.id, ()):
+            if answer.strip() and answer not in answers:
+                answers.append(answer)
         if spec.kind == "token":
             for answer in answers:
                 segments = spec.segments(answer)
@@ -225,21 +262,31 @@ def load_feedback_data(
     max_questions: int | None = None,
     samples_per_question: int = 4,
     seed: int = 0,
+    answers: str | Path | Mapping[str, Sequence[str]] | None = None,
 ) -> FeedbackData:
     """A component's items from ``feedback`` (a QA-Feedback file or folder, or ``"synthetic"``).
 
     ``questions`` (``"0:400"``) and ``max_questions`` select questions *before* items are made, so
     the same selection names the same questions for every component. ``split`` picks the feedback
-    file in a folder, or the built-in world's split (default ``train``).
+    file in a folder, or the built-in world's split (default ``train``). ``answers`` (synthetic only: an
+    answers file or its mapping, :func:`load_answers`) adds a policy's answers to be labelled.
     """
     spec = component(component_name)
+    if answers is not None and str(feedback) != SYNTHETIC:
+        raise ValueError("--answers adds answers for the built-in annotator to label: use it with --feedback synthetic")
     if str(feedback) == SYNTHETIC:
         from fg_env.data.base import make_dataset
 
         split = split or "train"
         examples = _select(make_dataset(SYNTHETIC).split(split), questions, max_questions)
-        items = synthetic_items(spec, examples, samples_per_question=samples_per_question, seed=seed)
+        extra = load_answers(answers) if isinstance(answers, (str, Path)) else answers
+        items = synthetic_items(
+            spec, examples, samples_per_question=samples_per_question, seed=seed, extra_answers=extra
+        )
         source = f"synthetic:{split}[{questions or ':'}] ({samples_per_question} perturbed answers + gold per question, seed {seed})"
+        if extra is not None:
+            given = sum(len(extra.get(e.id, ())) for e in examples)
+            source += f" + {given} answers from {answers if isinstance(answers, (str, Path)) else 'a mapping'}"
         return FeedbackData(spec.name, items, source, len(examples), EXACT_RULE)
     path = feedback_file(feedback, split)
     records = _select(load_feedback(path), questions, max_questions)

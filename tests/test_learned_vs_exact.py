@@ -1,0 +1,202 @@
+"""Learned versus exact rewards: arms on learned reward models, the exact annotator's audit of every
+iteration, answers files for the reward models' feedback, and the experiment end to end on tiny models."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from _agents_tiny import save_tiny_policy
+
+from agents.compare import RewardModels, make_env
+from agents.learned_vs_exact import (
+    LearnedRewardsConfig,
+    arm_curves,
+    gains_table,
+    learned_vs_exact,
+    run_gains,
+    smooth,
+)
+from agents.ppo import FineGrainedPPO, PPOConfig
+from agents.testing import tiny_policy
+from fg_env.cli import main
+from fg_env.rewards.learned.data import load_answers, load_feedback_data
+
+TINY_PPO = PPOConfig(iterations=2, prompts_per_iteration=1, samples_per_prompt=2, minibatch_size=2, max_new_tokens=16)
+
+
+@pytest.fixture(scope="module")
+def tiny_relevance_model(tmp_path_factory):
+    """A relevance model on a tiny random encoder, trained one epoch on four questions."""
+    from fg_env.rewards.learned.config import TrainingConfig
+    from fg_env.rewards.learned.testing import tiny_backbone
+    from fg_env.rewards.learned.train import train_reward_model
+
+    folder = tmp_path_factory.mktemp("rm")
+    backbone = tiny_backbone(folder / "backbone")
+    data = load_feedback_data("relevance", "synthetic", questions="0:4")
+    config = TrainingConfig("relevance", backbone=backbone, epochs=1, max_length=64)
+    train_reward_model(config, data, folder / "relevance", progress=False)
+    return folder / "relevance"
+
+
+# ---------------------------------------------------------------------------------------- arms
+
+
+def test_reward_models_of_each_arm(tiny_relevance_model):
+    arms = RewardModels((str(tiny_relevance_model), "factuality"), preference="somewhere/preference")
+    assert arms.for_scheme("fine-grained") == [str(tiny_relevance_model), "factuality"]
+    assert arms.for_scheme("holistic") == ["somewhere/preference"]
+    assert arms.weights_for("holistic", [0.3, 0.5]) is None  # the preference model alone, weight 1
+    assert arms.weights_for("sentence", [0.3, 0.5]) == [0.3, 0.5]
+    assert arms.learned and not RewardModels().learned
+    assert not RewardModels(("relevance", "factuality", "completeness")).learned
+    assert RewardModels().key() == {}  # runs on the annotator keep the keys of older results
+
+    env = make_env("fine-grained", [0.4, 0.6], "dev", 2, reward_models=RewardModels((str(tiny_relevance_model), "factuality")))
+    assert list(env.get_wrapper_attr("reward_names")) == ["relevance", "factuality"]
+    assert type(env.unwrapped.reward_models[0]).__name__ == "LearnedRewardModel"
+
+
+def test_the_exact_audit_equals_the_return_when_the_proxy_is_exact():
+    """On the annotator's own fine-grained reward, the audit's return is the training return exactly."""
+    env = make_env("fine-grained", None, "train", 3)
+    trainer = FineGrainedPPO(tiny_policy(), env, TINY_PPO, exact_env=make_env("fine-grained", None, "train", 3))
+    metrics = trainer.train(progress=False)
+    for row in metrics:
+        assert row["exact_return"] == pytest.approx(row["return"], abs=1e-5)
+        assert row["exact_rewards/relevance/mean"] == pytest.approx(row["rewards/relevance/mean"], abs=1e-6)
+
+
+def test_a_learned_proxy_is_audited_by_the_annotator(tiny_relevance_model):
+    arms = RewardModels((str(tiny_relevance_model),))
+    env = make_env("fine-grained", [1.0], "train", 3, reward_models=arms)
+    trainer = FineGrainedPPO(tiny_policy(), env, TINY_PPO, exact_env=make_env("fine-grained", None, "train", 3))
+    metrics = trainer.train(progress=False)
+    assert {"exact_return", "exact_rewards/factuality/mean", "exact_rewards/completeness/mean"} <= set(metrics[0])
+    assert "rewards/factuality/mean" not in metrics[0]  # the proxy has only the learned relevance model
+    # without an exact env nothing is audited
+    plain = FineGrainedPPO(tiny_policy(), env, TINY_PPO).train(progress=False)
+    assert "exact_return" not in plain[0]
+
+
+# ---------------------------------------------------------------------------------------- answers files
+
+
+def test_answers_files_add_a_policys_answers_to_the_feedback(tmp_path):
+    from fg_env.data import make_dataset
+
+    first = make_dataset("synthetic").split("train")[0]
+    answers = tmp_path / "answers.json"
+    odd = "Nobody really knows who was behind it."
+    answers.write_text(json.dumps({first.id: [odd, odd, "  "]}))
+    assert load_answers(answers) == {first.id: [odd, odd, "  "]}
+    base = load_feedback_data("relevance", "synthetic", questions="0:1", samples_per_question=1)
+    more = load_feedback_data("relevance", "synthetic", questions="0:1", samples_per_question=1, answers=answers)
+    assert len(more.items) == len(base.items) + 1  # the duplicate and the blank answer are dropped
+    added = more.items[-1]
+    assert added.answer == odd and added.labels == ("Irrelevant",)
+    assert "+ 3 answers from" in more.source
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "is not valid JSON"),
+        ('["a", "b"]', "must hold a JSON object"),
+        ('{"q1": "one answer"}', "question 'q1' must map to a list of strings"),
+        ('{"q1": [1, 2]}', "question 'q1' must map to a list of strings"),
+    ],
+)
+def test_malformed_answers_files_are_named(tmp_path, content, message):
+    path = tmp_path / "answers.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        load_answers(path)
+
+
+def test_answers_only_with_synthetic_feedback(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_answers(tmp_path / "missing.json")
+    with pytest.raises(ValueError, match="use it with --feedback synthetic"):
+        load_feedback_data("relevance", tmp_path, answers={"q": ["a"]})
+
+
+# ---------------------------------------------------------------------------------------- the command's input
+
+
+def _error(capsys, argv: list[str]) -> str:
+    try:
+        status = main(argv)
+    except SystemExit as stop:
+        status = stop.code
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_bad_reward_model_flags_stop_before_training(tmp_path, capsys, tiny_relevance_model):
+    out = ["--out", str(tmp_path / "run")]
+    err = _error(capsys, ["train", *out, "--reward-models", "relevance,no-such-model"])
+    assert "reward model 'no-such-model' is neither a folder nor a known name" in err
+    (tmp_path / "empty").mkdir()
+    err = _error(capsys, ["train", *out, "--reward-models", str(tmp_path / "empty")])
+    assert "is not a saved learned reward model" in err
+    err = _error(capsys, ["train", *out, "--reward-models", f"{tiny_relevance_model},factuality", "--weights", "0.3,0.5,0.3"])
+    assert "--weights needs 2 values, one per --reward-models entry; got 3" in err
+    err = _error(capsys, ["compare", *out, "--preference-model", "relevance"])
+    assert "--preference-model 'relevance' is not a folder of a learned model" in err
+    err = _error(capsys, ["learned-vs-exact", *out, "--policy-samples", "0"])
+    assert "policy_samples must be a positive integer, got 0" in err
+
+
+# ---------------------------------------------------------------------------------------- the analysis
+
+
+def test_gains_are_measured_from_the_first_iteration():
+    rows = [{"kl": k, "return": r, "exact_return": e, "episodes": 4 * (i + 1)}
+            for i, (k, r, e) in enumerate([(0.0, 1.0, 3.0), (1.0, 2.0, 3.5), (2.0, 3.0, 3.0), (4.0, 4.0, 2.0)])]
+    gains = run_gains(rows)
+    assert gains["proxy_gain"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert gains["exact_gain"].tolist() == [0.0, 0.5, 0.0, -1.0]
+    assert smooth(np.array([1.0, 3.0, 5.0]), 1).tolist() == [1.0, 3.0, 5.0]
+    table = gains_table({"arm": [gains, gains]}, window=1)["arm"]
+    assert table["exact_peak"]["mean"] == 0.5 and table["lost"]["mean"] == 1.5 and table["kl"]["mean"] == 4.0
+    assert table["lost"]["half_width"] == 0.0  # two identical seeds
+    curves = arm_curves([gains, gains], window=2)
+    assert curves["exact_gain"].tolist() == [0.0, 0.25, 0.25, -0.5]
+
+
+@pytest.mark.slow
+def test_learned_vs_exact_end_to_end(tmp_path):
+    from agents.compare import PRESETS
+    from fg_env.rewards.learned.testing import tiny_backbone
+
+    policy = save_tiny_policy(tmp_path / "policy")
+    config = PRESETS["quick"].config(
+        ppo={"iterations": 3, "prompts_per_iteration": 1, "samples_per_prompt": 2, "minibatch_size": 2, "max_new_tokens": 12},
+        evaluation={"eval_questions": 2},
+    )
+    settings = LearnedRewardsConfig(
+        feedback_questions=3, policy_samples=1, perturbed_samples=1, epochs=1, max_length=64,
+        backbone=tiny_backbone(tmp_path / "backbone"), agreement_questions=2,
+    )
+    out = tmp_path / "out"
+    results = learned_vs_exact(out, config, settings, seeds=(0, 1), policy_path=policy, window=2, progress=False, log=lambda _: None)
+    for name in ("learned_vs_exact.png", "learned_vs_exact.md", "results.json", "agreement.json"):
+        assert (out / name).is_file()
+    assert set(results["agreement"]) == {"relevance", "factuality", "completeness", "preference"}
+    assert set(results["gains"]) == {"fine-grained", "holistic"}
+    run = json.loads((out / "compare" / "runs" / "holistic-seed1" / "run.json").read_text())
+    assert run["preference"] == str(out / "reward_models" / "preference")
+    rows = [json.loads(line) for line in (out / "compare" / "runs" / "fine-grained-seed0" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and all("exact_return" in r and "rewards/relevance/mean" in r for r in rows)
+    answers = json.loads((out / "feedback" / "sft_answers.json").read_text())["answers"]
+    assert len(answers) == 3 and all(len(a) == 1 for a in answers.values())
+    # a second call reuses every step: the same results, nothing retrained
+    stamp = (out / "reward_models" / "relevance" / "model.safetensors").stat().st_mtime_ns
+    again = learned_vs_exact(out, config, settings, seeds=(0, 1), policy_path=policy, window=2, progress=False, log=lambda _: None)
+    assert again["gains"]["holistic"]["proxy_gain"]["values"] == results["gains"]["holistic"]["proxy_gain"]["values"]
+    assert (out / "reward_models" / "relevance" / "model.safetensors").stat().st_mtime_ns == stamp
