@@ -360,6 +360,28 @@ def _check_not_negative(values: Sequence[float], name: str) -> None:
         raise CommandError(f"{name} must not be negative, got {list(values)}")
 
 
+def _check_process_shares(config: Any) -> None:
+    """Under ``accelerate launch``, the global batch must split evenly over the processes."""
+    from agents.distributed import current_processes
+    from agents.ppo import process_shares
+
+    try:
+        process_shares(config.ppo, current_processes())
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+
+def _single_process(command: str) -> None:
+    """Commands of many runs write shared reports: one process each (``fg-env train`` is data-parallel)."""
+    from agents.distributed import current_processes
+
+    if current_processes().distributed:
+        raise CommandError(
+            f"`fg-env {command}` runs many trainings and writes one report, so it runs in one process; launch "
+            "`fg-env train` under accelerate for data-parallel PPO, once per run"
+        )
+
+
 def _check_seeds(seeds: Sequence[int]) -> None:
     if len(set(seeds)) < len(seeds):
         raise CommandError(f"--seeds must be distinct, got {list(seeds)}")
@@ -412,6 +434,7 @@ def _train(args: argparse.Namespace) -> int:
     _check_policy_path(args.policy)
     _check_report_to(args.report_to)
     config = _experiment(args)
+    _check_process_shares(config)
     out = Path(args.out)
     checkpoint = out / CHECKPOINT_NAME
     if args.resume:
@@ -433,6 +456,8 @@ def _train(args: argparse.Namespace) -> int:
         report_to=args.report_to,
         reward_models=reward_models,
     )
+    if "eval" not in result:  # another than the main process of a data-parallel run: it has nothing to print
+        return 0
     summary = {
         k: result["eval"][k] for k in ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l", "length")
     }
@@ -476,6 +501,7 @@ def _compare(args: argparse.Namespace) -> int:
     from agents.compare import compare
     from agents.schemes import get_scheme
 
+    _single_process("compare")
     for scheme in args.schemes:
         get_scheme(scheme)
     reward_models = _reward_models(args)
@@ -508,6 +534,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from fg_env.errors import UnknownChoiceError
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
+    _single_process("sweep-weights")
     if args.component not in DEFAULT_REWARD_MODELS:
         raise UnknownChoiceError("reward component", args.component, DEFAULT_REWARD_MODELS)
     _check_not_negative(args.values, "--values")
@@ -556,6 +583,7 @@ def _learned_vs_exact_arguments(parser: argparse.ArgumentParser) -> None:
 def _learned_vs_exact(args: argparse.Namespace) -> int:
     from agents.learned_vs_exact import LearnedRewardsConfig, learned_vs_exact
 
+    _single_process("learned-vs-exact")
     _check_policy_path(args.policy)
     _check_seeds(args.seeds)
     settings = LearnedRewardsConfig(**given_fields(args, args.learned_fields))

@@ -328,32 +328,37 @@ def train_policy(
     called after each iteration. On learned ``reward_models``, every iteration's answers are also scored
     by the exact annotator (``exact_return``, ``exact_rewards/*`` in the metrics). Returns ``(policy, metrics)``.
     """
+    from agents.distributed import current_processes
     from agents.policy import LMPolicy
+    from agents.ppo import process_shares
     from fg_env.checkpoint import CHECKPOINT_NAME
 
     out = Path(out_dir)
+    processes = current_processes()  # several under `accelerate launch`: agents.distributed
+    process_shares(config, processes)  # a global batch the processes cannot share fails before any model loads
     env = make_env(scheme, weights, "train", max_sentences, reward_models=reward_models)
     exact_env = make_env("fine-grained", None, "train", max_sentences) if reward_models.learned else None
-    policy = LMPolicy.from_pretrained(policy_path)
-    trainer = FineGrainedPPO(policy, env, config, exact_env=exact_env)
+    policy = LMPolicy.from_pretrained(policy_path, device=processes.device)
+    trainer = FineGrainedPPO(policy, env, config, exact_env=exact_env, processes=processes)
     if resume:
         trainer.load_checkpoint(out / CHECKPOINT_NAME)
     callback = None if on_iteration is None else (lambda metrics: on_iteration(policy, metrics))
     metrics = trainer.train(out, progress=progress, report_to=report_to, on_iteration=callback)
-    policy.save_pretrained(out / "policy")
-    (out / "run.json").write_text(
-        json.dumps(
-            {
-                "policy": str(policy_path),
-                "scheme": scheme,
-                "weights": None if weights is None else [float(w) for w in weights],
-                "config": config.to_dict(),
-                "max_sentences": max_sentences,
-                **reward_models.key(),
-            },
-            indent=2,
-        )
-    )
+    if processes.is_main:
+        policy.save_pretrained(out / "policy")
+        record = {
+            "policy": str(policy_path),
+            "scheme": scheme,
+            "weights": None if weights is None else [float(w) for w in weights],
+            "config": config.to_dict(),
+            "max_sentences": max_sentences,
+            **reward_models.key(),
+            "processes": processes.count,
+            "global_batch": config.episodes_per_iteration,  # episodes per iteration, over all processes
+            "per_process_batch": config.episodes_per_iteration // processes.count,
+        }
+        atomic_write_json(out / "run.json", record)
+    processes.wait()
     return policy, metrics
 
 
@@ -391,10 +396,12 @@ def run_and_evaluate(
     With ``config.evaluation.eval_every``, the run is also evaluated every that many iterations; the
     result's ``eval_curve`` lists those evaluations and the final one, each with its episode count.
     """
+    from agents.distributed import current_processes
     from agents.evaluate import evaluate_policy
     from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
 
     out = Path(out_dir)
+    processes = current_processes()
     key = _run_key(str(policy_path), scheme, weights, config, reward_models)
     result_file = out / "result.json"
     if result_file.is_file():
@@ -441,6 +448,8 @@ def run_and_evaluate(
         if not resume:
             raise
         raise CheckpointError(f"{error}; delete {str(out)!r} to train this run afresh") from None
+    if not processes.is_main:  # the main process evaluates and writes the result
+        return {"key": key, "scheme": scheme, "seed": config.ppo.seed, "curve": metrics}
     evaluation = evaluate(policy)
     # Fewer than the budget when the KL safeguard (PPOConfig.kl_threshold) stopped the run.
     episodes = metrics[-1]["episodes"] if metrics else 0

@@ -42,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from agents.distributed import Processes, current_processes, split_evenly
 from agents.policy import forward_keywords
 from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, check_settings, load_checkpoint, save_checkpoint
 from fg_env.envs.vector import FineGrainedQAVectorEnv
@@ -284,22 +285,38 @@ class PPOConfig:
 # ----------------------------------------------------------------------------------------------------
 
 
-def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``values`` over the entries where ``mask`` is 1."""
-    return (values * mask).sum() / mask.sum().clamp(min=1.0)
+def _local(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor
 
 
-def masked_var(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_mean(
+    values: torch.Tensor, mask: torch.Tensor, total: Callable[[torch.Tensor], torch.Tensor] = _local
+) -> torch.Tensor:
+    """Mean of ``values`` over the entries where ``mask`` is 1; ``total`` adds a sum up over the processes of a
+    data-parallel run (:meth:`agents.distributed.Processes.sum`), so the mean is the global batch's."""
+    return total((values * mask).sum()) / total(mask.sum()).clamp(min=1.0)
+
+
+def masked_var(
+    values: torch.Tensor, mask: torch.Tensor, total: Callable[[torch.Tensor], torch.Tensor] = _local
+) -> torch.Tensor:
     """Unbiased variance of ``values`` over the entries where ``mask`` is 1 (0 for fewer than 2)."""
-    count = mask.sum()
+    count = total(mask.sum())
     if count < 2:
         return torch.zeros((), dtype=values.dtype)
-    mean = masked_mean(values, mask)
-    return (((values - mean) ** 2) * mask).sum() / (count - 1)
+    mean = masked_mean(values, mask, total)
+    return total((((values - mean) ** 2) * mask).sum()) / (count - 1)
 
 
-def whiten(values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True, eps: float = 1e-8) -> torch.Tensor:
-    """Normalise ``values`` over the masked entries; masked-out entries come back as 0.
+def whiten(
+    values: torch.Tensor,
+    mask: torch.Tensor,
+    shift_mean: bool = True,
+    eps: float = 1e-8,
+    total: Callable[[torch.Tensor], torch.Tensor] = _local,
+) -> torch.Tensor:
+    """Normalise ``values`` over the masked entries (of every process, with ``total``); masked-out entries
+    come back as 0.
 
     ``shift_mean=True`` gives ``(x - mean) / std`` (used for advantages). ``shift_mean=False`` gives
     ``x / std``: a pure rescaling that keeps every reward's sign (the paper's reward whitening).
@@ -309,8 +326,8 @@ def whiten(values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True, ep
         >>> whiten(x, m, shift_mean=False)  # std of (1, 3) is sqrt(2)
         tensor([[0.7071, 2.1213, 0.0000]])
     """
-    std = torch.sqrt(masked_var(values, mask) + eps)
-    centred = values - masked_mean(values, mask) if shift_mean else values
+    std = torch.sqrt(masked_var(values, mask, total) + eps)
+    centred = values - masked_mean(values, mask, total) if shift_mean else values
     return centred / std * mask
 
 
@@ -371,8 +388,12 @@ def ppo_losses(
     mask: torch.Tensor,
     clip_range: float,
     clip_range_value: float,
+    token_count: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
     """Clipped policy loss and clipped value loss, each a mean over the masked tokens.
+
+    ``token_count``, the global minibatch's token count in a data-parallel run, makes each loss this
+    process's share of the global mean (gradients summed over processes are then the global gradient).
 
     Policy: ``max(-A * ratio, -A * clip(ratio, 1 - eps, 1 + eps))`` with ``ratio = exp(lp - old_lp)``.
     Value: ``0.5 * max((V - R)^2, (clip(V, V_old - eps_v, V_old + eps_v) - R)^2)``.
@@ -388,12 +409,13 @@ def ppo_losses(
     ratio = torch.exp(log_ratio)
     policy_unclipped = -advantages * ratio
     policy_clipped = -advantages * torch.clamp(ratio, 1.0 - clip_range, 1.0 + clip_range)
-    policy_loss = masked_mean(torch.max(policy_unclipped, policy_clipped), mask)
+    count = mask.sum().clamp(min=1.0) if token_count is None else token_count.clamp(min=1.0)
+    policy_loss = (torch.max(policy_unclipped, policy_clipped) * mask).sum() / count
 
     values_clipped = old_values + torch.clamp(values - old_values, -clip_range_value, clip_range_value)
     value_unclipped = (values - returns) ** 2
     value_clipped = (values_clipped - returns) ** 2
-    value_loss = 0.5 * masked_mean(torch.max(value_unclipped, value_clipped), mask)
+    value_loss = 0.5 * (torch.max(value_unclipped, value_clipped) * mask).sum() / count
 
     with torch.no_grad():
         stats = {
@@ -711,6 +733,22 @@ def component_reward_stats(records: Sequence[Any]) -> dict[str, float]:
     return stats
 
 
+def process_shares(config: PPOConfig, processes: Processes) -> tuple[int, int]:
+    """Each process's prompts per iteration and per minibatch; a global batch the processes cannot share
+    evenly raises a ValueError naming the setting (checked before any model loads).
+
+    Example:
+        >>> process_shares(PPOConfig(prompts_per_iteration=4, samples_per_prompt=4, minibatch_size=8), Processes(2, 0))
+        (2, 1)
+    """
+    prompts = split_evenly(config.prompts_per_iteration, processes, "prompts_per_iteration")
+    groups_per_minibatch = max(1, config.minibatch_size // config.samples_per_prompt)
+    groups = split_evenly(
+        groups_per_minibatch, processes, "minibatch_size // samples_per_prompt (prompts per minibatch)"
+    )
+    return prompts, groups
+
+
 def exact_reward_stats(records: Sequence[Any]) -> dict[str, float]:
     """What the exact reward says of answers a policy trained on another reward: their mean return under the
     exact env's own weights (``exact_return``), and per component ``exact_rewards/relevance/mean`` and so on.
@@ -757,8 +795,12 @@ class FineGrainedPPO:
         *,
         question_indices: Sequence[int] | None = None,
         exact_env: Any = None,
+        processes: Processes | None = None,
     ) -> None:
         self.config = config = config or PPOConfig()
+        # Under `accelerate launch`, this process's share of every iteration (agents.distributed).
+        self.processes = processes = processes or current_processes()
+        self.local_prompts, self.local_groups_per_minibatch = process_shares(config, processes)
         self.policy, self.env = policy, env
         n_questions = len(env.unwrapped.examples)
         self.question_indices = np.arange(n_questions) if question_indices is None else np.asarray(question_indices)
@@ -769,21 +811,21 @@ class FineGrainedPPO:
         self.weights = segment_weights(env)
         # Copies of the scheme-wrapped env, stepped side by side: each rollout step scores every answer's
         # new segments with one call per reward model (the models themselves are shared, not copied).
-        self.vector_env = FineGrainedQAVectorEnv.from_env(env, config.prompts_per_iteration * config.samples_per_prompt)
+        local_episodes = self.local_prompts * config.samples_per_prompt
+        self.vector_env = FineGrainedQAVectorEnv.from_env(env, local_episodes)
         # The exact measure beside a proxy reward: every rollout is also scored by ``exact_env`` (the
         # built-in annotator), which the policy never trains on (Gao et al. 2023's gold reward model).
         self.exact_vector_env = (
-            None
-            if exact_env is None
-            else FineGrainedQAVectorEnv.from_env(exact_env, config.prompts_per_iteration * config.samples_per_prompt)
+            None if exact_env is None else FineGrainedQAVectorEnv.from_env(exact_env, local_episodes)
         )
 
         # Every random draw of a run comes from these two sources, so a checkpoint that saves both
         # resumes to the same result: numpy for question sampling, generation seeds and minibatch
         # order; torch's global generator for anything torch draws on its own.
+        # resumes to the same result. Each process of a data-parallel run draws its own questions.
         random.seed(config.seed)
         torch.manual_seed(config.seed)
-        self.np_rng = np.random.default_rng(config.seed)
+        self.np_rng = np.random.default_rng(config.seed if processes.is_main else [config.seed, processes.index])
 
         # Dropout off: the ratio pi/pi_old is then 1 (up to rounding) on the first minibatch, and log-probs
         # under the rollout and under the update agree (as in TRL, which zeroes dropout for RLHF).
@@ -812,8 +854,8 @@ class FineGrainedPPO:
         config = self.config
         chosen = self.np_rng.choice(
             self.question_indices,
-            size=config.prompts_per_iteration,
-            replace=config.prompts_per_iteration > len(self.question_indices),
+            size=self.local_prompts,
+            replace=self.local_prompts > len(self.question_indices),
         )
         indices = [int(i) for i in chosen for _ in range(config.samples_per_prompt)]
         examples = self.env.unwrapped.examples
@@ -850,6 +892,7 @@ class FineGrainedPPO:
         config = self.config
         batch, mask, scores = rollouts.batch, rollouts.mask, rollouts.scores
         n_groups = batch.prompt_ids.shape[0]
+        total = self.processes.sum  # sums over the processes: every mean below is the global batch's
 
         # Log-probs and values of the rollout (the "old" policy), and the reference's log-probs.
         began = time.perf_counter()
@@ -861,13 +904,14 @@ class FineGrainedPPO:
             # r_t = weighted segment rewards on last tokens - beta * (log pi - log pi_ref)
             rewards, kl = kl_penalized_rewards(scores, old_logprobs, ref_logprobs, mask, self.kl_controller.value)
             if config.whiten_rewards:
-                rewards = whiten(rewards, mask, shift_mean=False)
+                rewards = whiten(rewards, mask, shift_mean=False, total=total)
             advantages, returns = gae_advantages(rewards, old_values, mask, config.gamma, config.lam)
-            advantages = whiten(advantages, mask, shift_mean=True)
+            advantages = whiten(advantages, mask, shift_mean=True, total=total)
         scored = time.perf_counter()
 
-        # Minibatches hold whole groups (a prompt and its k answers), so each prompt runs once.
-        groups_per_minibatch = max(1, config.minibatch_size // batch.group_size)
+        # Minibatches hold whole groups (a prompt and its k answers), so each prompt runs once; in a
+        # data-parallel run each process holds its share of every global minibatch.
+        groups_per_minibatch = self.local_groups_per_minibatch
         stats: dict[str, list[float]] = {
             "policy_loss": [],
             "value_loss": [],
@@ -893,10 +937,12 @@ class FineGrainedPPO:
                     mask[rows, :width],
                     config.clip_range,
                     config.clip_range_value,
+                    token_count=total(mask[rows, :width].sum()) if self.processes.distributed else None,
                 )
                 loss = policy_loss + config.vf_coef * value_loss
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                self.processes.sum_gradients(self.actor_critic.parameters())
                 if config.max_grad_norm is not None:
                     nn.utils.clip_grad_norm_(self.actor_critic.parameters(), config.max_grad_norm)
                 self.optimizer.step()
@@ -906,7 +952,8 @@ class FineGrainedPPO:
                 for key, value in mb_stats.items():
                     stats[key].append(value)
 
-        sequence_kl = float((kl.sum(dim=1)).mean())
+        episodes = total(torch.tensor(float(mask.shape[0])))
+        sequence_kl = float(total(kl.sum()) / episodes)
         kl_coef_used = self.kl_controller.value
         self.kl_controller.update(sequence_kl, mask.shape[0])
         summary = {key: float(np.mean(values)) for key, values in stats.items()}
@@ -914,8 +961,8 @@ class FineGrainedPPO:
             {
                 "kl": sequence_kl,
                 "kl_coef": kl_coef_used,
-                "score": float(scores.sum(dim=1).mean()),
-                "reward_penalized": float(((scores - kl_coef_used * kl) * mask).sum(dim=1).mean()),
+                "score": float(total(scores.sum()) / episodes),
+                "reward_penalized": float(total(((scores - kl_coef_used * kl) * mask).sum()) / episodes),
                 "trained_tokens": int(mask.sum()),
                 # forward passes of the rollout (policy, critic, reference) vs. the epochs of updates
                 "time_update_forward": scored - began,
@@ -947,7 +994,8 @@ class FineGrainedPPO:
         metrics.update(component_reward_stats(records))
         total = timing["time_generate"] + timing["time_env"] + timing["time_update"]
         metrics["time_iteration"] = total
-        metrics["trained_tokens_per_second"] = metrics["trained_tokens"] / max(timing["time_update"], 1e-9)
+        metrics = self.processes.mean_metrics(metrics)  # this process's numbers -> the global batch's
+        metrics["trained_tokens_per_second"] = metrics["trained_tokens"] / max(metrics["time_update"], 1e-9)
         self.metrics.append(metrics)
         return metrics
 
@@ -980,14 +1028,18 @@ class FineGrainedPPO:
         from fg_env.reporting import make_reporters
 
         out = Path(out_dir) if out_dir is not None else None
-        if out is not None:
+        if out is not None and self.processes.is_main:
             out.mkdir(parents=True, exist_ok=True)
             # Rewrite the log from the metrics this trainer holds: iterations logged after the last
             # checkpoint of a killed run are dropped, so the file matches the resumed run.
             restart_log(out / "metrics.jsonl", self.metrics)
         elif [t for t in report_to if t != "none"]:
             raise ValueError(f"report_to={list(report_to)} needs an out_dir for the reporters' files")
-        reporters = make_reporters(report_to, out, run_name=out.name, config=self.config.to_dict()) if out else []
+        reporters = (
+            make_reporters(report_to, out, run_name=out.name, config=self.config.to_dict())
+            if out and self.processes.is_main
+            else []
+        )
         try:
             return self._train_loop(out, progress, on_iteration, reporters)
         finally:
@@ -1003,25 +1055,29 @@ class FineGrainedPPO:
     ) -> list[dict[str, Any]]:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=self.config.iterations, initial=self.iteration, desc="PPO", unit="it", disable=not progress)
+        main = self.processes.is_main  # the other processes of a data-parallel run write nothing
+        bar = tqdm(
+            total=self.config.iterations, initial=self.iteration, desc="PPO", unit="it", disable=not (progress and main)
+        )
         while self.iteration < self.config.iterations and not self.stopped_early:
             metrics = self.train_iteration()
             bar.update(1)
             bar.set_postfix(ret=f"{metrics['return']:.3f}", kl=f"{metrics['kl']:.2f}")
-            if self.stopped_early:
+            if self.stopped_early and main:
                 tqdm.write(
                     f"[ppo] stopping at iteration {self.iteration}: KL per answer above "
                     f"{self.config.kl_threshold:g} nats in {self.config.kl_strikes} iterations"
                 )
             if out is not None:
-                append_log(out / "metrics.jsonl", metrics)
+                if main:
+                    append_log(out / "metrics.jsonl", metrics)
                 every = self.config.checkpoint_every
                 last = self.iteration == self.config.iterations or self.stopped_early
                 if (every and self.iteration % every == 0) or last:
-                    self.save_checkpoint(out / CHECKPOINT_NAME)
+                    self.save_checkpoint(out / CHECKPOINT_NAME)  # every process takes part (its RNG state)
             for reporter in reporters:
                 reporter.log(metrics, step=self.iteration)
-            if on_iteration is not None:
+            if on_iteration is not None and main:
                 on_iteration(metrics)
         bar.close()
         return self.metrics
@@ -1032,19 +1088,28 @@ class FineGrainedPPO:
         """Atomically write everything needed to resume this run to ``path`` (a ``"ppo"`` checkpoint of
         :mod:`fg_env.checkpoint`); ``extra`` entries are stored beside it."""
         state = training_state(self.actor_critic, self.optimizer, self.scheduler, self.np_rng)
-        return save_checkpoint(
-            path,
-            CHECKPOINT_KIND,
-            {
-                "config": self.config.to_dict(),
-                "progress": self.iteration,
-                "metrics": self.metrics,
-                **state,
-                "kl_controller": self.kl_controller.state_dict(),
-                "weights": self.weights,
-                **dict(extra or {}),
-            },
-        )
+        # In a data-parallel run every process draws its own questions: the main process saves each one's
+        # generators, and every process waits until the file is written.
+        rngs = self.processes.gather(state["rng"])
+        path = Path(path)
+        if self.processes.is_main:
+            save_checkpoint(
+                path,
+                CHECKPOINT_KIND,
+                {
+                    "config": self.config.to_dict(),
+                    "progress": self.iteration,
+                    "metrics": self.metrics,
+                    **state,
+                    **({"process_rngs": rngs} if self.processes.distributed else {}),
+                    "processes": self.processes.count,
+                    "kl_controller": self.kl_controller.state_dict(),
+                    "weights": self.weights,
+                    **dict(extra or {}),
+                },
+            )
+        self.processes.wait()
+        return path
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Restore a checkpoint of a run with the same settings and reward weights; raise CheckpointError otherwise.
@@ -1057,6 +1122,14 @@ class FineGrainedPPO:
             raise CheckpointError(
                 f"checkpoint {str(path)!r} was trained with reward weights {data.get('weights')}, not {self.weights}"
             )
+        saved_processes = int(data.get("processes", 1))
+        if saved_processes != self.processes.count:
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} was written by a run of {saved_processes} process(es); resume it with "
+                f"the same number, not {self.processes.count} (each process continues its own sampling)"
+            )
+        if self.processes.distributed:
+            data = {**data, "rng": data["process_rngs"][self.processes.index]}
         restore_training_state(path, data, self.actor_critic, self.optimizer, self.scheduler, self.np_rng)
         self.kl_controller.load_state_dict(data["kl_controller"])
         self.iteration = int(data["progress"])
