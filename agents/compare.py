@@ -329,6 +329,7 @@ def train_policy(
     by the exact annotator (``exact_return``, ``exact_rewards/*`` in the metrics). Returns ``(policy, metrics)``.
     """
     from agents.distributed import current_processes
+    from agents.model_setup import check_model_options
     from agents.policy import LMPolicy
     from agents.ppo import process_shares
     from fg_env.checkpoint import CHECKPOINT_NAME
@@ -336,6 +337,7 @@ def train_policy(
     out = Path(out_dir)
     processes = current_processes()  # several under `accelerate launch`: agents.distributed
     process_shares(config, processes)  # a global batch the processes cannot share fails before any model loads
+    check_model_options(str(policy_path), config, processes.device)  # precision, LoRA targets, memory
     env = make_env(scheme, weights, "train", max_sentences, reward_models=reward_models)
     exact_env = make_env("fine-grained", None, "train", max_sentences) if reward_models.learned else None
     policy = LMPolicy.from_pretrained(policy_path, device=processes.device)
@@ -345,7 +347,7 @@ def train_policy(
     callback = None if on_iteration is None else (lambda metrics: on_iteration(policy, metrics))
     metrics = trainer.train(out, progress=progress, report_to=report_to, on_iteration=callback)
     if processes.is_main:
-        policy.save_pretrained(out / "policy")
+        trainer.save_policy(out / "policy")
         record = {
             "policy": str(policy_path),
             "scheme": scheme,

@@ -43,6 +43,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.distributed import Processes, current_processes, split_evenly
+from agents.model_setup import (
+    adapters_disabled,
+    apply_lora,
+    autocast,
+    check_precision,
+    disable_dropout,
+    enable_checkpointing,
+    merged_for_saving,
+)
 from agents.policy import forward_keywords
 from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, check_settings, load_checkpoint, save_checkpoint
 from fg_env.envs.vector import FineGrainedQAVectorEnv
@@ -218,6 +227,41 @@ class PPOConfig:
         },
     )
 
+    precision: Literal["fp32", "bf16", "fp16"] = field(
+        default="fp32",
+        metadata={
+            "help": (
+                "Forward passes under torch.autocast in bf16 or fp16 (weights, gradients and Adam stay float32); "
+                "fp16 needs a CUDA device, bf16 a device that supports it (agents.model_setup)."
+            )
+        },
+    )
+    gradient_checkpointing: bool = field(
+        default=False,
+        metadata={"help": "Recompute activations in the backward pass (less memory, about a third more time)."},
+    )
+    lora_rank: int = field(
+        default=0,
+        metadata={
+            "help": (
+                "Train LoRA adapters of this rank instead of every weight (0: full fine-tuning; needs peft). The "
+                "reference policy is then the base model with its adapters off, not a second copy."
+            )
+        },
+    )
+    lora_alpha: int = field(
+        default=16, metadata={"help": "LoRA's scaling numerator (alpha / rank scales the adapters)."}
+    )
+    lora_target_modules: str | None = field(
+        default=None,
+        metadata={
+            "help": (
+                "Comma-separated layer names LoRA adapts (e.g. c_attn,c_proj for GPT-2, q_proj,v_proj for Llama); none: "
+                "peft's default for the architecture."
+            )
+        },
+    )
+
     # --- bookkeeping --------------------------------------------------------------------------------
     seed: int = field(
         default=0, metadata={"help": "Seeds question sampling, token sampling, minibatch order and dropout."}
@@ -262,13 +306,30 @@ class PPOConfig:
             raise ValueError(f"PPOConfig.kl_threshold must be > 0 or None, got {self.kl_threshold!r}")
         if self.value_model not in ("head", "separate"):
             raise ValueError(f"PPOConfig.value_model must be 'head' or 'separate', got {self.value_model!r}")
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"PPOConfig.precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if not isinstance(self.lora_rank, int) or isinstance(self.lora_rank, bool) or self.lora_rank < 0:
+            raise ValueError(f"PPOConfig.lora_rank must be a non-negative integer, got {self.lora_rank!r}")
+        if not isinstance(self.lora_alpha, int) or self.lora_alpha <= 0:
+            raise ValueError(f"PPOConfig.lora_alpha must be a positive integer, got {self.lora_alpha!r}")
+
+    @property
+    def lora_targets(self) -> list[str]:
+        """``lora_target_modules`` as a list (empty: peft's default)."""
+        return [name.strip() for name in (self.lora_target_modules or "").split(",") if name.strip()]
 
     @property
     def episodes_per_iteration(self) -> int:
         return self.prompts_per_iteration * self.samples_per_prompt
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings; those added after runs were recorded appear only when set, so the records (and
+        result keys) of earlier runs stay valid."""
+        record = asdict(self)
+        for name, default in _LATER_FIELDS.items():
+            if record[name] == default:
+                del record[name]
+        return record
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PPOConfig:
@@ -277,6 +338,16 @@ class PPOConfig:
         if unknown:
             raise ValueError(f"unknown PPOConfig fields: {', '.join(unknown)}")
         return cls(**dict(data))
+
+
+# Settings added with real-model support: left out of a run's record while at these defaults.
+_LATER_FIELDS: dict[str, Any] = {
+    "precision": "fp32",
+    "gradient_checkpointing": False,
+    "lora_rank": 0,
+    "lora_alpha": 16,
+    "lora_target_modules": None,
+}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -517,14 +588,18 @@ class SequenceBatch:
 
 
 def forward_responses(
-    model: nn.Module, batch: SequenceBatch, output_hidden: bool = False
+    model: nn.Module, batch: SequenceBatch, output_hidden: bool = False, one_pass: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Logits (and last hidden states) at the positions that predict each response token.
 
     Returns ``(logits (B, R, V), hidden (B, R, H) or None)``: position ``t`` holds the model's output
     for the state "prompt + response[:t]", which predicts response token ``t`` and is the state the
     critic values. The prompt runs once per group; its KV cache is repeated for the ``k`` responses.
+    ``one_pass`` runs each prompt and response as one sequence instead, without a cache (gradient
+    checkpointing keeps none).
     """
+    if one_pass:
+        return _forward_one_pass(model, batch, output_hidden)
     k = batch.group_size
     prompt_positions = (batch.prompt_mask.cumsum(-1) - 1).clamp(min=0)
     cache_keyword, takes_logits_to_keep = forward_keywords(model)
@@ -559,6 +634,29 @@ def forward_responses(
             [prompt_out.hidden_states[-1][:, -1:].repeat_interleave(k, dim=0), response_out.hidden_states[-1][:, :-1]],
             dim=1,
         )
+    return logits.float(), hidden
+
+
+def _forward_one_pass(
+    model: nn.Module, batch: SequenceBatch, output_hidden: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """:func:`forward_responses` with prompt and response as one sequence per answer (no KV cache)."""
+    k = batch.group_size
+    prompt_ids = batch.prompt_ids.repeat_interleave(k, dim=0)
+    prompt_mask = batch.prompt_mask.repeat_interleave(k, dim=0)
+    attention = torch.cat([prompt_mask, batch.response_mask], dim=1)
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    out = model(
+        input_ids=torch.cat([prompt_ids, batch.response_ids], dim=1),
+        attention_mask=attention,
+        position_ids=positions,
+        use_cache=False,
+        output_hidden_states=output_hidden,
+    )
+    width, length = prompt_ids.shape[1], batch.response_ids.shape[1]
+    # Position width - 1 (the prompt's last token) predicts response token 0, and so on.
+    logits = out.logits[:, width - 1 : width - 1 + length]
+    hidden = out.hidden_states[-1][:, width - 1 : width - 1 + length] if output_hidden else None
     return logits.float(), hidden
 
 
@@ -610,9 +708,12 @@ class ActorCritic(nn.Module):
         (torch.Size([2, 3]), torch.Size([2, 3]))
     """
 
-    def __init__(self, policy_model: nn.Module, value_model: Literal["head", "separate"] = "head") -> None:
+    def __init__(
+        self, policy_model: nn.Module, value_model: Literal["head", "separate"] = "head", one_pass: bool = False
+    ) -> None:
         super().__init__()
         self.policy = policy_model
+        self.one_pass = one_pass  # prompt and response as one sequence (gradient checkpointing)
         # The separate critic starts as a copy of the policy's trunk: a better start than random
         # weights, and no second model to ship (the paper starts its critic from T5-base).
         self.critic = copy.deepcopy(policy_model) if value_model == "separate" else None
@@ -620,18 +721,20 @@ class ActorCritic(nn.Module):
 
     def forward(self, batch: SequenceBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probs ``(B, R)`` of the response tokens and values ``(B, R)`` of the states before them."""
-        logits, hidden = forward_responses(self.policy, batch, output_hidden=self.critic is None)
+        logits, hidden = forward_responses(
+            self.policy, batch, output_hidden=self.critic is None, one_pass=self.one_pass
+        )
         logprobs = logprobs_of(logits, batch.response_ids)
         if self.critic is not None:
-            _, hidden = forward_responses(self.critic, batch, output_hidden=True)
+            _, hidden = forward_responses(self.critic, batch, output_hidden=True, one_pass=self.one_pass)
         assert hidden is not None  # forward_responses returns it when asked
         return logprobs, self.value_head(hidden.float())
 
 
 @torch.no_grad()
-def reference_logprobs(ref_model: nn.Module, batch: SequenceBatch) -> torch.Tensor:
+def reference_logprobs(ref_model: nn.Module, batch: SequenceBatch, one_pass: bool = False) -> torch.Tensor:
     """Log-probs of the response tokens under the frozen reference policy."""
-    logits, _ = forward_responses(ref_model, batch)
+    logits, _ = forward_responses(ref_model, batch, one_pass=one_pass)
     return logprobs_of(logits, batch.response_ids)
 
 
@@ -830,10 +933,27 @@ class FineGrainedPPO:
         # Dropout off: the ratio pi/pi_old is then 1 (up to rounding) on the first minibatch, and log-probs
         # under the rollout and under the update agree (as in TRL, which zeroes dropout for RLHF).
         policy.model.eval()
-        self.ref_model = copy.deepcopy(policy.model).eval().requires_grad_(False)
-        self.actor_critic = ActorCritic(policy.model, config.value_model).eval()
-        # Plain Adam, no weight decay (the paper's), so one parameter group.
-        self.optimizer = torch.optim.Adam(self.actor_critic.parameters(), lr=config.learning_rate, eps=config.adam_eps)
+        check_precision(config.precision, policy.device)
+        self.one_pass = config.gradient_checkpointing
+        if config.gradient_checkpointing:
+            # Hugging Face models checkpoint in training mode only: dropout off keeps it deterministic.
+            disable_dropout(policy.model)
+            enable_checkpointing(policy.model)
+        # LoRA: the reference is the same model with its adapters off; otherwise a frozen copy.
+        self.peft_model = (
+            apply_lora(policy.model, config.lora_rank, config.lora_alpha, config.lora_targets)
+            if config.lora_rank
+            else None
+        )
+        self.ref_model = (
+            None if self.peft_model is not None else copy.deepcopy(policy.model).eval().requires_grad_(False)
+        )
+        self.actor_critic = ActorCritic(policy.model, config.value_model, one_pass=self.one_pass).eval()
+        # Plain Adam, no weight decay (the paper's), so one parameter group; only what trains (LoRA: the adapters).
+        trained = [p for p in self.actor_critic.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(trained, lr=config.learning_rate, eps=config.adam_eps)
+        # fp16 gradients are scaled against underflow (a no-op for fp32 and bf16).
+        self.scaler = torch.amp.GradScaler(policy.device.type, enabled=config.precision == "fp16")
         # Update k runs at min(1, (k + 1) / (warmup_steps + 1)) of the rate: transformers' constant schedule
         # with warmup_steps + 1 steps of warm-up, read one step ahead (fg_env.training.make_schedule).
         self.scheduler = make_schedule("constant_with_warmup", self.optimizer, config.warmup_steps + 1)
@@ -863,14 +983,15 @@ class FineGrainedPPO:
         generation_seed = int(self.np_rng.integers(2**31 - 1))
 
         start = time.perf_counter()
-        generations = self.policy.generate(
-            prompts,
-            max_new_tokens=config.max_new_tokens,
-            do_sample=True,
-            top_k=config.top_k,
-            temperature=config.temperature,
-            seed=generation_seed,
-        )
+        with autocast(config.precision, self.policy.device):
+            generations = self.policy.generate(
+                prompts,
+                max_new_tokens=config.max_new_tokens,
+                do_sample=True,
+                top_k=config.top_k,
+                temperature=config.temperature,
+                seed=generation_seed,
+            )
         generated = time.perf_counter()
         records = replay_batch(self.vector_env, generations, indices=indices)
         # Each segment carries the weight its scheme gave it (a bare env: the paper's weights).
@@ -896,9 +1017,11 @@ class FineGrainedPPO:
 
         # Log-probs and values of the rollout (the "old" policy), and the reference's log-probs.
         began = time.perf_counter()
+        precision = autocast(config.precision, self.policy.device)
         with torch.no_grad():
-            old_logprobs, old_values = self.actor_critic(batch)
-            ref_logprobs = reference_logprobs(self.ref_model, batch)
+            with precision:
+                old_logprobs, old_values = self.actor_critic(batch)
+                ref_logprobs = self._reference_logprobs(batch)
             old_values = old_values * mask
 
             # r_t = weighted segment rewards on last tokens - beta * (log pi - log pi_ref)
@@ -919,6 +1042,8 @@ class FineGrainedPPO:
             "value_clip_fraction": [],
             "approx_kl": [],
         }
+        # Gradient checkpointing works in training mode only (dropout is off: the same function).
+        self.actor_critic.train(self.one_pass)
         for _ in range(config.ppo_epochs):
             order = self.np_rng.permutation(n_groups)
             for first in range(0, n_groups, groups_per_minibatch):
@@ -926,7 +1051,8 @@ class FineGrainedPPO:
                 minibatch = batch.rows(groups)
                 rows = batch.episode_rows(groups)
                 width = minibatch.response_ids.shape[1]
-                logprobs, values = self.actor_critic(minibatch)
+                with autocast(config.precision, self.policy.device):
+                    logprobs, values = self.actor_critic(minibatch)
                 policy_loss, value_loss, mb_stats = ppo_losses(
                     logprobs,
                     old_logprobs[rows, :width],
@@ -941,11 +1067,13 @@ class FineGrainedPPO:
                 )
                 loss = policy_loss + config.vf_coef * value_loss
                 self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                self.scaler.scale(loss).backward()
                 self.processes.sum_gradients(self.actor_critic.parameters())
+                self.scaler.unscale_(self.optimizer)
                 if config.max_grad_norm is not None:
                     nn.utils.clip_grad_norm_(self.actor_critic.parameters(), config.max_grad_norm)
-                self.optimizer.step()
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
                 self.scheduler.step()
                 stats["policy_loss"].append(policy_loss.item())
                 stats["value_loss"].append(value_loss.item())
@@ -953,6 +1081,7 @@ class FineGrainedPPO:
                     stats[key].append(value)
 
         episodes = total(torch.tensor(float(mask.shape[0])))
+        self.actor_critic.eval()
         sequence_kl = float(total(kl.sum()) / episodes)
         kl_coef_used = self.kl_controller.value
         self.kl_controller.update(sequence_kl, mask.shape[0])
@@ -970,6 +1099,23 @@ class FineGrainedPPO:
             }
         )
         return summary
+
+    def _reference_logprobs(self, batch: SequenceBatch) -> torch.Tensor:
+        if self.peft_model is None:
+            assert self.ref_model is not None
+            return reference_logprobs(self.ref_model, batch, one_pass=self.one_pass)
+        with adapters_disabled(self.peft_model):
+            return reference_logprobs(self.policy.model, batch, one_pass=self.one_pass)
+
+    def save_policy(self, path: str | os.PathLike[str]) -> None:
+        """Save the trained policy as a plain model folder (LoRA adapters merged into the weights)."""
+        if self.peft_model is None:
+            self.policy.save_pretrained(path)
+            return
+        from agents.policy import LMPolicy
+
+        merged: Any = merged_for_saving(self.peft_model)
+        LMPolicy(merged, self.policy.tokenizer, self.policy.device).save_pretrained(path)
 
     # ------------------------------------------------------------------------------- iterations
 
