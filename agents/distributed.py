@@ -108,7 +108,7 @@ class Processes:
 
 
 _COUNTERS = frozenset({"iteration", "episodes"})  # the same on every process
-_SUMMED = frozenset({"trained_tokens"})
+_SUMMED = frozenset({"trained_tokens", "completion_tokens"})
 
 
 def current_processes() -> Processes:

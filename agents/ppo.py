@@ -1133,6 +1133,8 @@ class FineGrainedPPO:
             # The scheme's return: the weighted reward an episode collected (before the KL penalty).
             "return": stats.pop("score"),
             "response_tokens": float(np.mean([r.num_used_tokens for r in records])),
+            # every token generated this iteration, also those after the env's last sentence (throughput)
+            "completion_tokens": int(sum(len(r.generation.response_ids) for r in records)),
             "sentences": float(np.mean([len(r.step_rewards) - (1 if r.terminated else 0) for r in records])),
             **stats,
             **timing,
