@@ -142,6 +142,32 @@ def _add_reward_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    from fg_env.data import available_datasets
+
+    data = parser.add_argument_group("dataset (default: the built-in world, judged by its annotator)")
+    data.add_argument("--dataset", default="synthetic", choices=available_datasets(), help="the questions to train on")
+    data.add_argument("--data-dir", metavar="DIR", help="the dataset's folder (QA-Feedback: dev.json, train.json, ...)")
+    data.add_argument("--train-split", default="train", help="split PPO samples its questions from (default: train)")
+    data.add_argument("--eval-split", default="dev", help="split the policies are evaluated on (default: dev)")
+
+
+def _dataset(args: argparse.Namespace, reward_models: Any) -> Any:
+    """The dataset of the run, checked to load (both splits) before any training time is spent."""
+    from agents.compare import DatasetChoice
+    from agents.evaluate import load_examples
+
+    choice = DatasetChoice(args.dataset, args.data_dir, args.train_split, args.eval_split)
+    if not choice.exact and reward_models.models is None:
+        raise CommandError(
+            f"--dataset {choice.name} has no annotator to reward or judge answers: give --reward-models (e.g. the "
+            "folders `fg-env rm train` wrote)"
+        )
+    for split in (choice.train_split, choice.eval_split):
+        load_examples(split, 1, choice.name, choice.data_dir)  # a missing folder or split: a clear error now
+    return choice
+
+
 def _reward_models(args: argparse.Namespace) -> Any:
     """The arms' reward models from the flags, each checked to exist before any training time is spent."""
     from agents.compare import RewardModels
@@ -219,6 +245,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     _add_policy_argument(parser)
     _add_reward_model_arguments(parser)
+    _add_dataset_arguments(parser)
     _add_report_to_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=True)
@@ -288,6 +315,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_policy_argument(parser)
     _add_reward_model_arguments(parser)
+    _add_dataset_arguments(parser)
     _add_report_to_argument(parser)
     add_progress_flag(parser)
     _add_experiment_arguments(parser, seed=False)
@@ -430,6 +458,7 @@ def _train(args: argparse.Namespace) -> int:
 
     get_scheme(args.scheme)
     reward_models = _reward_models(args)
+    dataset = _dataset(args, reward_models)
     _check_weights(args.weights, reward_models=reward_models.for_scheme(args.scheme))
     _check_policy_path(args.policy)
     _check_report_to(args.report_to)
@@ -444,7 +473,7 @@ def _train(args: argparse.Namespace) -> int:
             f"{str(out)!r} already holds a run (checkpoint.pt); pass --resume to continue it or choose another --out"
         )
     policy_path = _resolve_policy(args.policy, config.sft == "quick", args.progress)
-    examples = load_examples("dev", config.evaluation.eval_questions)
+    examples = load_examples(dataset.eval_split, config.evaluation.eval_questions, dataset.name, dataset.data_dir)
     result = run_and_evaluate(
         policy_path,
         args.scheme,
@@ -455,6 +484,7 @@ def _train(args: argparse.Namespace) -> int:
         progress=args.progress,
         report_to=args.report_to,
         reward_models=reward_models,
+        dataset=dataset,
     )
     if "eval" not in result:  # another than the main process of a data-parallel run: it has nothing to print
         return 0
@@ -505,6 +535,7 @@ def _compare(args: argparse.Namespace) -> int:
     for scheme in args.schemes:
         get_scheme(scheme)
     reward_models = _reward_models(args)
+    dataset = _dataset(args, reward_models)
     _check_weights(args.weights, reward_models=reward_models.models)
     _check_policy_path(args.policy)
     _check_report_to(args.report_to)
@@ -521,6 +552,7 @@ def _compare(args: argparse.Namespace) -> int:
         progress=args.progress,
         report_to=args.report_to,
         reward_models=reward_models,
+        dataset=dataset,
     )
     print(
         f"results: {Path(args.out) / 'results.md'}, {Path(args.out) / 'results.json'}, "

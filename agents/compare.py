@@ -289,22 +289,58 @@ class RewardModels:
 EXACT = RewardModels()
 
 
+@dataclass(frozen=True)
+class DatasetChoice:
+    """The questions a run trains and is evaluated on: the built-in world (exact rewards, the annotator's
+    metrics) or a real dataset (QA-Feedback), whose rewards and metrics come from learned reward models.
+
+    Example:
+        >>> choice = DatasetChoice("qa-feedback", "data/qa_feedback", train_split="dev")
+        >>> choice.env_kwargs(), choice.exact
+        ({'dataset': 'qa-feedback', 'data_dir': 'data/qa_feedback'}, False)
+        >>> DatasetChoice().key()
+        {}
+    """
+
+    name: str = "synthetic"
+    data_dir: str | None = None
+    train_split: str = "train"
+    eval_split: str = "dev"
+
+    @property
+    def exact(self) -> bool:
+        """Whether the built-in annotator judges this dataset (only the built-in world has one)."""
+        return self.name == "synthetic"
+
+    def env_kwargs(self) -> dict[str, Any]:
+        return {"dataset": self.name, **({"data_dir": self.data_dir} if self.data_dir is not None else {})}
+
+    def key(self) -> dict[str, Any]:
+        """What a run's settings record of it (nothing for the built-in world's defaults)."""
+        return {} if self == DatasetChoice() else {"dataset": asdict(self)}
+
+
+BUILT_IN = DatasetChoice()
+
+
 def make_env(
     scheme: str,
     weights: Sequence[float] | None,
     split: str = "train",
     max_sentences: int = 6,
-    dataset: str = "synthetic",
+    dataset: str | DatasetChoice = "synthetic",
     reward_models: RewardModels = EXACT,
 ) -> Any:
-    """The FineGrainedQA-v0 environment on ``reward_models``' models of ``scheme``, wrapped by that scheme."""
+    """The FineGrainedQA-v0 environment on ``dataset`` and ``reward_models``' models of ``scheme``, wrapped
+    by that scheme."""
     import gymnasium as gym
 
     import fg_env  # noqa: F401 - registers the environment
 
+    choice = dataset if isinstance(dataset, DatasetChoice) else DatasetChoice(dataset)
     models = reward_models.for_scheme(scheme)
     extra: dict[str, Any] = {} if models is None else {"reward_models": models}
-    env = gym.make("FineGrainedQA-v0", dataset=dataset, split=split, max_sentences=max_sentences, **extra)
+    env = gym.make("FineGrainedQA-v0", split=split, max_sentences=max_sentences, **choice.env_kwargs(), **extra)
     return get_scheme(scheme).wrap(env, reward_models.weights_for(scheme, weights))
 
 
@@ -321,6 +357,7 @@ def train_policy(
     report_to: Sequence[str] = (),
     on_iteration: Callable[[Any, dict[str, Any]], None] | None = None,
     reward_models: RewardModels = EXACT,
+    dataset: DatasetChoice = BUILT_IN,
 ) -> tuple[Any, list[dict[str, Any]]]:
     """Train a copy of the policy at ``policy_path`` with PPO; save it to ``out_dir/policy``.
 
@@ -338,8 +375,9 @@ def train_policy(
     processes = current_processes()  # several under `accelerate launch`: agents.distributed
     process_shares(config, processes)  # a global batch the processes cannot share fails before any model loads
     check_model_options(str(policy_path), config, processes.device)  # precision, LoRA targets, memory
-    env = make_env(scheme, weights, "train", max_sentences, reward_models=reward_models)
-    exact_env = make_env("fine-grained", None, "train", max_sentences) if reward_models.learned else None
+    env = make_env(scheme, weights, dataset.train_split, max_sentences, dataset, reward_models)
+    audit = reward_models.learned and dataset.exact  # the annotator exists for the built-in world only
+    exact_env = make_env("fine-grained", None, dataset.train_split, max_sentences) if audit else None
     policy = LMPolicy.from_pretrained(policy_path, device=processes.device)
     trainer = FineGrainedPPO(policy, env, config, exact_env=exact_env, processes=processes)
     if resume:
@@ -355,6 +393,7 @@ def train_policy(
             "config": config.to_dict(),
             "max_sentences": max_sentences,
             **reward_models.key(),
+            **dataset.key(),
             "processes": processes.count,
             "global_batch": config.episodes_per_iteration,  # episodes per iteration, over all processes
             "per_process_batch": config.episodes_per_iteration // processes.count,
@@ -370,6 +409,7 @@ def _run_key(
     weights: Sequence[float] | None,
     config: ExperimentConfig,
     reward_models: RewardModels = EXACT,
+    dataset: DatasetChoice = BUILT_IN,
 ) -> dict[str, Any]:
     return {
         "policy": str(policy_path),
@@ -377,6 +417,7 @@ def _run_key(
         "weights": None if weights is None else [float(w) for w in weights],
         "config": config.to_dict(),
         **reward_models.key(),
+        **dataset.key(),
     }
 
 
@@ -391,20 +432,21 @@ def run_and_evaluate(
     progress: bool = True,
     report_to: Sequence[str] = (),
     reward_models: RewardModels = EXACT,
+    dataset: DatasetChoice = BUILT_IN,
 ) -> dict[str, Any]:
-    """Train one run (or reuse/resume it from ``out_dir``) on ``reward_models`` and evaluate it greedily on
-    ``examples``; ``report_to`` names dashboards for its training metrics (:mod:`fg_env.reporting`).
+    """Train one run (or reuse/resume it from ``out_dir``) on ``dataset`` and ``reward_models`` and evaluate
+    it greedily on ``examples`` (off the built-in world, by the arm's reward models: :func:`policy_metrics`);
+    ``report_to`` names dashboards for its training metrics (:mod:`fg_env.reporting`).
 
     With ``config.evaluation.eval_every``, the run is also evaluated every that many iterations; the
     result's ``eval_curve`` lists those evaluations and the final one, each with its episode count.
     """
     from agents.distributed import current_processes
-    from agents.evaluate import evaluate_policy
     from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
 
     out = Path(out_dir)
     processes = current_processes()
-    key = _run_key(str(policy_path), scheme, weights, config, reward_models)
+    key = _run_key(str(policy_path), scheme, weights, config, reward_models, dataset)
     result_file = out / "result.json"
     if result_file.is_file():
         previous = json.loads(result_file.read_text())
@@ -418,10 +460,12 @@ def run_and_evaluate(
     if resume and curve_file.is_file():
         eval_curve = json.loads(curve_file.read_text())
 
+    judge = (
+        None if dataset.exact else make_env(scheme, weights, dataset.eval_split, max_sentences, dataset, reward_models)
+    )
+
     def evaluate(policy: Any) -> dict[str, Any]:
-        return evaluate_policy(
-            policy, examples, max_new_tokens=config.ppo.max_new_tokens, max_sentences=max_sentences, progress=False
-        )
+        return policy_metrics(policy, examples, config, judge)
 
     def evaluate_during_training(policy: Any, metrics: dict[str, Any]) -> None:
         iteration = metrics["iteration"]
@@ -445,6 +489,7 @@ def run_and_evaluate(
             report_to=report_to,
             on_iteration=evaluate_during_training if every else None,
             reward_models=reward_models,
+            dataset=dataset,
         )
     except CheckpointError as error:
         if not resume:
@@ -471,6 +516,20 @@ def run_and_evaluate(
         atomic_write_json(curve_file, result["eval_curve"])
     atomic_write_json(result_file, result)  # read back by reruns: never half-written
     return result
+
+
+def policy_metrics(policy: Any, examples: Sequence[Any], config: ExperimentConfig, judge: Any = None) -> dict[str, Any]:
+    """A policy's greedy answers to ``examples``, scored by the built-in annotator, or by the reward models
+    of ``judge`` (an environment on another dataset: :func:`agents.evaluate.evaluate_with_reward_models`)."""
+    from agents.evaluate import evaluate_policy, evaluate_with_reward_models, greedy_answers
+
+    max_sentences = config.evaluation.max_sentences
+    if judge is None:
+        return evaluate_policy(
+            policy, examples, max_new_tokens=config.ppo.max_new_tokens, max_sentences=max_sentences, progress=False
+        )
+    answers = greedy_answers(policy, examples, max_new_tokens=config.ppo.max_new_tokens, max_sentences=max_sentences)
+    return evaluate_with_reward_models(judge, examples, answers)
 
 
 def curve_point(iteration: int, episodes: int, evaluation: Mapping[str, Any]) -> dict[str, Any]:
@@ -518,22 +577,42 @@ def compare(
     log: Callable[[str], None] = print,
     report_to: Sequence[str] = (),
     reward_models: RewardModels = EXACT,
+    dataset: DatasetChoice = BUILT_IN,
 ) -> dict[str, Any]:
-    """SFT once, then PPO per scheme and seed with equal budgets, each arm on its ``reward_models``;
-    evaluate all on the same questions (each run's training metrics also go to ``report_to``:
-    :mod:`fg_env.reporting`)."""
+    """SFT once, then PPO per scheme and seed with equal budgets, each arm on ``dataset`` and its
+    ``reward_models``; evaluate all on the same questions (by the annotator on the built-in world, by the
+    fine-grained arm's reward models elsewhere). Each run's training metrics also go to ``report_to``
+    (:mod:`fg_env.reporting`)."""
     from agents.evaluate import evaluate_sentence_agent, load_examples
+
+    if not dataset.exact and reward_models.models is None:
+        raise ValueError(f"{dataset.name} has no annotator: give --reward-models (learned models judge the answers)")
+    include_random = include_random and dataset.exact  # the random agent's row is the annotator's
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for scheme in schemes:
         get_scheme(scheme)  # unknown names fail here, before any training
     policy_path = _start_policy(policy_path, config, progress, log, "compare")
-    examples = load_examples("dev", config.evaluation.eval_questions)
-    log(f"[compare] evaluating on {len(examples)} dev questions; {config.episodes_per_run} episodes per PPO run")
-
+    examples = load_examples(dataset.eval_split, config.evaluation.eval_questions, dataset.name, dataset.data_dir)
+    log(
+        f"[compare] evaluating on {len(examples)} {dataset.eval_split} questions; "
+        f"{config.episodes_per_run} episodes per PPO run"
+    )
+    # Off the built-in world, the fine-grained arm's reward models judge every policy.
+    judge = (
+        None
+        if dataset.exact
+        else make_env(
+            "fine-grained", weights, dataset.eval_split, config.evaluation.max_sentences, dataset, reward_models
+        )
+    )
     rows: dict[str, list[dict[str, Any]]] = {
-        "SFT": [evaluate_start_policy(policy_path, examples, config, out, progress)]
+        "SFT": [
+            evaluate_start_policy(
+                policy_path, examples, config, out, progress, judge, {**reward_models.key(), **dataset.key()}
+            )
+        ]
     }
     # The annotator's rewards draw the report and score the random agent; on learned models the
     # weights given are theirs, so those take the paper's.
@@ -561,6 +640,7 @@ def compare(
                 progress=progress,
                 report_to=report_to,
                 reward_models=reward_models,
+                dataset=dataset,
             )
             rows.setdefault(f"PPO {scheme}", []).append(result["eval"])
             curves.setdefault(scheme, []).append(result["curve"])
@@ -580,7 +660,8 @@ def compare(
         "policy": str(policy_path),
         "weights": None if weights is None else [float(w) for w in weights],
         **reward_models.key(),
-        "eval_split": "dev",
+        **dataset.key(),
+        "eval_split": dataset.eval_split,
         "eval_questions": len(examples),
         "summary": summary,
         "paired": paired,
@@ -600,7 +681,7 @@ def compare(
     if eval_curves:
         images.append(plot_eval_curves(eval_curves, out / "eval_curves.png").name)
     # Sample answers replayed through the fine-grained env on the evaluation split, to draw their rewards.
-    report_env = make_env("fine-grained", exact_weights, "dev", config.evaluation.max_sentences)
+    report_env = judge or make_env("fine-grained", exact_weights, "dev", config.evaluation.max_sentences)
     write_report(out, summary, rows, report_env, caption=caption, images=images, tables=tables)
     log("\n".join([table, *tables]))
     return results
@@ -656,9 +737,11 @@ def evaluate_start_policy(
     config: ExperimentConfig,
     out: Path,
     progress: bool = True,
+    judge: Any = None,
+    judge_key: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Greedy metrics of the policy PPO starts from, cached in ``out/sft_eval.json`` for reruns."""
-    from agents.evaluate import evaluate_policy
+    """Greedy metrics of the policy PPO starts from (judged as :func:`policy_metrics` judges), cached in
+    ``out/sft_eval.json`` for reruns."""
     from agents.policy import LMPolicy
 
     key = {
@@ -666,19 +749,14 @@ def evaluate_start_policy(
         "eval_questions": len(examples),
         "max_new_tokens": config.ppo.max_new_tokens,
         "max_sentences": config.evaluation.max_sentences,
+        **({} if judge is None else {"judge": dict(judge_key or {})}),
     }
     cache = out / "sft_eval.json"
     if cache.is_file():
         previous = json.loads(cache.read_text())
         if all(previous.get(k) == v for k, v in key.items()):
             return previous["eval"]
-    metrics = evaluate_policy(
-        LMPolicy.from_pretrained(policy_path),
-        examples,
-        max_new_tokens=config.ppo.max_new_tokens,
-        max_sentences=config.evaluation.max_sentences,
-        progress=progress,
-    )
+    metrics = policy_metrics(LMPolicy.from_pretrained(policy_path), examples, config, judge)
     atomic_write_json(cache, {**key, "eval": metrics})
     return metrics
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from fg_env.metrics import evaluate_answers
 from fg_env.text import split_sentences
 from fg_env.types import QAExample
@@ -16,8 +18,10 @@ from fg_env.types import QAExample
 EVAL_BATCH_SIZE = 32
 
 
-def load_examples(split: str, limit: int | None = None, dataset: str = "synthetic") -> list[QAExample]:
-    """The first ``limit`` questions of ``split`` (all when ``limit`` is None).
+def load_examples(
+    split: str, limit: int | None = None, dataset: str = "synthetic", data_dir: str | None = None
+) -> list[QAExample]:
+    """The first ``limit`` questions of ``split`` of ``dataset`` (all when ``limit`` is None).
 
     Example:
         >>> len(load_examples("dev", limit=3))
@@ -25,7 +29,7 @@ def load_examples(split: str, limit: int | None = None, dataset: str = "syntheti
     """
     from fg_env.data import make_dataset
 
-    examples = make_dataset(dataset).split(split)
+    examples = make_dataset(dataset, **({"data_dir": data_dir} if data_dir is not None else {})).split(split)
     count = len(examples) if limit is None else min(limit, len(examples))
     return [examples[i] for i in range(count)]
 
@@ -110,6 +114,68 @@ def metrics_of(examples: Sequence[QAExample], answers: Sequence[str]) -> dict[st
     """fg_env's metrics of ``answers`` as a plain dict, with three sample answers for a human to read
     (each with its question's id, so that it can be replayed and drawn: ``fg-env compare``'s report)."""
     metrics = evaluate_answers(list(examples), list(answers)).to_dict()
+    metrics["samples"] = [
+        {"question": ex.question, "example_id": ex.id, "answer": answer}
+        for ex, answer in list(zip(examples, answers))[:3]
+    ]
+    return metrics
+
+
+def evaluate_with_reward_models(env: Any, examples: Sequence[QAExample], answers: Sequence[str]) -> dict[str, Any]:
+    """Metrics of ``answers`` judged by ``env``'s reward models, where no annotator exists (QA-Feedback), as
+    the paper measured its policies with its reward models.
+
+    Each answer is played through ``env`` (a copy per answer, side by side). ``relevance_ratio`` and
+    ``factuality_ratio`` are the shares of the relevance and factuality models' segments scored above 0
+    (no error, for the +1 / -1 token models); ``completeness`` is the completeness model's mean score
+    (standardised, not a share); ``preference`` the preference model's, when the env holds one. ROUGE-L
+    and length as always. ``judge`` names the reward models.
+
+    Example:
+        >>> import gymnasium as gym, fg_env
+        >>> env = gym.make("FineGrainedQA-v0", split="dev")
+        >>> examples = load_examples("dev", 2)
+        >>> metrics = evaluate_with_reward_models(env, examples, [e.references[0] for e in examples])
+        >>> metrics["relevance_ratio"], metrics["factuality_ratio"], metrics["completeness"]
+        (1.0, 1.0, 1.0)
+    """
+    from fg_env.envs.answers import play_answers
+    from fg_env.envs.vector import FineGrainedQAVectorEnv
+    from fg_env.metrics import rouge_l
+
+    envs = FineGrainedQAVectorEnv.from_env(env, max(1, min(16, len(answers))))
+    played = play_answers(envs, list(answers), example_ids=[e.id for e in examples])
+    verdicts: dict[str, list[float]] = {}
+    returns: dict[str, list[float]] = {}
+    for answer in played:
+        totals: dict[str, float] = {}
+        for info in answer.infos:
+            for segment in info.get("segments", ()):
+                name = segment["component"]
+                verdicts.setdefault(name, []).append(float(segment["value"]))
+                totals[name] = totals.get(name, 0.0) + float(segment["value"])
+        for name, total in totals.items():
+            returns.setdefault(name, []).append(total)
+
+    def share_positive(name: str) -> float | None:
+        values = verdicts.get(name)
+        return None if not values else float(np.mean(np.array(values) > 0))
+
+    def mean_return(name: str) -> float | None:
+        values = returns.get(name)
+        return None if not values else float(np.sum(values) / max(len(answers), 1))
+
+    metrics: dict[str, Any] = {
+        "relevance_ratio": share_positive("relevance"),
+        "factuality_ratio": share_positive("factuality"),
+        "completeness": mean_return("completeness"),
+        "rouge_l": float(np.mean([rouge_l(a, e.references) for e, a in zip(examples, answers)])) if answers else 0.0,
+        "length": float(np.mean([len(a.split()) for a in answers])) if answers else 0.0,
+        "num_answers": len(answers),
+        "judge": "reward models: " + ", ".join(sorted(verdicts)),
+    }
+    if "preference" in returns:
+        metrics["preference"] = mean_return("preference")
     metrics["samples"] = [
         {"question": ex.question, "example_id": ex.id, "answer": answer}
         for ex, answer in list(zip(examples, answers))[:3]

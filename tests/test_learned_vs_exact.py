@@ -200,3 +200,48 @@ def test_learned_vs_exact_end_to_end(tmp_path):
     again = learned_vs_exact(out, config, settings, seeds=(0, 1), policy_path=policy, window=2, progress=False, log=lambda _: None)
     assert again["gains"]["holistic"]["proxy_gain"]["values"] == results["gains"]["holistic"]["proxy_gain"]["values"]
     assert (out / "reward_models" / "relevance" / "model.safetensors").stat().st_mtime_ns == stamp
+
+
+# ---------------------------------------------------------------------------------------- QA-Feedback with learned rewards
+
+
+def _qa_feedback_folder(folder):
+    """Four QA-Feedback-format questions (dev.json), enough for a tiny PPO run judged by learned models."""
+    people = ["Ann", "Bob", "Cleo", "Dan"]
+    records = [
+        {
+            "text": f"question: Who won race {k}? context: wikipage: Race {k} text: {name} won race {k} in 199{k}.",
+            "question": f"Who won race {k}?",
+            "answer": [f"{name} won race {k} in 199{k}."],
+            "passages": [{"wikipage": f"Race {k}", "content": f"Race {k}\n\n{name} won race {k} in 199{k}. It rained."}],
+        }
+        for k, name in enumerate(people)
+    ]
+    folder.mkdir()
+    (folder / "dev.json").write_text(json.dumps(records))
+    return folder
+
+
+@pytest.mark.slow
+def test_train_on_qa_feedback_with_learned_reward_models(tmp_path, capsys, tiny_relevance_model):
+    data = _qa_feedback_folder(tmp_path / "qa")
+    policy = save_tiny_policy(tmp_path / "policy")
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", "qa-feedback", "--data-dir", str(data), "--train-split", "dev",
+            "--policy", str(policy), "--out", str(out), "--iterations", "1", "--prompts-per-iteration", "1",
+            "--samples-per-prompt", "2", "--minibatch-size", "2", "--max-new-tokens", "8", "--eval-questions", "3",
+            "--no-progress"]
+    capsys.readouterr()
+    err = _error(capsys, argv)  # no annotator on real data: learned models are needed
+    assert "--dataset qa-feedback has no annotator to reward or judge answers: give --reward-models" in err
+    err = _error(capsys, [*argv, "--reward-models", str(tiny_relevance_model), "--eval-split", "test"])
+    assert "test" in err  # a split the folder does not hold is named before training
+    assert main([*argv, "--reward-models", str(tiny_relevance_model), "--weights", "1.0"]) == 0
+    result = json.loads((out / "result.json").read_text())
+    evaluation = result["eval"]
+    assert evaluation["judge"] == "reward models: relevance" and evaluation["num_answers"] == 3
+    assert 0.0 <= evaluation["relevance_ratio"] <= 1.0 and evaluation["factuality_ratio"] is None
+    run = json.loads((out / "run.json").read_text())
+    assert run["dataset"] == {"name": "qa-feedback", "data_dir": str(data), "train_split": "dev", "eval_split": "dev"}
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert "exact_return" not in rows[0]  # no annotator to audit real data
