@@ -209,6 +209,7 @@ def _sft_arguments(parser: argparse.ArgumentParser) -> None:
         "--quick", action="store_true", help="start from the quick preset (SFTConfig.quick(): about a minute)"
     )
     parser.add_argument("--force", action="store_true", help="rebuild even when cached")
+    parser.add_argument("--device", default=None, help="train on this device, e.g. cuda (default: cpu)")
     add_progress_flag(parser)
     default, quick = SFTConfig(), SFTConfig.quick()
     shown = {
@@ -442,7 +443,7 @@ def _sft(args: argparse.Namespace) -> int:
 
     settings = given_fields(args, getattr(args, SFT_FIELDS))
     config = SFTConfig.quick(**settings) if args.quick else SFTConfig(**settings)  # checks every number
-    path = Path(build_default_policy(config, progress=args.progress, force=args.force))
+    path = Path(build_default_policy(config, progress=args.progress, force=args.force, device=args.device))
     print(f"SFT policy: {path}")
     report = path / "eval.json"
     if report.is_file():

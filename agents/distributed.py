@@ -87,7 +87,7 @@ class Processes:
         if not self.distributed:
             return dict(metrics)
         keys = [k for k, v in metrics.items() if isinstance(v, (int, float)) and k not in _COUNTERS]
-        values = self.sum(torch.tensor([float(metrics[k]) for k in keys], dtype=torch.float64))
+        values = self.sum(torch.tensor([float(metrics[k]) for k in keys], dtype=torch.float64, device=self.device))
         out = dict(metrics)
         for key, value in zip(keys, values.tolist()):
             out[key] = int(value) if key in _SUMMED else value / self.count
@@ -119,7 +119,8 @@ def current_processes() -> Processes:
         state = PartialState(cpu=not torch.cuda.is_available())  # gloo on machines without GPUs
         device = torch.device("cpu") if state.device.type == "cpu" else state.device
         return Processes(state.num_processes, state.process_index, device)
-    return Processes()
+    # One process: the GPU when there is one.
+    return Processes(device=torch.device("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 def split_evenly(total: int, processes: Processes, what: str) -> int:

@@ -374,7 +374,7 @@ def masked_var(
     """Unbiased variance of ``values`` over the entries where ``mask`` is 1 (0 for fewer than 2)."""
     count = total(mask.sum())
     if count < 2:
-        return torch.zeros((), dtype=values.dtype)
+        return torch.zeros((), dtype=values.dtype, device=values.device)
     mean = masked_mean(values, mask, total)
     return total((((values - mean) ** 2) * mask).sum()) / (count - 1)
 
@@ -440,7 +440,7 @@ def gae_advantages(
     """
     values = values * mask
     advantages = torch.zeros_like(rewards)
-    last_advantage = torch.zeros(rewards.shape[0], dtype=rewards.dtype)
+    last_advantage = torch.zeros(rewards.shape[0], dtype=rewards.dtype, device=rewards.device)
     for t in reversed(range(rewards.shape[1])):
         next_values = values[:, t + 1] if t + 1 < rewards.shape[1] else torch.zeros_like(last_advantage)
         delta = rewards[:, t] + gamma * next_values - values[:, t]
@@ -568,9 +568,9 @@ class SequenceBatch:
         position ids, shift nothing; response columns past every kept row's end cannot affect earlier
         tokens of a causal model. Results are the same up to float rounding.
         """
-        index = torch.as_tensor(np.asarray(groups), dtype=torch.long)
+        index = torch.as_tensor(np.asarray(groups), dtype=torch.long, device=self.prompt_ids.device)
         k = self.group_size
-        episode_rows = (index[:, None] * k + torch.arange(k)).flatten()
+        episode_rows = (index[:, None] * k + torch.arange(k, device=index.device)).flatten()
         prompt_ids, prompt_mask = self.prompt_ids[index], self.prompt_mask[index]
         used = prompt_mask.any(dim=0).nonzero()
         left = int(used[0]) if len(used) else prompt_mask.shape[1] - 1
@@ -579,6 +579,16 @@ class SequenceBatch:
         width = int(used[-1]) + 1 if len(used) else 1
         return SequenceBatch(
             prompt_ids[:, left:], prompt_mask[:, left:], response_ids[:, :width], response_mask[:, :width], k
+        )
+
+    def to(self, device: torch.device | str) -> SequenceBatch:
+        """The batch on ``device`` (the policy's)."""
+        return SequenceBatch(
+            self.prompt_ids.to(device),
+            self.prompt_mask.to(device),
+            self.response_ids.to(device),
+            self.response_mask.to(device),
+            self.group_size,
         )
 
     def episode_rows(self, groups: np.ndarray | Sequence[int]) -> np.ndarray:
@@ -617,7 +627,9 @@ def forward_responses(
     cache.batch_repeat_interleave(k)
     attention = torch.cat([batch.prompt_mask.repeat_interleave(k, dim=0), batch.response_mask], dim=1)
     prompt_lengths = batch.prompt_mask.sum(-1).repeat_interleave(k)
-    response_positions = prompt_lengths[:, None] + torch.arange(batch.response_ids.shape[1])
+    response_positions = prompt_lengths[:, None] + torch.arange(
+        batch.response_ids.shape[1], device=prompt_lengths.device
+    )
     response_out = model(
         input_ids=batch.response_ids,
         attention_mask=attention,
@@ -948,7 +960,9 @@ class FineGrainedPPO:
         self.ref_model = (
             None if self.peft_model is not None else copy.deepcopy(policy.model).eval().requires_grad_(False)
         )
-        self.actor_critic = ActorCritic(policy.model, config.value_model, one_pass=self.one_pass).eval()
+        self.actor_critic = (
+            ActorCritic(policy.model, config.value_model, one_pass=self.one_pass).to(policy.device).eval()
+        )
         # Plain Adam, no weight decay (the paper's), so one parameter group; only what trains (LoRA: the adapters).
         trained = [p for p in self.actor_critic.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(trained, lr=config.learning_rate, eps=config.adam_eps)
@@ -1000,6 +1014,12 @@ class FineGrainedPPO:
 
         rollouts = build_rollouts(
             generations, records, token_scores, config.samples_per_prompt, self.policy.pad_token_id
+        )
+        device = self.policy.device  # the env's rewards are built on the CPU; the update runs where the policy is
+        rollouts.batch, rollouts.mask, rollouts.scores = (
+            rollouts.batch.to(device),
+            rollouts.mask.to(device),
+            rollouts.scores.to(device),
         )
         timing = {"time_generate": generated - start, "time_env": replayed - generated}
         if self.exact_vector_env is not None:
@@ -1080,7 +1100,7 @@ class FineGrainedPPO:
                 for key, value in mb_stats.items():
                     stats[key].append(value)
 
-        episodes = total(torch.tensor(float(mask.shape[0])))
+        episodes = total(torch.tensor(float(mask.shape[0]), device=mask.device))
         self.actor_critic.eval()
         sequence_kl = float(total(kl.sum()) / episodes)
         kl_coef_used = self.kl_controller.value

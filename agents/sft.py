@@ -562,7 +562,8 @@ def scored_log_probs(
 def _losses(run: _Run, batch: list[int]) -> tuple[torch.Tensor, torch.Tensor, int, int]:
     """The training loss of one batch, its answer loss, and the numbers of answer tokens and of tokens."""
     settings = run.settings
-    input_ids, attention, is_answer = _collate([run.sequences[i] for i in batch], run.pad_id)
+    device = next(run.model.parameters()).device
+    input_ids, attention, is_answer = (t.to(device) for t in _collate([run.sequences[i] for i in batch], run.pad_id))
     # The answer tokens are scored, plus the prompt tokens when prompt_loss_weight > 0.
     targets, kind = input_ids[:, 1:], is_answer[:, 1:]
     scored = kind == 1 if settings.prompt_loss_weight == 0 else kind >= 0
@@ -759,6 +760,7 @@ def build_default_policy(
     progress: bool = True,
     force: bool = False,
     num_threads: int | None | Literal["auto"] = "auto",
+    device: str | None = None,
 ) -> Path:
     """The default policy's folder, building (or resuming the build of) it when not cached yet.
 
@@ -768,6 +770,8 @@ def build_default_policy(
     2-core machine shared with other jobs, the quick build took 67 s with one thread and 248 s with two:
     OpenMP threads wait on each other when one is descheduled, and a model this small gains little from
     a second thread), torch's setting for larger ones (the default build: 1,086 s on both cores, idle).
+    ``device`` (e.g. ``"cuda"``) trains there; it is not part of the cache key (the same settings on
+    another device give a policy equal up to floating-point rounding).
 
     Example (a build of minutes; ``fg-env sft --quick`` runs the same)::
 
@@ -798,7 +802,7 @@ def build_default_policy(
         if num_threads is not None:
             torch.set_num_threads(num_threads)
         try:
-            _build(settings, work, final, progress)
+            _build(settings, work, final, progress, device)
         finally:
             torch.set_num_threads(previous_threads)
     return final
@@ -849,7 +853,7 @@ def _say(progress: bool, message: str) -> None:
         print(message, flush=True)
 
 
-def _build(settings: SFTConfig, work: Path, final: Path, progress: bool) -> None:
+def _build(settings: SFTConfig, work: Path, final: Path, progress: bool, device: str | None = None) -> None:
     from agents.policy_files import file_fingerprints
 
     started = time.perf_counter()
@@ -878,7 +882,9 @@ def _build(settings: SFTConfig, work: Path, final: Path, progress: bool) -> None
 
     tokenizer_seconds = time.perf_counter() - started
     model = make_model(settings, tokenizer)
+    model.to(torch.device(device or "cpu"))
     history = train_lm(model, sequences, settings, pad_id=tokenizer.pad_token_id, work_dir=work, progress=progress)
+    model.to(torch.device("cpu"))
     train_seconds = time.perf_counter() - started - tokenizer_seconds
 
     # The saved policy runs without dropout: RL needs the log-probabilities it samples with to be the ones it
