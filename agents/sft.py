@@ -882,9 +882,9 @@ def _build(settings: SFTConfig, work: Path, final: Path, progress: bool, device:
 
     tokenizer_seconds = time.perf_counter() - started
     model = make_model(settings, tokenizer)
-    model.to(torch.device(device or "cpu"))
+    model.to(torch.device(device or "cpu"))  # type: ignore[arg-type]
     history = train_lm(model, sequences, settings, pad_id=tokenizer.pad_token_id, work_dir=work, progress=progress)
-    model.to(torch.device("cpu"))
+    model.to(torch.device("cpu"))  # type: ignore[arg-type]
     train_seconds = time.perf_counter() - started - tokenizer_seconds
 
     # The saved policy runs without dropout: RL needs the log-probabilities it samples with to be the ones it
