@@ -1,4 +1,5 @@
-"""A language-model policy for fg_env: any Hugging Face causal LM with a fast tokenizer.
+"""A language-model policy for fg_env: any Hugging Face causal LM, or encoder-decoder LM (the paper's T5), with a
+fast tokenizer.
 
 Two ways to act:
 
@@ -17,6 +18,10 @@ ids that were generated the offsets are the tokenizer's own. Sampling often prod
 is not the canonical one (" the" generated as " t" + "he"); then the ids do not round-trip and the ends are
 read from incremental decoding instead (see :func:`token_end_chars`). Prefixes of the text are never
 re-tokenised: that would split tokens differently from what the model generated.
+
+An encoder-decoder model reads the prompt with its encoder and writes the answer with its decoder:
+:meth:`LMPolicy.generate` and everything PPO needs work the same (``agents.ppo.forward_responses`` runs
+the encoder once per prompt); :meth:`LMPolicy.act`'s kept decoder cache is for causal models only.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from typing import Any, cast
 
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForCausalLM,
+    AutoModelForSeq2SeqLM,
     AutoTokenizer,
     DynamicCache,
     GenerationConfig,
@@ -213,6 +220,8 @@ class LMPolicy:
         self.eos_token_id = int(tokenizer.eos_token_id)
         self.pad_token_id = int(tokenizer.pad_token_id)
         self.context_length = _context_length(model)
+        # An encoder-decoder model (T5) reads the prompt with its encoder: the answer takes no room there.
+        self.is_encoder_decoder = bool(getattr(model.config, "is_encoder_decoder", False))
         self._cache_keyword, self._logits_to_keep = forward_keywords(model)
         self._act_states: OrderedDict[tuple[str, str], _ActState] = OrderedDict()
 
@@ -262,9 +271,15 @@ class LMPolicy:
         if dtype is not None:
             kwargs["dtype"] = dtype
         try:
-            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+            encoder_decoder = bool(
+                getattr(AutoConfig.from_pretrained(source, local_files_only=local_only), "is_encoder_decoder", False)
+            )
+            auto = AutoModelForSeq2SeqLM if encoder_decoder else AutoModelForCausalLM
+            model = auto.from_pretrained(source, **kwargs)
         except Exception as error:  # noqa: BLE001
-            raise PolicyLoadError(f"could not load a causal language model from {source!r}: {error}") from error
+            raise PolicyLoadError(
+                f"could not load a causal or encoder-decoder language model from {source!r}: {error}"
+            ) from error
         return cls(model, tokenizer, device=device)
 
     def save_pretrained(self, path: str | os.PathLike[str]) -> None:
@@ -279,7 +294,7 @@ class LMPolicy:
         ids = list(self.tokenizer(prompt)["input_ids"])
         if self.context_length is None:
             return ids, False
-        room = self.context_length - max_new_tokens
+        room = self.context_length if self.is_encoder_decoder else self.context_length - max_new_tokens
         if room <= 0:
             raise ValueError(
                 f"max_new_tokens={max_new_tokens} leaves no room for the prompt in a context of {self.context_length} tokens"
@@ -342,7 +357,8 @@ class LMPolicy:
         k = num_return_sequences
         extra: dict[str, Any] = {}
         if k > 1:
-            extra[self._cache_keyword] = self._shared_prefill(input_ids, attention_mask, k)
+            if not self.is_encoder_decoder:  # an encoder-decoder's prompt cache is its encoder's output
+                extra[self._cache_keyword] = self._shared_prefill(input_ids, attention_mask, k)
             input_ids = input_ids.repeat_interleave(k, dim=0)
             attention_mask = attention_mask.repeat_interleave(k, dim=0)
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
@@ -353,8 +369,10 @@ class LMPolicy:
             )
         generations = []
         rows = [(prompt, item) for prompt, item in zip(prompts, encoded) for _ in range(k)]
+        # A causal model's output repeats the prompt; a decoder's starts with its start token.
+        first = 1 if self.is_encoder_decoder else width
         for row, (prompt, (ids, truncated)) in enumerate(rows):
-            response = output[row, width:].tolist()
+            response = output[row, first:].tolist()
             finished = self.eos_token_id in response
             if finished:  # keep the eos, drop the padding generate put after it
                 response = response[: response.index(self.eos_token_id) + 1]
@@ -480,6 +498,11 @@ class LMPolicy:
         the tokens that start the next sentence are kept for the next call, never generated twice.
         ``max_new_tokens`` caps the whole answer, as in :meth:`generate`; ``seed`` seeds a new episode.
         """
+        if self.is_encoder_decoder:
+            raise NotImplementedError(
+                "act() keeps a causal model's KV cache between sentences; with an encoder-decoder policy, write "
+                "whole answers with generate() and replay them (agents.rollout.replay)"
+            )
         if prompt is None:
             try:
                 prompt = answer_prompt(obs["question"], obs["passages"])

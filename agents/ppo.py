@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -608,6 +608,8 @@ def forward_responses(
     ``one_pass`` runs each prompt and response as one sequence instead, without a cache (gradient
     checkpointing keeps none).
     """
+    if getattr(getattr(model, "config", None), "is_encoder_decoder", False):
+        return _forward_encoder_decoder(model, batch, output_hidden)
     if one_pass:
         return _forward_one_pass(model, batch, output_hidden)
     k = batch.group_size
@@ -647,6 +649,36 @@ def forward_responses(
             dim=1,
         )
     return logits.float(), hidden
+
+
+def _forward_encoder_decoder(
+    model: nn.Module, batch: SequenceBatch, output_hidden: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """:func:`forward_responses` for an encoder-decoder model (T5): the encoder reads each prompt once, its
+    states are repeated for the group's ``k`` answers, and the decoder reads each answer shifted right
+    behind its start token, so position ``t`` predicts response token ``t``."""
+    from transformers.modeling_outputs import BaseModelOutput
+
+    k = batch.group_size
+    encoded = model.get_encoder()(input_ids=batch.prompt_ids, attention_mask=batch.prompt_mask)  # type: ignore[operator]
+    states = BaseModelOutput(last_hidden_state=encoded.last_hidden_state.repeat_interleave(k, dim=0))
+    rows = batch.response_ids.shape[0]
+    start = torch.full(
+        (rows, 1),
+        int(cast(Any, model).config.decoder_start_token_id),
+        dtype=torch.long,
+        device=batch.response_ids.device,
+    )
+    out = model(
+        encoder_outputs=states,
+        attention_mask=batch.prompt_mask.repeat_interleave(k, dim=0),
+        decoder_input_ids=torch.cat([start, batch.response_ids[:, :-1]], dim=1),
+        decoder_attention_mask=torch.cat([torch.ones_like(start), batch.response_mask[:, :-1]], dim=1),
+        output_hidden_states=output_hidden,
+        use_cache=False,
+    )
+    hidden = out.decoder_hidden_states[-1] if output_hidden else None
+    return out.logits.float(), hidden
 
 
 def _forward_one_pass(

@@ -154,3 +154,48 @@ def test_the_cli_stops_bad_model_settings_before_training(tmp_path, capsys, monk
         assert main([*argv, *extra]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+# ---------------------------------------------------------------------------------------- encoder-decoder policies
+
+
+def _t5_policy() -> LMPolicy:
+    """A random two-layer T5 (the paper's family) with the tiny policy's tokenizer."""
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    tokenizer = tiny_policy().tokenizer
+    torch.manual_seed(0)
+    config = T5Config(vocab_size=len(tokenizer), d_model=32, d_ff=64, d_kv=16, num_layers=2, num_heads=2,
+                      pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+                      decoder_start_token_id=tokenizer.pad_token_id)
+    return LMPolicy(T5ForConditionalGeneration(config), tokenizer)
+
+
+@pytest.mark.parametrize("make", [tiny_policy, _t5_policy], ids=["causal", "encoder-decoder"])
+def test_training_log_probs_are_the_ones_generation_sampled_with(make):
+    """The log-probs PPO trains on equal those generate() computed for the same tokens (greedy scores)."""
+    policy = make()
+    prompt = "question: Who won? context: wikipage: Race text: Ann won. answer:"
+    config = policy._generation_config(10, False, 20, 0.7)
+    config.output_scores, config.return_dict_in_generate = True, True
+    ids = policy.tokenizer(prompt, return_tensors="pt")
+    out = policy.model.generate(**ids, generation_config=config)
+    first = 1 if policy.is_encoder_decoder else ids["input_ids"].shape[1]
+    response = out.sequences[0, first:]
+    expected = torch.stack([torch.log_softmax(s[0].float(), -1)[t] for s, t in zip(out.scores, response)])
+    batch = SequenceBatch(ids["input_ids"], ids["attention_mask"], response[None], torch.ones_like(response)[None], 1)
+    assert torch.allclose(reference_logprobs(policy.model, batch)[0], expected, atol=1e-4)
+
+
+def test_an_encoder_decoder_policy_trains_saves_and_loads(tmp_path):
+    policy = _t5_policy()
+    [generation] = policy.generate(["question: Who won? answer:"], max_new_tokens=6, seed=0)
+    assert len(generation.response_ids) == len(generation.token_end_chars) <= 6
+    trainer = FineGrainedPPO(policy, _env(), PPOConfig(**SMALL, lora_rank=4, lora_target_modules="q,v"))
+    metrics = trainer.train(progress=False)
+    assert len(metrics) == 2 and metrics[0]["kl"] == pytest.approx(0.0, abs=1e-5)
+    trainer.save_policy(tmp_path / "t5")
+    loaded = LMPolicy.from_pretrained(tmp_path / "t5")
+    assert loaded.is_encoder_decoder and type(loaded.model).__name__ == "T5ForConditionalGeneration"
+    with pytest.raises(NotImplementedError, match="write whole answers with generate"):
+        loaded.act({"question": "Who?", "passages": "", "response": ""})
