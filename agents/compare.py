@@ -543,7 +543,7 @@ def curve_point(iteration: int, episodes: int, evaluation: Mapping[str, Any]) ->
     return {"iteration": int(iteration), "episodes": int(episodes), **metrics}
 
 
-def _start_policy(
+def start_policy(
     policy_path: str | os.PathLike[str] | None,
     config: ExperimentConfig,
     progress: bool,
@@ -593,7 +593,7 @@ def compare(
     out.mkdir(parents=True, exist_ok=True)
     for scheme in schemes:
         get_scheme(scheme)  # unknown names fail here, before any training
-    policy_path = _start_policy(policy_path, config, progress, log, "compare")
+    policy_path = start_policy(policy_path, config, progress, log, "compare")
     examples = load_examples(dataset.eval_split, config.evaluation.eval_questions, dataset.name, dataset.data_dir)
     log(
         f"[compare] evaluating on {len(examples)} {dataset.eval_split} questions; "
@@ -790,7 +790,7 @@ def sweep_weights(
     base = resolve_weights(weights, names)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    policy_path = _start_policy(policy_path, config, progress, log, "sweep")
+    policy_path = start_policy(policy_path, config, progress, log, "sweep")
     examples = load_examples("dev", config.evaluation.eval_questions)
     rows: dict[str, list[dict[str, Any]]] = {}
     stopped: list[str] = []

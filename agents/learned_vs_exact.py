@@ -356,11 +356,11 @@ def learned_vs_exact(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Feedback, reward models, PPO on them per arm and seed, then the figure and the table (module doc)."""
-    from agents.compare import _start_policy
+    from agents.compare import start_policy
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    policy_path = _start_policy(policy_path, config, progress, log, "learned-vs-exact")
+    policy_path = start_policy(policy_path, config, progress, log, "learned-vs-exact")
     log("[learned-vs-exact] sampling the SFT policy's answers for the annotator to label")
     feedback = out / "feedback"
     train_answers = _answers(
