@@ -224,7 +224,13 @@ def run_gains(metrics: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     proxy = np.array([m["return"] for m in metrics], dtype=float)
     exact = np.array([m["exact_return"] for m in metrics], dtype=float)
     episodes = np.array([m["episodes"] for m in metrics], dtype=float)
-    return {"kl": kl, "proxy_gain": proxy - proxy[0], "exact_gain": exact - exact[0], "episodes": episodes}
+    gains = {"kl": kl, "proxy_gain": proxy - proxy[0], "exact_gain": exact - exact[0], "episodes": episodes}
+    for name in FINE_GRAINED_COMPONENTS:  # where the exact return moved (unweighted episode sums)
+        key = f"exact_rewards/{name}/mean"
+        if all(key in m for m in metrics):
+            values = np.array([m[key] for m in metrics], dtype=float)
+            gains[f"exact_{name}_gain"] = values - values[0]
+    return gains
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -258,6 +264,9 @@ def gains_table(arms: Mapping[str, Sequence[Mapping[str, np.ndarray]]], window: 
     table = {}
     for arm, runs in arms.items():
         rows: dict[str, list[float]] = {k: [] for k in ("kl", "proxy_gain", "exact_gain", "exact_peak", "lost")}
+        for name in FINE_GRAINED_COMPONENTS:
+            if all(f"exact_{name}_gain" in run for run in runs):
+                rows[f"exact_{name}_gain"] = [float(smooth(run[f"exact_{name}_gain"], window)[-1]) for run in runs]
         for run in runs:
             exact = smooth(run["exact_gain"], window)
             rows["kl"].append(float(np.mean(run["kl"][-window:])))
@@ -336,6 +345,17 @@ def markdown_report(table: Mapping[str, Any], agreement_report: Mapping[str, Any
             f"| {arm} | {row['kl']['mean']:.2f} ± {row['kl']['half_width']:.2f} | {_cell(row['proxy_gain'])} | "
             f"{_cell(row['exact_gain'])} | {_cell(row['exact_peak'])} | {_cell(row['lost'])} |"
         )
+    names = [n for n in FINE_GRAINED_COMPONENTS if all(f"exact_{n}_gain" in row for row in table.values())]
+    if names:
+        lines += [
+            "",
+            "Where the exact return moved: the annotator's unweighted episode sums per answer, gain at the end.",
+            "",
+            "| arm | " + " | ".join(names) + " |",
+            "| --- |" + " --- |" * len(names),
+        ]
+        for arm, row in table.items():
+            lines.append(f"| {arm} | " + " | ".join(_cell(row[f"exact_{n}_gain"]) for n in names) + " |")
     return "\n".join(lines) + "\n"
 
 

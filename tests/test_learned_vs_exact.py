@@ -15,6 +15,7 @@ from agents.learned_vs_exact import (
     arm_curves,
     gains_table,
     learned_vs_exact,
+    markdown_report,
     run_gains,
     smooth,
 )
@@ -167,6 +168,11 @@ def test_gains_are_measured_from_the_first_iteration():
     assert table["lost"]["half_width"] == 0.0  # two identical seeds
     curves = arm_curves([gains, gains], window=2)
     assert curves["exact_gain"].tolist() == [0.0, 0.25, 0.25, -0.5]
+    for row, value in zip(rows, (5.0, 5.5, 4.0, 3.0)):
+        row.update({f"exact_rewards/{n}/mean": value for n in ("relevance", "factuality", "completeness")})
+    table = gains_table({"arm": [run_gains(rows)]}, window=1)["arm"]
+    assert table["exact_factuality_gain"]["mean"] == -2.0
+    assert "| arm | relevance | factuality | completeness |" in markdown_report(table and {"arm": table}, {}, "caption")
 
 
 @pytest.mark.slow
