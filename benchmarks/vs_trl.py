@@ -3,11 +3,12 @@
 Every trainer gets the same policy, the same prompts (the built-in world's train questions, passages cut
 to fit the context), the same batch (4 prompts x 4 completions), the same sampler (top-k 20, temperature
 0.7) and the same completion budget (up to 80 new tokens), on the CPU in float32 with gradient
-checkpointing off (TRL's defaults are bf16 and checkpointing on; both slow a small model on a CPU).
+checkpointing off (TRL's defaults are bf16 and checkpointing on; GRPO is also timed with them).
 TRL's trainers score each completion with fg_env's reward models through
 :mod:`fg_env.integrations.trl` (one scalar per model and completion, the paper's weights); FineGrainedPPO
 places each segment's reward on its last token. Everything else is each trainer's default: GRPO and
-RLOO take one gradient step per batch (``num_iterations=1``) and no reference model (``beta=0``);
+RLOO take one gradient step per batch (``num_iterations=1``); GRPO keeps no reference model
+(``beta=0``), RLOO does (``beta=0.05``);
 FineGrainedPPO runs 4 epochs of minibatches of 8 with a value head and a KL penalty against its
 reference, and is also timed with 1 epoch.
 
@@ -101,7 +102,8 @@ def run_fg_ppo(policy_path: str, steps: int, epochs: int) -> dict[str, Any]:
     return _summary(f"FineGrainedPPO ({epochs} epoch{'s' if epochs > 1 else ''})", rows)
 
 
-def run_trl(kind: str, policy_path: str, steps: int) -> dict[str, Any]:
+def run_trl(kind: str, policy_path: str, steps: int, own_defaults: bool = False) -> dict[str, Any]:
+    """TRL's trainer ``kind`` (GRPO or RLOO); ``own_defaults`` keeps its bf16 and gradient checkpointing."""
     from transformers import PrinterCallback, TrainerCallback
 
     from agents.policy import LMPolicy
@@ -145,8 +147,7 @@ def run_trl(kind: str, policy_path: str, steps: int) -> dict[str, Any]:
         top_k=TOP_K,
         reward_weights=rewards.reward_weights,
         use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
+        **({} if own_defaults else {"bf16": False, "gradient_checkpointing": False}),
         logging_steps=1,
         save_strategy="no",
         report_to="none",
@@ -164,7 +165,7 @@ def run_trl(kind: str, policy_path: str, steps: int) -> dict[str, Any]:
     trainer.train()
     for row in rows:
         row.setdefault("tokens", float("nan"))
-    return _summary(f"TRL {kind}Trainer", rows)
+    return _summary(f"TRL {kind}Trainer" + (" (its defaults)" if own_defaults else ""), rows)
 
 
 def _policy_paths(sizes: list[str], folder: Path) -> dict[str, str]:
@@ -189,7 +190,11 @@ def main() -> int:
     parser.add_argument("--sizes", default="quick,default,25m", help="policies: quick, default, 25m, or a folder")
     parser.add_argument("--steps", type=int, default=4, help="steps per trainer (the first is a warm-up)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--trainers", default="ppo,ppo1,grpo,rloo", help="which trainers to time")
+    parser.add_argument(
+        "--trainers",
+        default="ppo,ppo1,grpo,rloo,grpo-defaults",
+        help="which to time: ppo (4 epochs), ppo1 (1 epoch), grpo, rloo, grpo-defaults (TRL's bf16 and checkpointing)",
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
 
@@ -212,6 +217,8 @@ def main() -> int:
                 runs.append(run_trl("GRPO", path, args.steps))
             if "rloo" in trainers:
                 runs.append(run_trl("RLOO", path, args.steps))
+            if "grpo-defaults" in trainers:
+                runs.append(run_trl("GRPO", path, args.steps, own_defaults=True))
             for run in runs:
                 run["policy"] = size
                 p = run["phases"]
