@@ -13,8 +13,8 @@ astray (Gao et al. 2023 needed a 6B "gold" reward model for it). This experiment
 3. runs ``fg-env compare`` with ``--reward-models`` (the three) and ``--preference-model``: every PPO
    iteration's answers carry the learned (proxy) reward the policy trains on and the exact annotator's
    return under the paper's weights (``exact_return``), at the iteration's KL from the SFT policy;
-4. writes ``learned_vs_exact.png`` (proxy and exact gain against KL, per arm, mean over seeds with a 95%
-   band) and ``learned_vs_exact.md`` (the learned models' agreement with the annotator on held-out dev
+4. writes ``learned_vs_exact.png`` (proxy and exact gain against KL, per arm: every iteration of every
+   seed grouped by KL into eight bins, mean with a 95% band) and ``learned_vs_exact.md`` (the learned models' agreement with the annotator on held-out dev
    answers, and per arm the gains at the end and at the exact return's peak).
 
 Every step is cached in ``--out`` and resumes where it stopped.
@@ -258,6 +258,28 @@ def arm_curves(runs: Sequence[Mapping[str, np.ndarray]], window: int) -> dict[st
     return curves
 
 
+def binned_by_kl(runs: Sequence[Mapping[str, np.ndarray]], bins: int = 8) -> dict[str, np.ndarray]:
+    """Every iteration of every seed pooled and cut into ``bins`` groups of equal size by KL: per group the
+    mean KL, and the mean and 95% half-width of the proxy and exact gains (Gao et al.'s axes). KL does not
+    grow monotonically within a run, so grouping by KL, not by iteration, keeps the x axis honest.
+
+    Example:
+        >>> run = {"kl": np.arange(8.0), "proxy_gain": np.arange(8.0), "exact_gain": -np.arange(8.0)}
+        >>> binned_by_kl([run], bins=2)["exact_gain"].tolist()
+        [-1.5, -5.5]
+    """
+    kl = np.concatenate([run["kl"] for run in runs])
+    order = np.argsort(kl, kind="stable")
+    groups = [g for g in np.array_split(order, min(bins, len(order))) if len(g)]
+    out: dict[str, np.ndarray] = {"kl": np.array([kl[g].mean() for g in groups])}
+    for key in ("proxy_gain", "exact_gain"):
+        values = np.concatenate([run[key] for run in runs])
+        cis = [mean_ci(values[g]) if len(g) > 1 else {"mean": float(values[g][0]), "half_width": 0.0} for g in groups]
+        out[key] = np.array([c["mean"] for c in cis])
+        out[f"{key}_ci"] = np.array([c["half_width"] for c in cis])
+    return out
+
+
 def gains_table(arms: Mapping[str, Sequence[Mapping[str, np.ndarray]]], window: int) -> dict[str, Any]:
     """Per arm, over seeds (95% CI): the final KL, proxy and exact gains at the end (the last ``window``
     iterations' mean), the exact gain at its peak, and what was lost after the peak."""
@@ -279,7 +301,8 @@ def gains_table(arms: Mapping[str, Sequence[Mapping[str, np.ndarray]]], window: 
 
 
 def plot_learned_vs_exact(curves: Mapping[str, Mapping[str, np.ndarray]], path: str | os.PathLike[str]) -> Path:
-    """Exact gain of both arms against KL, then proxy and exact gain of each arm against KL."""
+    """Exact gain of both arms against KL, then proxy and exact gain of each arm against KL (``curves``:
+    :func:`binned_by_kl` of each arm)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -288,7 +311,7 @@ def plot_learned_vs_exact(curves: Mapping[str, Mapping[str, np.ndarray]], path: 
     fig, axes = plt.subplots(1, 1 + len(curves), figsize=(5 * (1 + len(curves)), 4))
 
     def draw(axis: Any, x: np.ndarray, curve: Mapping[str, np.ndarray], key: str, label: str, **style: Any) -> None:
-        (line,) = axis.plot(x, curve[key], label=label, **style)
+        (line,) = axis.plot(x, curve[key], marker="o", markersize=3, label=label, **style)
         axis.fill_between(
             x, curve[key] - curve[f"{key}_ci"], curve[key] + curve[f"{key}_ci"], color=line.get_color(), alpha=0.15
         )
@@ -416,6 +439,7 @@ def learned_vs_exact(
         for arm in ARMS
     }
     curves = {arm: arm_curves(runs, window) for arm, runs in arms.items()}
+    binned = {arm: binned_by_kl(runs) for arm, runs in arms.items()}
     table = gains_table(arms, window)
     caption = (
         f"PPO on learned rewards, {config.episodes_per_run} episodes per run, seeds {', '.join(map(str, seeds))}; "
@@ -425,7 +449,7 @@ def learned_vs_exact(
         f"the annotator's return under the paper's weights."
     )
     (out / "learned_vs_exact.md").write_text(markdown_report(table, agreement_report, caption))
-    plot_learned_vs_exact(curves, out / "learned_vs_exact.png")
+    plot_learned_vs_exact(binned, out / "learned_vs_exact.png")
     results = {
         "config": config.to_dict(),
         "settings": asdict(settings),
@@ -435,6 +459,7 @@ def learned_vs_exact(
         "agreement": agreement_report,
         "gains": table,
         "curves": {arm: {k: v.tolist() for k, v in curve.items()} for arm, curve in curves.items()},
+        "binned_by_kl": {arm: {k: v.tolist() for k, v in curve.items()} for arm, curve in binned.items()},
     }
     atomic_write_json(out / "results.json", results)
     log((out / "learned_vs_exact.md").read_text())

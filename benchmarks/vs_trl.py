@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -208,18 +209,19 @@ def main() -> int:
         named = [s for s in sizes if s in ("quick", "default", "25m")]
         paths = {**_policy_paths(named, Path(folder)), **{s: s for s in sizes if s not in named}}
         for size, path in paths.items():
-            runs = []
+            plans: list[Callable[[], dict[str, Any]]] = []
             if "ppo" in trainers:
-                runs.append(run_fg_ppo(path, args.steps, epochs=4))
+                plans.append(partial(run_fg_ppo, path, args.steps, epochs=4))
             if "ppo1" in trainers:
-                runs.append(run_fg_ppo(path, args.steps, epochs=1))
+                plans.append(partial(run_fg_ppo, path, args.steps, epochs=1))
             if "grpo" in trainers:
-                runs.append(run_trl("GRPO", path, args.steps))
+                plans.append(partial(run_trl, "GRPO", path, args.steps))
             if "rloo" in trainers:
-                runs.append(run_trl("RLOO", path, args.steps))
+                plans.append(partial(run_trl, "RLOO", path, args.steps))
             if "grpo-defaults" in trainers:
-                runs.append(run_trl("GRPO", path, args.steps, own_defaults=True))
-            for run in runs:
+                plans.append(partial(run_trl, "GRPO", path, args.steps, own_defaults=True))
+            for plan in plans:  # each printed (and saved) as soon as it is measured
+                run = plan()
                 run["policy"] = size
                 p = run["phases"]
                 print(
@@ -228,9 +230,9 @@ def main() -> int:
                     f"{p['rewards']:.2f}, log-probs {p['logprobs']:.2f}, rest {p['rest']:.2f})",
                     flush=True,
                 )
-            results.extend(runs)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+                results.append(run)
+                if args.json:
+                    Path(args.json).write_text(json.dumps(results, indent=2))
     return 0
 
 
