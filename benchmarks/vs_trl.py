@@ -80,7 +80,7 @@ def _summary(name: str, steps: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
-def run_fg_ppo(policy_path: str, steps: int, epochs: int) -> dict[str, Any]:
+def run_fg_ppo(policy_path: str, steps: int, epochs: int, precision: str = "fp32") -> dict[str, Any]:
     from agents.compare import make_env
     from agents.policy import LMPolicy
     from agents.ppo import FineGrainedPPO, PPOConfig
@@ -88,6 +88,7 @@ def run_fg_ppo(policy_path: str, steps: int, epochs: int) -> dict[str, Any]:
     config = PPOConfig(
         iterations=steps, prompts_per_iteration=PROMPTS, samples_per_prompt=SAMPLES, minibatch_size=8,
         max_new_tokens=MAX_NEW_TOKENS, top_k=TOP_K, temperature=TEMPERATURE, ppo_epochs=epochs,
+        precision=precision,
     )
     trainer = FineGrainedPPO(LMPolicy.from_pretrained(policy_path), make_env("fine-grained", None, "train", 6), config)
     rows = []
@@ -100,7 +101,8 @@ def run_fg_ppo(policy_path: str, steps: int, epochs: int) -> dict[str, Any]:
             "rewards": m["time_env"],
             "logprobs": m["time_update_forward"],
         })
-    return _summary(f"FineGrainedPPO ({epochs} epoch{'s' if epochs > 1 else ''})", rows)
+    suffix = "" if precision == "fp32" else f", {precision}"
+    return _summary(f"FineGrainedPPO ({epochs} epoch{'s' if epochs > 1 else ''}{suffix})", rows)
 
 
 def run_trl(kind: str, policy_path: str, steps: int, own_defaults: bool = False) -> dict[str, Any]:
@@ -194,7 +196,10 @@ def main() -> int:
     parser.add_argument(
         "--trainers",
         default="ppo,ppo1,grpo,rloo,grpo-defaults",
-        help="which to time: ppo (4 epochs), ppo1 (1 epoch), grpo, rloo, grpo-defaults (TRL's bf16 and checkpointing)",
+        help=(
+            "which to time: ppo (4 epochs), ppo1 (1 epoch), ppo-bf16, ppo1-bf16, grpo, rloo, grpo-defaults (TRL's bf16 "
+            "and gradient checkpointing)"
+        ),
     )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
@@ -214,6 +219,10 @@ def main() -> int:
                 plans.append(partial(run_fg_ppo, path, args.steps, epochs=4))
             if "ppo1" in trainers:
                 plans.append(partial(run_fg_ppo, path, args.steps, epochs=1))
+            if "ppo-bf16" in trainers:
+                plans.append(partial(run_fg_ppo, path, args.steps, epochs=4, precision="bf16"))
+            if "ppo1-bf16" in trainers:
+                plans.append(partial(run_fg_ppo, path, args.steps, epochs=1, precision="bf16"))
             if "grpo" in trainers:
                 plans.append(partial(run_trl, "GRPO", path, args.steps))
             if "rloo" in trainers:
