@@ -46,7 +46,7 @@ class PointerLlamaConfig(LlamaConfig):
     model_type = "fg_pointer_llama"
     # Hub configs of custom code carry `auto_map`; tools that load a model by its config (TRL's RLOO
     # reference model) read it. This class is registered with the Auto classes instead: none needed.
-    auto_map = {}  # noqa: RUF012 - read, never written
+    auto_map = {}  # type: ignore[var-annotated]  # noqa: RUF012 - read, never written
 
     def __init__(self, pointer_dim: int | None = None, **kwargs: Any):
         super().__init__(**kwargs)
