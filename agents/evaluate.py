@@ -110,14 +110,20 @@ def evaluate_sentence_agent(
     return metrics_of(examples, answers)
 
 
+def sample_answers(examples: Sequence[QAExample], answers: Sequence[str], count: int = 3) -> list[dict[str, str]]:
+    """The first ``count`` answers with their questions, for a human to read (each with its question's id,
+    so that it can be replayed and drawn: ``fg-env compare``'s report)."""
+    return [
+        {"question": ex.question, "example_id": ex.id, "answer": answer}
+        for ex, answer in list(zip(examples, answers))[:count]
+    ]
+
+
 def metrics_of(examples: Sequence[QAExample], answers: Sequence[str]) -> dict[str, Any]:
     """fg_env's metrics of ``answers`` as a plain dict, with three sample answers for a human to read
     (each with its question's id, so that it can be replayed and drawn: ``fg-env compare``'s report)."""
     metrics = evaluate_answers(list(examples), list(answers)).to_dict()
-    metrics["samples"] = [
-        {"question": ex.question, "example_id": ex.id, "answer": answer}
-        for ex, answer in list(zip(examples, answers))[:3]
-    ]
+    metrics["samples"] = sample_answers(examples, answers)
     return metrics
 
 
@@ -176,8 +182,5 @@ def evaluate_with_reward_models(env: Any, examples: Sequence[QAExample], answers
     }
     if "preference" in returns:
         metrics["preference"] = mean_return("preference")
-    metrics["samples"] = [
-        {"question": ex.question, "example_id": ex.id, "answer": answer}
-        for ex, answer in list(zip(examples, answers))[:3]
-    ]
+    metrics["samples"] = sample_answers(examples, answers)
     return metrics

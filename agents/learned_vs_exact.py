@@ -133,16 +133,18 @@ def sample_policy_answers(
     return answers
 
 
-def _answers_file(
+def _policy_answers(
     path: Path, policy_path: str | os.PathLike[str], split: str, count: int, samples: int, config: ExperimentConfig
-) -> Path:
+) -> dict[str, list[str]]:
     """The SFT policy's answers to the first ``count`` questions of ``split``, cached in ``path``."""
     from agents.evaluate import load_examples
     from agents.policy import LMPolicy
 
     key = {"policy": str(policy_path), "split": split, "questions": count, "samples": samples}
-    if path.is_file() and json.loads(path.read_text()).get("key") == key:
-        return path
+    if path.is_file():
+        cached = json.loads(path.read_text())
+        if cached.get("key") == key:
+            return cached["answers"]
     ppo = config.ppo
     answers = sample_policy_answers(
         LMPolicy.from_pretrained(policy_path),
@@ -154,11 +156,7 @@ def _answers_file(
         temperature=ppo.temperature,
     )
     atomic_write_json(path, {"key": key, "answers": answers})
-    return path
-
-
-def _answers(path: Path) -> dict[str, list[str]]:
-    return json.loads(path.read_text())["answers"]
+    return answers
 
 
 def train_learned_models(
@@ -406,13 +404,11 @@ def learned_vs_exact(
     policy_path = start_policy(policy_path, config, progress, log, "learned-vs-exact")
     log("[learned-vs-exact] sampling the SFT policy's answers for the annotator to label")
     feedback = out / "feedback"
-    train_answers = _answers(
-        _answers_file(
-            feedback / ANSWERS_FILE, policy_path, "train", settings.feedback_questions, settings.policy_samples, config
-        )
+    train_answers = _policy_answers(
+        feedback / ANSWERS_FILE, policy_path, "train", settings.feedback_questions, settings.policy_samples, config
     )
-    dev_answers = _answers(
-        _answers_file(feedback / f"dev_{ANSWERS_FILE}", policy_path, "dev", settings.agreement_questions, 2, config)
+    dev_answers = _policy_answers(
+        feedback / f"dev_{ANSWERS_FILE}", policy_path, "dev", settings.agreement_questions, 2, config
     )
     folders = train_learned_models(out / "reward_models", settings, train_answers, progress=progress, log=log)
     agreement_file = out / "agreement.json"

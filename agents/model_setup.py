@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "PRECISIONS",
     "adapters_disabled",
     "apply_lora",
     "autocast",
@@ -187,22 +188,19 @@ def available_bytes(device: torch.device | str) -> int:
     return int(psutil.virtual_memory().available)
 
 
-def parameters_of(path: str) -> int:
-    """A model folder's parameter count from its config alone (the model is built on the meta device)."""
-    return sum(p.numel() for p in meta_model(path).parameters())
-
-
 class ModelTooLargeError(ValueError):
     """The policy's PPO run cannot fit in the device's free memory (found before any weight loads)."""
 
 
 def meta_model(path: str) -> nn.Module:
     """The model of a folder, built from its config on the meta device: its layers, no weights, no memory."""
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoConfig
+
+    from agents.policy import auto_model_class
 
     config = AutoConfig.from_pretrained(path, local_files_only=True)
     with torch.device("meta"):
-        return AutoModelForCausalLM.from_config(config)
+        return auto_model_class(config).from_config(config)
 
 
 def check_model_options(path: str, config: Any, device: torch.device | str) -> dict[str, int]:
@@ -218,22 +216,21 @@ def check_model_options(path: str, config: Any, device: torch.device | str) -> d
             raise ValueError('--lora-rank needs peft: pip install "fg-env[peft]" (or pip install peft)') from None
         if config.lora_targets:
             check_lora_targets(model, config.lora_targets)
-    parameters = sum(p.numel() for p in model.parameters())
     return check_memory(
         str(path),
+        sum(p.numel() for p in model.parameters()),
         lora=bool(config.lora_rank),
         separate_critic=config.value_model == "separate",
         device=device,
-        parameters=parameters,
     )
 
 
 def check_memory(
-    path: str, *, lora: bool, separate_critic: bool, device: torch.device | str, parameters: int | None = None
+    path: str, parameters: int, *, lora: bool, separate_critic: bool, device: torch.device | str
 ) -> dict[str, int]:
-    """Stop before loading a policy whose PPO run cannot fit on ``device``: the estimate of
-    :func:`training_bytes` (LoRA: the adapters are about 1% of the weights) against the free memory."""
-    parameters = parameters_of(path) if parameters is None else parameters
+    """Stop before loading the policy at ``path`` (of ``parameters``) whose PPO run cannot fit on ``device``:
+    the estimate of :func:`training_bytes` (LoRA: the adapters are about 1% of the weights) against the free
+    memory."""
     trainable = parameters // 100 if lora else parameters
     needed = training_bytes(parameters, trainable=trainable, reference_copy=not lora, separate_critic=separate_critic)
     free = available_bytes(device)

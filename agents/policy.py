@@ -55,6 +55,7 @@ __all__ = [
     "Generation",
     "LMPolicy",
     "PolicyLoadError",
+    "auto_model_class",
     "forward_keywords",
     "token_end_chars",
 ]
@@ -137,6 +138,12 @@ def token_end_chars(tokenizer: PreTrainedTokenizerBase, ids: Sequence[int], text
         running = min(max(running, end), len(text))
         ends[i] = running
     return ends
+
+
+def auto_model_class(config: Any) -> Any:
+    """The Auto class that builds a policy of ``config``: seq2seq for an encoder-decoder model (T5), causal
+    otherwise. Shared by loading a policy and by building it on the meta device to check it."""
+    return AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else AutoModelForCausalLM
 
 
 def forward_keywords(model: torch.nn.Module) -> tuple[str, bool]:
@@ -271,11 +278,8 @@ class LMPolicy:
         if dtype is not None:
             kwargs["dtype"] = dtype
         try:
-            encoder_decoder = bool(
-                getattr(AutoConfig.from_pretrained(source, local_files_only=local_only), "is_encoder_decoder", False)
-            )
-            auto = AutoModelForSeq2SeqLM if encoder_decoder else AutoModelForCausalLM
-            model = auto.from_pretrained(source, **kwargs)
+            config = AutoConfig.from_pretrained(source, local_files_only=local_only)
+            model = auto_model_class(config).from_pretrained(source, config=config, **kwargs)
         except Exception as error:  # noqa: BLE001
             raise PolicyLoadError(
                 f"could not load a causal or encoder-decoder language model from {source!r}: {error}"

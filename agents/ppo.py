@@ -44,6 +44,7 @@ from torch import nn
 
 from agents.distributed import Processes, current_processes, split_evenly
 from agents.model_setup import (
+    PRECISIONS,
     adapters_disabled,
     apply_lora,
     autocast,
@@ -306,7 +307,7 @@ class PPOConfig:
             raise ValueError(f"PPOConfig.kl_threshold must be > 0 or None, got {self.kl_threshold!r}")
         if self.value_model not in ("head", "separate"):
             raise ValueError(f"PPOConfig.value_model must be 'head' or 'separate', got {self.value_model!r}")
-        if self.precision not in ("fp32", "bf16", "fp16"):
+        if self.precision not in PRECISIONS:
             raise ValueError(f"PPOConfig.precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if not isinstance(self.lora_rank, int) or isinstance(self.lora_rank, bool) or self.lora_rank < 0:
             raise ValueError(f"PPOConfig.lora_rank must be a non-negative integer, got {self.lora_rank!r}")
@@ -326,8 +327,9 @@ class PPOConfig:
         """The settings; those added after runs were recorded appear only when set, so the records (and
         result keys) of earlier runs stay valid."""
         record = asdict(self)
-        for name, default in _LATER_FIELDS.items():
-            if record[name] == default:
+        defaults = {f.name: f.default for f in fields(self)}
+        for name in _LATER_FIELDS:
+            if record[name] == defaults[name]:
                 del record[name]
         return record
 
@@ -340,14 +342,8 @@ class PPOConfig:
         return cls(**dict(data))
 
 
-# Settings added with real-model support: left out of a run's record while at these defaults.
-_LATER_FIELDS: dict[str, Any] = {
-    "precision": "fp32",
-    "gradient_checkpointing": False,
-    "lora_rank": 0,
-    "lora_alpha": 16,
-    "lora_target_modules": None,
-}
+# Settings added with real-model support: left out of a run's record while at their defaults.
+_LATER_FIELDS = ("precision", "gradient_checkpointing", "lora_rank", "lora_alpha", "lora_target_modules")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -968,8 +964,8 @@ class FineGrainedPPO:
 
         # Every random draw of a run comes from these two sources, so a checkpoint that saves both
         # resumes to the same result: numpy for question sampling, generation seeds and minibatch
-        # order; torch's global generator for anything torch draws on its own.
-        # resumes to the same result. Each process of a data-parallel run draws its own questions.
+        # order; torch's global generator for anything torch draws on its own. Each process of a
+        # data-parallel run draws its own questions.
         random.seed(config.seed)
         torch.manual_seed(config.seed)
         self.np_rng = np.random.default_rng(config.seed if processes.is_main else [config.seed, processes.index])
@@ -1115,7 +1111,7 @@ class FineGrainedPPO:
                     mask[rows, :width],
                     config.clip_range,
                     config.clip_range_value,
-                    token_count=total(mask[rows, :width].sum()) if self.processes.distributed else None,
+                    token_count=total(mask[rows, :width].sum()),  # the global minibatch's tokens
                 )
                 loss = policy_loss + config.vf_coef * value_loss
                 self.optimizer.zero_grad(set_to_none=True)
@@ -1228,13 +1224,13 @@ class FineGrainedPPO:
         from fg_env.reporting import make_reporters
 
         out = Path(out_dir) if out_dir is not None else None
-        if out is not None and self.processes.is_main:
+        if out is None and [t for t in report_to if t != "none"]:
+            raise ValueError(f"report_to={list(report_to)} needs an out_dir for the reporters' files")
+        if out is not None and self.processes.is_main:  # the other processes of a data-parallel run write nothing
             out.mkdir(parents=True, exist_ok=True)
             # Rewrite the log from the metrics this trainer holds: iterations logged after the last
             # checkpoint of a killed run are dropped, so the file matches the resumed run.
             restart_log(out / "metrics.jsonl", self.metrics)
-        elif [t for t in report_to if t != "none"]:
-            raise ValueError(f"report_to={list(report_to)} needs an out_dir for the reporters' files")
         reporters = (
             make_reporters(report_to, out, run_name=out.name, config=self.config.to_dict())
             if out and self.processes.is_main

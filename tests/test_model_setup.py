@@ -195,6 +195,7 @@ def test_an_encoder_decoder_policy_trains_saves_and_loads(tmp_path):
     metrics = trainer.train(progress=False)
     assert len(metrics) == 2 and metrics[0]["kl"] == pytest.approx(0.0, abs=1e-5)
     trainer.save_policy(tmp_path / "t5")
+    assert check_model_options(str(tmp_path / "t5"), PPOConfig(lora_rank=4, lora_target_modules="q,v"), "cpu")["parameters"] > 0
     loaded = LMPolicy.from_pretrained(tmp_path / "t5")
     assert loaded.is_encoder_decoder and type(loaded.model).__name__ == "T5ForConditionalGeneration"
     with pytest.raises(NotImplementedError, match="write whole answers with generate"):
