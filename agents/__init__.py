@@ -1,5 +1,5 @@
 """Agents that act in fg_env: the LM policy, its SFT warm start, rollouts, fine-grained PPO and baselines.
 
 ``agents`` imports ``fg_env``; ``fg_env`` never imports ``agents``. Import the submodules directly
-(``from agents.policy import LMPolicy``); this package keeps its import cheap.
+(``from agents.policies.policy import LMPolicy``); this package keeps its import cheap.
 """

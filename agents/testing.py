@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from agents.policy import LMPolicy
-from agents.tokenizer import train_tokenizer
+from agents.policies.policy import LMPolicy
+from agents.policies.tokenizer import train_tokenizer
 from fg_env.data import make_dataset
 from fg_env.types import QAExample
 

@@ -57,13 +57,13 @@ def play(policy, example, max_new_tokens: int, keep_cache: bool) -> str:
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    from agents.policy import LMPolicy
+    from agents.policies.policy import LMPolicy
     from fg_env.data import make_dataset
 
     if args.policy:
         path = Path(args.policy)
     else:
-        from agents.sft import build_default_policy
+        from agents.policies.sft import build_default_policy
 
         path = build_default_policy(quick=args.quick)
     policy = LMPolicy.from_pretrained(path)

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 import fg_env  # noqa: F401
-from agents.reporting import mean_ci
-from agents.sb3_compare import SB3CompareConfig, random_agent, sb3_compare
+from agents.reporting.stats import mean_ci
+from agents.experiments.sb3_compare import SB3CompareConfig, random_agent, sb3_compare
 from fg_env.features import make_featurizer
 from fg_env.wrappers import CandidateSentences, LinearScalarization
 

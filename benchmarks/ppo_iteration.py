@@ -33,8 +33,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.compare import PRESETS, make_env  # noqa: E402
-from agents.ppo import FineGrainedPPO  # noqa: E402
+from agents.experiments.compare import PRESETS, make_env  # noqa: E402
+from agents.algorithms.ppo import FineGrainedPPO  # noqa: E402
 
 PHASES = ("time_generate", "time_env", "time_update_forward", "time_update_optimise")
 
@@ -48,13 +48,13 @@ def main() -> int:
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args()
 
-    from agents.policy import LMPolicy
+    from agents.policies.policy import LMPolicy
 
     experiment = PRESETS["quick" if args.quick else "default"].config(ppo={"iterations": args.iterations})
     if args.policy:
         path = Path(args.policy)
     else:
-        from agents.sft import build_default_policy
+        from agents.policies.sft import build_default_policy
 
         path = Path(build_default_policy(quick=experiment.sft == "quick"))
     policy = LMPolicy.from_pretrained(path)

@@ -43,10 +43,10 @@ def measure(policy_path: str, options: dict) -> dict:
     """One iteration in this process; the memory figures and the parameter counts."""
     import torch
 
-    from agents.compare import PRESETS, make_env
-    from agents.model_setup import count_parameters
-    from agents.policy import LMPolicy
-    from agents.ppo import FineGrainedPPO
+    from agents.experiments.compare import PRESETS, make_env
+    from agents.algorithms.model_setup import count_parameters
+    from agents.policies.policy import LMPolicy
+    from agents.algorithms.ppo import FineGrainedPPO
 
     torch.set_num_threads(2)
     config = PRESETS["default"].config(ppo={"iterations": 1, **options}).ppo
@@ -94,7 +94,7 @@ def main() -> int:
         print(json.dumps(measure(args.one[0], json.loads(args.one[1]))))
         return 0
 
-    from agents.sft import build_default_policy
+    from agents.policies.sft import build_default_policy
 
     default = str(build_default_policy())
     rows = []

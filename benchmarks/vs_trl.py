@@ -81,9 +81,9 @@ def _summary(name: str, steps: list[dict[str, float]]) -> dict[str, Any]:
 
 
 def run_fg_ppo(policy_path: str, steps: int, epochs: int, precision: str = "fp32") -> dict[str, Any]:
-    from agents.compare import make_env
-    from agents.policy import LMPolicy
-    from agents.ppo import FineGrainedPPO, PPOConfig
+    from agents.experiments.compare import make_env
+    from agents.policies.policy import LMPolicy
+    from agents.algorithms.ppo import FineGrainedPPO, PPOConfig
 
     config = PPOConfig(
         iterations=steps, prompts_per_iteration=PROMPTS, samples_per_prompt=SAMPLES, minibatch_size=8,
@@ -109,7 +109,7 @@ def run_trl(kind: str, policy_path: str, steps: int, own_defaults: bool = False)
     """TRL's trainer ``kind`` (GRPO or RLOO); ``own_defaults`` keeps its bf16 and gradient checkpointing."""
     from transformers import PrinterCallback, TrainerCallback
 
-    from agents.policy import LMPolicy
+    from agents.policies.policy import LMPolicy
     from fg_env.integrations.trl import FineGrainedRewards, prompt_dataset
 
     if kind == "GRPO":
@@ -172,7 +172,7 @@ def run_trl(kind: str, policy_path: str, steps: int, own_defaults: bool = False)
 
 
 def _policy_paths(sizes: list[str], folder: Path) -> dict[str, str]:
-    from agents.sft import build_default_policy
+    from agents.policies.sft import build_default_policy
 
     paths = {}
     if "quick" in sizes:

@@ -24,7 +24,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env
 
 import fg_env  # noqa: F401  (registers FineGrainedQA-v0)
-from agents.sb3_compare import SB3CompareConfig, evaluate_agent, make_view, model_agent, random_agent
+from agents.experiments.sb3_compare import SB3CompareConfig, evaluate_agent, make_view, model_agent, random_agent
 from fg_env.features import make_featurizer
 from fg_env.wrappers import CandidateSentences, LinearScalarization
 

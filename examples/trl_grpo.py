@@ -11,7 +11,7 @@ tokenizer, e.g. fg_env's SFT policy (``fg-env sft`` builds it, in ``~/.cache/fg_
 
 TRL takes one scalar per completion, so each completion is played through FineGrainedQA-v0 sentence
 by sentence and each reward model's step rewards are summed over the episode; the dense placement
-of the paper (each segment's reward on its last token) is what ``agents.ppo.FineGrainedPPO`` does.
+of the paper (each segment's reward on its last token) is what ``agents.algorithms.ppo.FineGrainedPPO`` does.
 
 Needs ``pip install "fg-env[trl]"``; runs offline on the CPU.
 """
@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything here is local
 from transformers import PrinterCallback, TrainerCallback  # noqa: E402
 from trl import GRPOConfig, GRPOTrainer  # noqa: E402
 
-from agents.policy import LMPolicy  # noqa: E402
+from agents.policies.policy import LMPolicy  # noqa: E402
 from agents.testing import tiny_policy  # noqa: E402
 from fg_env.integrations.trl import FineGrainedRewards, prompt_dataset  # noqa: E402
 

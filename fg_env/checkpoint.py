@@ -40,7 +40,7 @@ __all__ = [
 
 FORMAT = "fg_env-checkpoint"
 VERSION = 1
-#: the trainers that write checkpoints: PPO (agents.ppo), SFT (agents.sft), reward models (fg_env.rewards.learned.train)
+#: the trainers that write checkpoints: PPO (agents.algorithms.ppo), SFT (agents.policies.sft), reward models (fg_env.rewards.learned.train)
 KINDS = ("ppo", "sft", "reward-model")
 #: the file name of a run folder's checkpoint
 CHECKPOINT_NAME = "checkpoint.pt"

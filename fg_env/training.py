@@ -1,5 +1,5 @@
-"""The pieces every trainer of the project shares: SFT (``agents.sft``), reward models
-(:mod:`fg_env.rewards.learned.train`) and PPO (``agents.ppo``).
+"""The pieces every trainer of the project shares: SFT (``agents.policies.sft``), reward models
+(:mod:`fg_env.rewards.learned.train`) and PPO (``agents.algorithms.ppo``).
 
 - :func:`parameter_groups`: AdamW groups, weight decay on matrices only;
 - :func:`make_schedule`: transformers' learning-rate schedules, read one step ahead (see there);

@@ -9,7 +9,7 @@ from typing import Sequence
 import torch
 
 from agents import testing as agents_testing
-from agents.policy import Generation, LMPolicy, token_end_chars
+from agents.policies.policy import Generation, LMPolicy, token_end_chars
 from conftest import TinyDataset, tiny_models
 from fg_env.envs.qa import FineGrainedQAEnv
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore

@@ -15,14 +15,14 @@ from fg_env.cli import main
 @pytest.fixture
 def no_training(monkeypatch):
     """Fail the test if a command reaches SFT or PPO: input errors must come first."""
-    import agents.ppo
-    import agents.sft
+    import agents.algorithms.ppo
+    import agents.policies.sft
 
     def forbidden(*args, **kwargs):
         raise AssertionError("training started before the input was checked")
 
-    monkeypatch.setattr(agents.sft, "build_default_policy", forbidden)
-    monkeypatch.setattr(agents.ppo.FineGrainedPPO, "train", forbidden)
+    monkeypatch.setattr(agents.policies.sft, "build_default_policy", forbidden)
+    monkeypatch.setattr(agents.algorithms.ppo.FineGrainedPPO, "train", forbidden)
 
 
 def _error(capsys, argv: list[str]) -> str:
@@ -122,7 +122,7 @@ def test_a_folder_that_is_not_a_model_is_rejected(tmp_path, capsys, no_training)
 
 @pytest.mark.slow
 def test_micro_compare_writes_results_table_plot_and_report(tmp_path, capsys):
-    from agents.reporting import METRIC_COLUMNS
+    from agents.reporting.stats import METRIC_COLUMNS
 
     policy = save_tiny_policy(tmp_path / "tiny-policy")
     out = tmp_path / "compare"
@@ -176,17 +176,17 @@ def test_micro_compare_writes_results_table_plot_and_report(tmp_path, capsys):
         assert (out / "runs" / run / "policy" / "config.json").is_file()
 
     # Running it again reuses every finished run instead of training again.
-    import agents.ppo
+    import agents.algorithms.ppo
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    original = agents.ppo.FineGrainedPPO.train
-    agents.ppo.FineGrainedPPO.train = forbidden
+    original = agents.algorithms.ppo.FineGrainedPPO.train
+    agents.algorithms.ppo.FineGrainedPPO.train = forbidden
     try:
         assert main(argv) == 0
     finally:
-        agents.ppo.FineGrainedPPO.train = original
+        agents.algorithms.ppo.FineGrainedPPO.train = original
 
 
 TINY_RUN = ["--prompts-per-iteration", "1", "--samples-per-prompt", "2", "--minibatch-size", "2",
@@ -246,8 +246,8 @@ def test_sweep_weights_tabulates_each_value(tmp_path):
 
 @pytest.mark.slow
 def test_a_stale_run_folder_names_the_fix(tmp_path):
-    from agents.compare import PRESETS, run_and_evaluate
-    from agents.evaluate import load_examples
+    from agents.experiments.compare import PRESETS, run_and_evaluate
+    from agents.experiments.evaluate import load_examples
     from fg_env.checkpoint import CheckpointError
 
     policy = save_tiny_policy(tmp_path / "tiny-policy")
@@ -265,7 +265,7 @@ def test_a_stale_run_folder_names_the_fix(tmp_path):
 
 
 def test_runs_cut_short_by_the_kl_safeguard_are_reported():
-    from agents.compare import PRESETS, _stopped_early
+    from agents.experiments.compare import PRESETS, _stopped_early
 
     config, logged = PRESETS["quick"].config(), []
     assert _stopped_early({"episodes": config.episodes_per_run}, config, "holistic seed 0", logged.append) == []
@@ -280,8 +280,8 @@ def test_runs_cut_short_by_the_kl_safeguard_are_reported():
 
 
 def test_presets_keep_the_sizes_of_the_former_scales():
-    from agents.compare import PRESETS, EvaluationConfig, ExperimentConfig
-    from agents.ppo import PPOConfig
+    from agents.experiments.compare import PRESETS, EvaluationConfig, ExperimentConfig
+    from agents.algorithms.ppo import PPOConfig
 
     quick = PPOConfig(iterations=8, prompts_per_iteration=2, samples_per_prompt=4, minibatch_size=8, max_new_tokens=64)
     default = PPOConfig(iterations=20, prompts_per_iteration=4, samples_per_prompt=4, minibatch_size=8, max_new_tokens=80)
@@ -299,7 +299,7 @@ def _parse(argv: list[str]):
 
 
 def test_explicit_flags_override_the_preset():
-    from agents.cli import _experiment
+    from agents.cli.commands import _experiment
 
     config = _experiment(_parse(["compare", "--quick", "--iterations", "3", "--lr", "1e-4", "--eval-questions", "5",
                                  "--kl-threshold", "none", "--no-whiten-rewards"]))
@@ -321,11 +321,11 @@ def _settings_actions(argv: list[str]) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("command, settings, left_out", [
-    (["train", "--out", "x"], "agents.ppo:PPOConfig", ()),
-    (["compare"], "agents.ppo:PPOConfig", ("seed",)),
-    (["sweep-weights", "--component", "relevance", "--values", "0.1"], "agents.ppo:PPOConfig", ("seed",)),
-    (["train", "--out", "x"], "agents.compare:EvaluationConfig", ()),
-    (["sft"], "agents.sft:SFTConfig", ("dataset_kwargs",)),
+    (["train", "--out", "x"], "agents.algorithms.ppo:PPOConfig", ()),
+    (["compare"], "agents.algorithms.ppo:PPOConfig", ("seed",)),
+    (["sweep-weights", "--component", "relevance", "--values", "0.1"], "agents.algorithms.ppo:PPOConfig", ("seed",)),
+    (["train", "--out", "x"], "agents.experiments.compare:EvaluationConfig", ()),
+    (["sft"], "agents.policies.sft:SFTConfig", ("dataset_kwargs",)),
 ])
 def test_every_setting_is_a_flag_with_the_fields_help(command, settings, left_out):
     import dataclasses
@@ -345,7 +345,7 @@ def test_every_setting_is_a_flag_with_the_fields_help(command, settings, left_ou
 def test_ppo_config_is_read_by_hf_argument_parser_too():
     from transformers import HfArgumentParser
 
-    from agents.ppo import PPOConfig
+    from agents.algorithms.ppo import PPOConfig
 
     (config,) = HfArgumentParser(PPOConfig).parse_args_into_dataclasses(
         ["--lr", "1e-4", "--value_model", "separate", "--batch-size", "4", "--no_whiten_rewards"], look_for_args_file=False)
@@ -379,7 +379,7 @@ def test_documented_command_lines_parse_and_their_settings_are_valid(line):
     pass their checks (nothing runs)."""
     import shlex
 
-    from agents.cli import _experiment
+    from agents.cli.commands import _experiment
     from fg_env.command import given_fields
     from fg_env.rewards.learned.config import TrainingConfig
 
@@ -395,7 +395,7 @@ def test_documented_command_lines_parse_and_their_settings_are_valid(line):
 
 
 def test_a_scheme_keeps_its_own_kl_coefficient_unless_kl_coef_is_given_alone():
-    from agents.cli import _experiment
+    from agents.cli.commands import _experiment
 
     tuned = _experiment(_parse(["compare", "--scheme-kl-coef", "holistic=0.15"]))
     assert tuned.for_run("holistic", 0).ppo.kl_coef == 0.15 and tuned.for_run("fine-grained", 0).ppo.kl_coef == 0.3

@@ -10,13 +10,13 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizer
 
-from agents.cache import atomic_directory, cache_root
+from agents.policies.cache import atomic_directory, cache_root
 from _agents_tiny import plain_batch, plain_logprobs
-from agents.policy import Generation, LMPolicy, PolicyLoadError, token_end_chars
+from agents.policies.policy import Generation, LMPolicy, PolicyLoadError, token_end_chars
 from fg_env.prompts import answer_prompt
-from agents.rollout import replay, token_rewards
-from agents.sft import SFTConfig, build_default_policy, default_policy_path, make_model, sft_sequences, train_lm
-from agents.tokenizer import train_tokenizer
+from agents.algorithms.rollout import replay, token_rewards
+from agents.policies.sft import SFTConfig, build_default_policy, default_policy_path, make_model, sft_sequences, train_lm
+from agents.policies.tokenizer import train_tokenizer
 from conftest import TinyDataset
 
 # Answers to the tiny dataset's three questions: several sentences, an irrelevant one, non-ASCII text.
@@ -470,8 +470,8 @@ def test_build_default_policy_caches_by_settings(tmp_path):
 
 
 def test_a_damaged_cached_policy_is_named_with_the_command_that_rebuilds_it(tmp_path):
-    from agents.policy_files import PolicyFilesError
-    from agents.sft import rebuild_command
+    from agents.policies.policy_files import PolicyFilesError
+    from agents.policies.sft import rebuild_command
 
     settings = _micro_settings(epochs=1, eval_examples=0)
     path = build_default_policy(settings, cache_dir=tmp_path, progress=False)
@@ -497,7 +497,7 @@ def test_a_damaged_cached_policy_is_named_with_the_command_that_rebuilds_it(tmp_
 
 
 def test_supervised_pairs_add_other_worlds_whose_facts_differ():
-    from agents.sft import supervised_pairs
+    from agents.policies.sft import supervised_pairs
     from fg_env.data import make_dataset
 
     base = supervised_pairs(SFTConfig(num_examples=5, extra_worlds=0))

@@ -12,8 +12,8 @@ import torch
 from _agents_tiny import LetterShare, fixed_generation, save_tiny_policy, tiny_env, tiny_policy
 from fg_env.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from _agents_tiny import plain_batch, plain_logprobs
-from agents.policy import LMPolicy
-from agents.ppo import (
+from agents.policies.policy import LMPolicy
+from agents.algorithms.ppo import (
     ActorCritic,
     AdaptiveKLController,
     FineGrainedPPO,
@@ -25,7 +25,7 @@ from agents.ppo import (
     segment_weights,
     whiten,
 )
-from agents.schemes import SCHEMES, get_scheme, resolve_weights
+from agents.experiments.schemes import SCHEMES, get_scheme, resolve_weights
 from fg_env.errors import UnknownChoiceError
 
 T = torch.tensor
@@ -140,7 +140,7 @@ def test_config_defaults_are_the_papers():
 
 def test_actor_critic_logprobs_match_unpadded_forward():
     """Grouped prompts, left/right padding and the shared prompt cache change nothing."""
-    from agents.ppo import SequenceBatch, build_rollouts
+    from agents.algorithms.ppo import SequenceBatch, build_rollouts
 
     policy = tiny_policy()
     env = tiny_env()

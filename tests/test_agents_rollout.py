@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import fg_env.envs.answers as answers
-from agents.policy import Generation
-from agents.random_agent import RandomSentenceAgent, passage_sentences
-from agents.rollout import replay, replay_batch, replay_many, run_episode, token_index_of_char, token_rewards
+from agents.policies.policy import Generation
+from agents.baselines.random_agent import RandomSentenceAgent, passage_sentences
+from agents.algorithms.rollout import replay, replay_batch, replay_many, run_episode, token_index_of_char, token_rewards
 from fg_env.types import Span
 from fg_env.wrappers import HolisticReward, LinearScalarization, RewardDensity, SelectRewards
 
@@ -256,7 +256,7 @@ def test_run_episode_stops_a_runaway_agent(tiny_env):
 def test_the_episode_density_scheme_gives_the_holistic_token_rewards():
     """Why the ablations need no `episode` arm beside holistic at the same KL coefficient: for a
     token-level learner both put the same weighted episode return on the same final token."""
-    from agents.schemes import get_scheme
+    from agents.experiments.schemes import get_scheme
 
     base = gym.make("FineGrainedQA-v0", split="dev", max_sentences=6)
     holistic, episode = get_scheme("holistic").wrap(base), get_scheme("episode").wrap(gym.make(base.spec))

@@ -271,8 +271,8 @@ def test_a_proposer_with_nothing_to_offer_leaves_the_passage():
 
 @pytest.mark.usefixtures("one_torch_thread")
 def test_lm_proposer_keeps_each_continuations_first_complete_sentence():
-    from agents.policy import Generation
-    from agents.proposer import LMProposer
+    from agents.policies.policy import Generation
+    from agents.policies.proposer import LMProposer
 
     class Scripted:
         """Stands in for an LMPolicy: returns these continuations, whatever it is asked."""
@@ -291,7 +291,7 @@ def test_lm_proposer_keeps_each_continuations_first_complete_sentence():
 
 
 def test_lm_proposer_end_to_end(monkeypatch):
-    from agents.proposer import LMProposer
+    from agents.policies.proposer import LMProposer
     from agents.testing import tiny_policy
 
     policy = tiny_policy(texts=["Mira Holt was born in 1950. She paints. " * 20])

@@ -141,6 +141,6 @@ def test_info_rejects_unknown_flags_in_one_line(capsys):
 def test_the_top_level_help_imports_no_settings_module():
     """``fg-env --help`` lists every command without importing torch, transformers or a settings class."""
     code = ("import sys; from fg_env.cli import build_parser; text = build_parser().format_help(); "
-            "heavy = [m for m in ('torch', 'transformers', 'agents.ppo', 'agents.sft') if m in sys.modules]; "
+            "heavy = [m for m in ('torch', 'transformers', 'agents.algorithms.ppo', 'agents.policies.sft') if m in sys.modules]; "
             "assert not heavy, heavy; assert 'sweep-weights' in text and 'rm' in text")
     subprocess.run([sys.executable, "-c", code], check=True)

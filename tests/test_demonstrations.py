@@ -1,4 +1,4 @@
-"""Careless demonstrations (agents.demonstrations): each habit makes the error type it is for, only
+"""Careless demonstrations (agents.policies.demonstrations): each habit makes the error type it is for, only
 where it applies, at the rate asked; SFT supervises on them only in the extra worlds."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from agents.demonstrations import add_biography, careless_answer, leave_unfinished
-from agents.evaluate import load_examples
-from agents.sft import SFTConfig, supervised_pairs
+from agents.policies.demonstrations import add_biography, careless_answer, leave_unfinished
+from agents.experiments.evaluate import load_examples
+from agents.policies.sft import SFTConfig, supervised_pairs
 from fg_env.data import make_dataset
 from fg_env.metrics import evaluate_answers
 from fg_env.types import Passage, QAExample

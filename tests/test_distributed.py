@@ -18,8 +18,8 @@ import torch
 from _agents_tiny import save_tiny_policy
 from safetensors.torch import load_file
 
-from agents.distributed import Processes, current_processes, split_evenly
-from agents.ppo import PPOConfig, process_shares
+from agents.algorithms.distributed import Processes, current_processes, split_evenly
+from agents.algorithms.ppo import PPOConfig, process_shares
 
 HERE = Path(__file__).parent
 LAUNCH = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",

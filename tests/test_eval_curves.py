@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from _agents_tiny import save_tiny_policy
 
-from agents.compare import EVAL_CURVE_NAME, EvaluationConfig, ExperimentConfig, run_and_evaluate
-from agents.evaluate import load_examples
-from agents.ppo import PPOConfig
-from agents.reporting import episodes_to_reach, sample_efficiency
+from agents.experiments.compare import EVAL_CURVE_NAME, EvaluationConfig, ExperimentConfig, run_and_evaluate
+from agents.experiments.evaluate import load_examples
+from agents.algorithms.ppo import PPOConfig
+from agents.reporting.stats import episodes_to_reach, sample_efficiency
 
 TINY = PPOConfig(
     iterations=3,

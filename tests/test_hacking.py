@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.hacking import holes, main, sample_and_score, summarise_probe
+from agents.experiments.hacking import holes, main, sample_and_score, summarise_probe
 from agents.testing import tiny_policy
 
 

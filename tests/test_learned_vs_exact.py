@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from _agents_tiny import save_tiny_policy
 
-from agents.compare import RewardModels, make_env
-from agents.learned_vs_exact import (
+from agents.experiments.compare import RewardModels, make_env
+from agents.experiments.learned_vs_exact import (
     LearnedRewardsConfig,
     arm_curves,
     gains_table,
@@ -19,7 +19,7 @@ from agents.learned_vs_exact import (
     run_gains,
     smooth,
 )
-from agents.ppo import FineGrainedPPO, PPOConfig
+from agents.algorithms.ppo import FineGrainedPPO, PPOConfig
 from agents.testing import tiny_policy
 from fg_env.cli import main
 from fg_env.rewards.learned.data import load_answers, load_feedback_data
@@ -177,7 +177,7 @@ def test_gains_are_measured_from_the_first_iteration():
 
 @pytest.mark.slow
 def test_learned_vs_exact_end_to_end(tmp_path):
-    from agents.compare import PRESETS
+    from agents.experiments.compare import PRESETS
     from fg_env.rewards.learned.testing import tiny_backbone
 
     policy = save_tiny_policy(tmp_path / "policy")

@@ -10,16 +10,16 @@ from _agents_tiny import save_tiny_policy
 from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
 import fg_env  # noqa: F401 - registers the environment
-from agents.model_setup import (
+from agents.algorithms.model_setup import (
     ModelTooLargeError,
     check_lora_targets,
     check_model_options,
     check_precision,
     training_bytes,
 )
-from agents.policy import LMPolicy
-from agents.ppo import FineGrainedPPO, PPOConfig, SequenceBatch, forward_responses, reference_logprobs
-from agents.schemes import get_scheme
+from agents.policies.policy import LMPolicy
+from agents.algorithms.ppo import FineGrainedPPO, PPOConfig, SequenceBatch, forward_responses, reference_logprobs
+from agents.experiments.schemes import get_scheme
 from agents.testing import tiny_policy
 from fg_env.cli import main
 
@@ -131,18 +131,18 @@ def test_bad_model_settings_are_named(tmp_path, monkeypatch):
         check_lora_targets(tiny_policy().model, ["q_proj"])
     folder = save_tiny_policy(tmp_path / "policy")
     assert check_model_options(str(folder), PPOConfig(), "cpu")["parameters"] > 0
-    import agents.model_setup
+    import agents.algorithms.model_setup
 
-    monkeypatch.setattr(agents.model_setup, "available_bytes", lambda device: 1000)
+    monkeypatch.setattr(agents.algorithms.model_setup, "available_bytes", lambda device: 1000)
     with pytest.raises(ModelTooLargeError, match="PPO needs about 0.0 GiB .* but cpu has 0.0 GiB free; try --lora-rank 8"):
         check_model_options(str(folder), PPOConfig(), "cpu")
     assert training_bytes(10, trainable=1, reference_copy=False) == 4 * (10 + 3)
 
 
 def test_the_cli_stops_bad_model_settings_before_training(tmp_path, capsys, monkeypatch):
-    import agents.ppo
+    import agents.algorithms.ppo
 
-    monkeypatch.setattr(agents.ppo.FineGrainedPPO, "train", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr(agents.algorithms.ppo.FineGrainedPPO, "train", lambda *a, **k: pytest.fail("training started"))
     policy = save_tiny_policy(tmp_path / "policy")
     capsys.readouterr()  # the saving progress bar
     argv = ["train", "--policy", str(policy), "--out", str(tmp_path / "run"), "--no-progress"]

@@ -1,4 +1,4 @@
-"""Directions of our results against the paper's Table 5 (agents.paper)."""
+"""Directions of our results against the paper's Table 5 (agents.reporting.paper)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agents.paper import PAPER_TABLE5, direction_rows, direction_table, main
+from agents.reporting.paper import PAPER_TABLE5, direction_rows, direction_table, main
 
 
 def _runs(key: str, *values: float) -> list[dict[str, float]]:

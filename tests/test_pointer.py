@@ -7,7 +7,7 @@ import torch
 from transformers import AutoModelForCausalLM
 from transformers.cache_utils import DynamicCache
 
-from agents.pointer import PointerLlamaConfig, PointerLlamaForCausalLM
+from agents.policies.pointer import PointerLlamaConfig, PointerLlamaForCausalLM
 
 
 def tiny_pointer(seed: int = 0) -> PointerLlamaForCausalLM:

@@ -192,7 +192,7 @@ ARMS = ["SFT", "random sentences", "PPO fine-grained", "PPO holistic"]
 
 def _rows() -> dict[str, list[dict]]:
     """Evaluations as compare() gathers them (PPO: one per seed), with real dev questions in the samples."""
-    from agents.evaluate import load_examples, metrics_of
+    from agents.experiments.evaluate import load_examples, metrics_of
 
     examples = load_examples("dev", 3)
     answers = {
@@ -208,9 +208,9 @@ def _rows() -> dict[str, list[dict]]:
 
 
 def test_report_html_has_table_curves_and_every_arm_side_by_side(tmp_path):
-    from agents.compare import make_env
-    from agents.report_html import write_report
-    from agents.reporting import summarise
+    from agents.experiments.compare import make_env
+    from agents.reporting.html import write_report
+    from agents.reporting.stats import summarise
 
     rows = _rows()
     (tmp_path / "results.md").write_text("| table |")
@@ -241,9 +241,9 @@ def test_report_html_has_table_curves_and_every_arm_side_by_side(tmp_path):
 
 def test_report_html_replays_old_samples_by_position(tmp_path):
     """Samples cached before example ids were stored (sft_eval.json, result.json): the i-th question."""
-    from agents.compare import make_env
-    from agents.report_html import write_report
-    from agents.reporting import summarise
+    from agents.experiments.compare import make_env
+    from agents.reporting.html import write_report
+    from agents.reporting.stats import summarise
 
     rows = _rows()
     for evals in rows.values():

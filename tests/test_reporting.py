@@ -16,8 +16,8 @@ from fg_env.reporting import make_reporters, numbers
 
 
 def tiny_training(out, report_to):
-    from agents.ppo import FineGrainedPPO, PPOConfig
-    from agents.schemes import get_scheme
+    from agents.algorithms.ppo import FineGrainedPPO, PPOConfig
+    from agents.experiments.schemes import get_scheme
     from agents.testing import tiny_policy
 
     env = get_scheme("fine-grained").wrap(gym.make("FineGrainedQA-v0", max_sentences=2))

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from agents.sb3_compare import SB3CompareConfig, greedy_agent, make_view, random_agent, sb3_compare  # noqa: E402
+from agents.experiments.sb3_compare import SB3CompareConfig, greedy_agent, make_view, random_agent, sb3_compare  # noqa: E402
 
 TINY = SB3CompareConfig(timesteps=32, eval_every=16, eval_questions=2, num_candidates=4, feature_dim=16, workers=1)
 

@@ -28,7 +28,7 @@ from fg_env.training import (
 )
 
 # ---------------------------------------------------------------------------------------------- the schedules replaced
-# Verbatim from the trainers before the skeleton (agents/ppo.py, agents/sft.py `_lr_factor`,
+# Verbatim from the trainers before the skeleton (agents/algorithms/ppo.py, agents/policies/sft.py `_lr_factor`,
 # fg_env/rewards/learned/train.py `_schedule`): the factor of update `step`, counting from 0.
 
 
@@ -76,7 +76,7 @@ def test_ppo_schedule_is_bit_for_bit_the_old_one(warmup):
 
 def test_sft_keeps_its_own_schedule_bit_for_bit():
     """transformers has no schedule that holds the peak for two updates, as the default policy's did."""
-    from agents.sft import SFTConfig, _optimiser_and_schedule
+    from agents.policies.sft import SFTConfig, _optimiser_and_schedule
 
     total = 4 * 125  # the default build: 4 epochs x 125 steps, 5% warm-up
     optimizer, schedule = _optimiser_and_schedule(nn.Linear(2, 2), SFTConfig(learning_rate=1.0), total)
@@ -195,7 +195,7 @@ def test_checkpoint_errors_name_the_file_and_the_problem(tmp_path):
     torch.save({**raw, "version": ckpt.VERSION + 1}, tmp_path / "future.pt")
     with pytest.raises(CheckpointError, match=rf"future\.pt' has format version {ckpt.VERSION + 1}; this code reads version {ckpt.VERSION}"):
         load_checkpoint(tmp_path / "future.pt")
-    torch.save({**raw, "format": "fg_env.agents.ppo-checkpoint"}, tmp_path / "old.pt")  # the PPO-only format before
+    torch.save({**raw, "format": "fg_env.agents.algorithms.ppo-checkpoint"}, tmp_path / "old.pt")  # the PPO-only format before
     with pytest.raises(CheckpointError, match=r"old\.pt' is not an fg_env checkpoint"):
         load_checkpoint(tmp_path / "old.pt")
     torch.save({k: v for k, v in raw.items() if k != "optimizer"}, tmp_path / "partial.pt")

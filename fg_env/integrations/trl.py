@@ -5,7 +5,7 @@ each reward model of the environment becomes one reward function, named after it
 ``rewards/relevance/mean`` and so on), whose value is the completion's **episode return** for that
 model: the sum of its step rewards when the completion is played through FineGrainedQA-v0 sentence by
 sentence and ended. The dense per-segment placement of the paper is lost on the way (TRL has nowhere
-to put it); fg_env's own PPO (:class:`agents.ppo.FineGrainedPPO`) keeps it, placing each segment's
+to put it); fg_env's own PPO (:class:`agents.algorithms.ppo.FineGrainedPPO`) keeps it, placing each segment's
 reward on its last token.
 
 - :class:`FineGrainedRewards`: the reward functions (``reward_funcs``) and the paper's weights in the

@@ -37,7 +37,7 @@ class SentenceProposer(Protocol):
 
     ``example`` is the question (:class:`~fg_env.types.QAExample`), ``response`` the answer so far.
     Blank strings and repeats are dropped; returning none is fine (the passage sentences are still
-    offered). ``agents.proposer.LMProposer`` samples them from a language model.
+    offered). ``agents.policies.proposer.LMProposer`` samples them from a language model.
     """
 
     def __call__(self, example: QAExample, response: str, n: int) -> Sequence[str]: ...

@@ -16,11 +16,11 @@ import gymnasium as gym
 import torch
 
 import fg_env  # noqa: F401 - registers the environment
-from agents.distributed import current_processes
-from agents.policy import LMPolicy
-from agents.ppo import FineGrainedPPO, PPOConfig, build_rollouts
-from agents.rollout import replay, token_rewards
-from agents.schemes import get_scheme
+from agents.algorithms.distributed import current_processes
+from agents.policies.policy import LMPolicy
+from agents.algorithms.ppo import FineGrainedPPO, PPOConfig, build_rollouts
+from agents.algorithms.rollout import replay, token_rewards
+from agents.experiments.schemes import get_scheme
 
 PROMPTS, SAMPLES = 4, 2
 

@@ -760,7 +760,7 @@ _SETTING_WORDS = frozenset({"set", "place", "recorded", "painted"})  # "set in X
 def _settings_named_by_companies(tokens: list[str], mentions: list[Mention], start: int) -> None:
     """A company named where a place belongs ("it is set in Pinnacle Music") is read as the place the
     sentence claims, so it is checked against the work's place (and contradicted), not credited as
-    the work's company. Found by the reward-hacking probe (agents.hacking)."""
+    the work's company. Found by the reward-hacking probe (agents.experiments.hacking)."""
     for k in range(start, len(mentions)):
         m = mentions[k]
         if m.type == "ORG" and m.pos >= 2 and tokens[m.pos - 1] in ("in", "at") and tokens[m.pos - 2] in _SETTING_WORDS:

@@ -2,10 +2,10 @@
 
 ``build_default_policy()`` does, once per setting:
 
-1. trains a byte-level BPE tokenizer (:mod:`agents.tokenizer`, 4,096 tokens) on the world's ``train``
+1. trains a byte-level BPE tokenizer (:mod:`agents.policies.tokenizer`, 4,096 tokens) on the world's ``train``
    prompts and gold answers;
 2. builds a small decoder-only model from scratch with transformers: by default a Llama decoder with a
-   pointer head (:mod:`agents.pointer`: 4 layers x 192 dims, rotary positions, SwiGLU, tied embeddings,
+   pointer head (:mod:`agents.policies.pointer`: 4 layers x 192 dims, rotary positions, SwiGLU, tied embeddings,
    and a gate that mixes the vocabulary with a copy of an earlier token), or plain Llama
    (``architecture="llama"``) or GPT-2 (``"gpt2"``). The pointer is what makes the policy read: on the same
    20,000 generated questions and 2,500 steps, plain Llama reached factuality 0.18 on 100 dev questions
@@ -14,7 +14,7 @@
 3. supervises it on ``train_sft`` (1,000 questions, as the paper's train_1k) plus the ``train`` questions
    of ``extra_worlds`` (10) other worlds of the built-in dataset (:func:`supervised_pairs`): prompt -> first
    gold answer, loss on the answer tokens and the end-of-sequence token only, one epoch. The extra worlds'
-   answers are written by a careless annotator (``careless_share`` 0.5, :mod:`agents.demonstrations`): it
+   answers are written by a careless annotator (``careless_share`` 0.5, :mod:`agents.policies.demonstrations`): it
    copies a birth sentence after naming a person, and leaves the last sentence unfinished, each half of the
    time. Gold answers alone gave a policy with no Irrelevant and almost no Incoherent text (0% and 1% of
    100 greedy dev answers), leaving RL's relevance reward nothing to fix; with them, 47% and 31%;
@@ -52,10 +52,10 @@ import numpy as np
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel, PreTrainedTokenizerBase
 
-from agents.cache import atomic_directory, atomic_write_json, cache_root
-from agents.pointer import PointerLlamaForCausalLM
-from agents.policy import LMPolicy
-from agents.tokenizer import train_tokenizer
+from agents.policies.cache import atomic_directory, atomic_write_json, cache_root
+from agents.policies.pointer import PointerLlamaForCausalLM
+from agents.policies.policy import LMPolicy
+from agents.policies.tokenizer import train_tokenizer
 from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
 from fg_env.training import (
     append_log,
@@ -128,7 +128,7 @@ class SFTConfig:
             # At 0 the field leaves the cache key as it was before the field existed.
             "neutral": 0.0,
             "help": (
-                "The extra worlds' answers are written by a careless annotator (agents.demonstrations): after naming a "
+                "The extra worlds' answers are written by a careless annotator (agents.policies.demonstrations): after naming a "
                 "person it copies their birth sentence (Irrelevant), and it leaves the last sentence unfinished "
                 "(Incoherent), each with this probability; train_sft keeps its gold answers."
             ),
@@ -148,7 +148,7 @@ class SFTConfig:
         metadata={
             "help": (
                 "pointer (the default: the llama decoder plus a pointer head that copies tokens of the prompt, "
-                "agents.pointer), llama (rotary positions) or gpt2 (learned positions)."
+                "agents.policies.pointer), llama (rotary positions) or gpt2 (learned positions)."
             )
         },
     )
@@ -325,7 +325,7 @@ def supervised_pairs(settings: SFTConfig, dataset: Any | None = None) -> list[tu
             world = make_dataset(settings.dataset, seed=base_seed + offset, **kwargs)
             examples = world.split("train")
             if settings.careless_share:
-                from agents.demonstrations import careless_answer
+                from agents.policies.demonstrations import careless_answer
 
                 rng = random.Random(f"careless-{settings.seed}-{offset}")
                 pairs += [
@@ -403,7 +403,7 @@ def make_model(settings: SFTConfig, tokenizer: PreTrainedTokenizerBase) -> PreTr
     if settings.architecture in ("llama", "pointer"):
         from transformers import LlamaConfig, LlamaForCausalLM
 
-        from agents.pointer import PointerLlamaConfig
+        from agents.policies.pointer import PointerLlamaConfig
 
         shape = dict(
             vocab_size=len(tokenizer),
@@ -775,7 +775,7 @@ def build_default_policy(
 
     Example (a build of minutes; ``fg-env sft --quick`` runs the same)::
 
-        from agents.policy import LMPolicy
+        from agents.policies.policy import LMPolicy
         policy = LMPolicy.from_pretrained(build_default_policy(quick=True))
     """
     settings = settings or (SFTConfig.quick() if quick else SFTConfig())
@@ -838,7 +838,7 @@ def rebuild_command(settings: SFTConfig) -> str:
 
 def _verify_cached(folder: Path, settings: SFTConfig) -> None:
     """A cached build's files against the fingerprints it recorded (builds before they were recorded pass)."""
-    from agents.policy_files import verify_policy_files
+    from agents.policies.policy_files import verify_policy_files
 
     try:
         recorded = json.loads((folder / "build.json").read_text()).get("files")
@@ -854,7 +854,7 @@ def _say(progress: bool, message: str) -> None:
 
 
 def _build(settings: SFTConfig, work: Path, final: Path, progress: bool, device: str | None = None) -> None:
-    from agents.policy_files import file_fingerprints
+    from agents.policies.policy_files import file_fingerprints
 
     started = time.perf_counter()
     dataset = _dataset(settings)

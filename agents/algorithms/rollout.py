@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import gymnasium as gym
 import numpy as np
 
-from agents.policy import Generation
+from agents.policies.policy import Generation
 from fg_env.envs.answers import PlayedAnswer, play_answer, play_answers, sentence_actions
 from fg_env.segments import ScoredSegment
 
@@ -340,7 +340,7 @@ def token_rewards(
     environment's ``default_weights`` (the paper's).
 
     Example (a record whose one segment is a -1 factuality verdict on token 2 of 4):
-        >>> from agents.policy import Generation
+        >>> from agents.policies.policy import Generation
         >>> g = Generation("p", [0], [5, 6, 7, 8], "Ann won.", [3, 4, 7, 8], finished=False)
         >>> s = SegmentRecord(component="factuality", granularity="sentence", start=0, end=8, text="Ann won.",
         ...                   value=-1.0, label="Wrong-Grounding", step=0, token_index=2)

@@ -7,7 +7,7 @@ Two ways to act:
   ``model.generate`` call (top-k 20, temperature 0.7 by default, as in the paper; greedy on request) and
   returns, for each answer, the character offset where every response token ends. Rollouts replay the
   answers sentence by sentence through the environment and use those offsets to put each segment's reward
-  on its last token (:mod:`agents.rollout`).
+  on its last token (:mod:`agents.algorithms.rollout`).
 * :meth:`LMPolicy.act` is a Gymnasium-style agent, ``act(obs) -> sentence``. It keeps the KV cache of the
   episode between calls, so each step costs only the tokens it generates, never a re-encoding of the
   prompt (``benchmarks/agent_act_vs_generate.py`` measures it against one-shot generation).
@@ -20,7 +20,7 @@ read from incremental decoding instead (see :func:`token_end_chars`). Prefixes o
 re-tokenised: that would split tokens differently from what the model generated.
 
 An encoder-decoder model reads the prompt with its encoder and writes the answer with its decoder:
-:meth:`LMPolicy.generate` and everything PPO needs work the same (``agents.ppo.forward_responses`` runs
+:meth:`LMPolicy.generate` and everything PPO needs work the same (``agents.algorithms.ppo.forward_responses`` runs
 the encoder once per prompt); :meth:`LMPolicy.act`'s kept decoder cache is for causal models only.
 """
 
@@ -46,8 +46,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-import agents.pointer  # noqa: F401 - registers the pointer decoder with the Auto classes, so saved ones load
-from agents.cache import atomic_directory
+import agents.policies.pointer  # noqa: F401 - registers the pointer decoder with the Auto classes, so saved ones load
+from agents.policies.cache import atomic_directory
 from fg_env.prompts import answer_prompt
 from fg_env.text import split_sentences
 
@@ -107,7 +107,7 @@ def token_end_chars(tokenizer: PreTrainedTokenizerBase, ids: Sequence[int], text
 
     Example (a byte-level tokenizer that has never seen "ü" spends two tokens on its two bytes; both
     end after it):
-        >>> from agents.tokenizer import train_tokenizer
+        >>> from agents.policies.tokenizer import train_tokenizer
         >>> tok = train_tokenizer(["Ada was born in Paris."] * 20, vocab_size=270)
         >>> ids = tok(" Zü", add_special_tokens=False).input_ids
         >>> list(zip([tok.decode([i]) for i in ids], token_end_chars(tok, ids, " Zü")))
@@ -433,7 +433,7 @@ class LMPolicy:
 
     def _new_state(self, prompt: str, response: str, max_new_tokens: int, seed: int | None) -> _ActState:
         prompt_ids, _ = self._prompt_ids(prompt, max_new_tokens)
-        # The answer follows "answer:" after a space (as the default policy is trained, see agents.sft); a
+        # The answer follows "answer:" after a space (as the default policy is trained, see agents.policies.sft); a
         # response written by someone else without it is encoded with it, so the model sees its usual layout.
         spaced = response if not response or response[0].isspace() else " " + response
         base_ids = list(self.tokenizer(spaced, add_special_tokens=False)["input_ids"]) if response else []
@@ -505,7 +505,7 @@ class LMPolicy:
         if self.is_encoder_decoder:
             raise NotImplementedError(
                 "act() keeps a causal model's KV cache between sentences; with an encoder-decoder policy, write "
-                "whole answers with generate() and replay them (agents.rollout.replay)"
+                "whole answers with generate() and replay them (agents.algorithms.rollout.replay)"
             )
         if prompt is None:
             try:

@@ -196,7 +196,7 @@ def meta_model(path: str) -> nn.Module:
     """The model of a folder, built from its config on the meta device: its layers, no weights, no memory."""
     from transformers import AutoConfig
 
-    from agents.policy import auto_model_class
+    from agents.policies.policy import auto_model_class
 
     config = AutoConfig.from_pretrained(path, local_files_only=True)
     with torch.device("meta"):
@@ -206,7 +206,7 @@ def meta_model(path: str) -> nn.Module:
 def check_model_options(path: str, config: Any, device: torch.device | str) -> dict[str, int]:
     """Everything about a policy and PPO's model options that can fail, checked before any weight loads:
     the device's precision, peft for LoRA, the LoRA target layers, and the memory the run needs.
-    ``config`` is a :class:`~agents.ppo.PPOConfig`."""
+    ``config`` is a :class:`~agents.algorithms.ppo.PPOConfig`."""
     check_precision(config.precision, device)
     model = meta_model(str(path))
     if config.lora_rank:

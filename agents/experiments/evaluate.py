@@ -56,7 +56,7 @@ def greedy_answers(
     batch_size: int = EVAL_BATCH_SIZE,
     progress: bool = False,
 ) -> list[str]:
-    """Greedy answers of an :class:`agents.policy.LMPolicy` to ``examples`` (batched generation)."""
+    """Greedy answers of an :class:`agents.policies.policy.LMPolicy` to ``examples`` (batched generation)."""
     from tqdm.auto import tqdm
 
     answers: list[str] = []
@@ -103,7 +103,7 @@ def evaluate_sentence_agent(
 
     The agent plays one episode per question of ``env``'s split; its final responses are scored.
     """
-    from agents.rollout import run_episode
+    from agents.algorithms.rollout import run_episode
 
     examples = [env.unwrapped.examples[i] for i in indices]
     answers = [run_episode(env, agent, options={"index": int(i)})[0] for i in indices]

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from agents.policy import PolicyLoadError
+from agents.policies.policy import PolicyLoadError
 
 __all__ = ["POLICY_FILES", "PolicyFilesError", "file_fingerprints", "verify_policy_files"]
 

@@ -1,6 +1,6 @@
 """Tables and plots of experiment results: the paper's table layout, learning curves, weight sweeps.
 
-:mod:`agents.compare` runs the experiments and hands their evaluations here: :func:`summarise` turns
+:mod:`agents.experiments.compare` runs the experiments and hands their evaluations here: :func:`summarise` turns
 the runs of one row into mean and standard deviation per metric, :func:`markdown_table` lays the rows
 out as the paper's table (with a caption from :func:`comparison_caption` or :func:`sweep_caption`),
 and :func:`plot_learning_curves` / :func:`plot_sweep` draw the figures. Nothing here trains or loads a

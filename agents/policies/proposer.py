@@ -2,7 +2,7 @@
 
 :class:`fg_env.wrappers.CandidateSentences` offers an agent the question's passage sentences; with a
 ``proposer`` (:class:`fg_env.wrappers.candidates.SentenceProposer`) it also offers sentences a
-generator would write next. :class:`LMProposer` samples them from an :class:`~agents.policy.LMPolicy`:
+generator would write next. :class:`LMProposer` samples them from an :class:`~agents.policies.policy.LMPolicy`:
 ``n`` continuations of the answer so far in one batched, KV-cached ``generate`` call, each cut at the
 end of its first sentence.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.policy import LMPolicy
+from agents.policies.policy import LMPolicy
 from fg_env.text import split_sentences
 from fg_env.types import QAExample
 
@@ -23,7 +23,7 @@ class LMProposer:
 
     The text continued is the question's canonical prompt (:attr:`QAExample.prompt
     <fg_env.types.QAExample.prompt>`, ``answer_prompt(question, passages)``) followed by the answer so
-    far after a space, the layout :meth:`LMPolicy.act <agents.policy.LMPolicy.act>` gives the model.
+    far after a space, the layout :meth:`LMPolicy.act <agents.policies.policy.LMPolicy.act>` gives the model.
     The ``n`` continuations come from ONE ``generate`` call (``num_return_sequences=n``, the prompt
     encoded once); the first sentence of each is kept when it is complete (another sentence follows, or
     the answer ended): a sentence cut off by ``max_new_tokens``, blanks and repeats are dropped, so at

@@ -18,7 +18,7 @@ Example:
     >>> rows[0]["cells"]["relevance_ratio"]["agree"]
     'yes'
 
-Run ``python -m agents.paper results/compare_default results/ablations_default`` for the README's table.
+Run ``python -m agents.reporting.paper results/compare_default results/ablations_default`` for the README's table.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.reporting import mean_ci, paired_difference
+from agents.reporting.stats import mean_ci, paired_difference
 
 __all__ = ["PAPER_TABLE5", "direction_rows", "direction_table"]
 
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the direction table of the ``results.json`` files in the folders given."""
     folders = list(argv if argv is not None else sys.argv[1:])
     if not folders:
-        print("usage: python -m agents.paper RESULTS_DIR [RESULTS_DIR ...]", file=sys.stderr)
+        print("usage: python -m agents.reporting.paper RESULTS_DIR [RESULTS_DIR ...]", file=sys.stderr)
         return 2
     per_seed: dict[str, dict[int, Any]] = {}
     for folder in folders:

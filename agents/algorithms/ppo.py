@@ -13,7 +13,7 @@ One file, read top to bottom:
    a single pass over its prompt (prompts are several times longer than answers here).
 4. :class:`FineGrainedPPO`: the loop. Each iteration samples whole answers in one KV-cached
    ``generate`` call, replays them sentence by sentence through the environment (which may be
-   wrapped by any reward scheme of :mod:`agents.schemes`), places every segment's reward on the
+   wrapped by any reward scheme of :mod:`agents.experiments.schemes`), places every segment's reward on the
    segment's last token, and runs ``ppo_epochs`` epochs of clipped updates on minibatches.
 
 The per-token reward of response token ``t`` is::
@@ -42,8 +42,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.distributed import Processes, current_processes, split_evenly
-from agents.model_setup import (
+from agents.algorithms.distributed import Processes, current_processes, split_evenly
+from agents.algorithms.model_setup import (
     PRECISIONS,
     adapters_disabled,
     apply_lora,
@@ -53,7 +53,7 @@ from agents.model_setup import (
     enable_checkpointing,
     merged_for_saving,
 )
-from agents.policy import forward_keywords
+from agents.policies.policy import forward_keywords
 from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, check_settings, load_checkpoint, save_checkpoint
 from fg_env.envs.vector import FineGrainedQAVectorEnv
 from fg_env.training import append_log, make_schedule, restart_log, restore_training_state, training_state
@@ -233,7 +233,7 @@ class PPOConfig:
         metadata={
             "help": (
                 "Forward passes under torch.autocast in bf16 or fp16 (weights, gradients and Adam stay float32); "
-                "fp16 needs a CUDA device, bf16 a device that supports it (agents.model_setup)."
+                "fp16 needs a CUDA device, bf16 a device that supports it (agents.algorithms.model_setup)."
             )
         },
     )
@@ -360,7 +360,7 @@ def masked_mean(
     values: torch.Tensor, mask: torch.Tensor, total: Callable[[torch.Tensor], torch.Tensor] = _local
 ) -> torch.Tensor:
     """Mean of ``values`` over the entries where ``mask`` is 1; ``total`` adds a sum up over the processes of a
-    data-parallel run (:meth:`agents.distributed.Processes.sum`), so the mean is the global batch's."""
+    data-parallel run (:meth:`agents.algorithms.distributed.Processes.sum`), so the mean is the global batch's."""
     return total((values * mask).sum()) / total(mask.sum()).clamp(min=1.0)
 
 
@@ -834,7 +834,7 @@ def segment_weights(env: Any) -> dict[str, float]:
 
     A scalarising wrapper (a reward scheme) states them as ``segment_weights`` and writes them on every
     segment; a bare vector environment gets its ``default_weights`` (the paper's), as
-    :func:`agents.rollout.token_rewards` gives it.
+    :func:`agents.algorithms.rollout.token_rewards` gives it.
 
     Example:
         >>> import gymnasium as gym, fg_env
@@ -850,7 +850,7 @@ def segment_weights(env: Any) -> dict[str, float]:
 
 
 def component_reward_stats(records: Sequence[Any]) -> dict[str, float]:
-    """Each reward component's episode return over ``records`` (:class:`~agents.rollout.EpisodeRecord`; unweighted segment values summed per
+    """Each reward component's episode return over ``records`` (:class:`~agents.algorithms.rollout.EpisodeRecord`; unweighted segment values summed per
     answer), as mean and std under the names TRL logs: ``rewards/relevance/mean`` and so on.
 
     Example:
@@ -898,7 +898,7 @@ def exact_reward_stats(records: Sequence[Any]) -> dict[str, float]:
 
     Example:
         >>> import gymnasium as gym, fg_env
-        >>> from agents.rollout import replay
+        >>> from agents.algorithms.rollout import replay
         >>> from agents.testing import tiny_policy
         >>> env = gym.make("FineGrainedQA-v0", max_sentences=2)
         >>> generation = tiny_policy().generate([env.unwrapped.examples[0].prompt], max_new_tokens=12, seed=0)[0]
@@ -912,16 +912,16 @@ def exact_reward_stats(records: Sequence[Any]) -> dict[str, float]:
 
 
 class FineGrainedPPO:
-    """The paper's PPO for an :class:`agents.policy.LMPolicy` acting in a FineGrainedQA environment.
+    """The paper's PPO for an :class:`agents.policies.policy.LMPolicy` acting in a FineGrainedQA environment.
 
-    ``env`` is the environment wrapped by a reward scheme (:mod:`agents.schemes`); the trainer only
-    reads ``info["segments"]`` through :func:`agents.rollout.replay_batch` (on copies of ``env`` stepped
+    ``env`` is the environment wrapped by a reward scheme (:mod:`agents.experiments.schemes`); the trainer only
+    reads ``info["segments"]`` through :func:`agents.algorithms.rollout.replay_batch` (on copies of ``env`` stepped
     side by side, :meth:`~fg_env.envs.vector.FineGrainedQAVectorEnv.from_env`), so any scheme works. The policy's
     model is trained in place; a frozen copy of it, made here, is the KL reference.
 
     Example:
         >>> import gymnasium as gym, fg_env
-        >>> from agents.schemes import get_scheme
+        >>> from agents.experiments.schemes import get_scheme
         >>> from agents.testing import tiny_policy  # or LMPolicy.from_pretrained("path/to/sft-policy")
         >>> env = get_scheme("fine-grained").wrap(gym.make("FineGrainedQA-v0", max_sentences=2))
         >>> config = PPOConfig(iterations=1, prompts_per_iteration=1, samples_per_prompt=2, max_new_tokens=12)
@@ -941,7 +941,7 @@ class FineGrainedPPO:
         processes: Processes | None = None,
     ) -> None:
         self.config = config = config or PPOConfig()
-        # Under `accelerate launch`, this process's share of every iteration (agents.distributed).
+        # Under `accelerate launch`, this process's share of every iteration (agents.algorithms.distributed).
         self.processes = processes = processes or current_processes()
         self.local_prompts, self.local_groups_per_minibatch = process_shares(config, processes)
         self.policy, self.env = policy, env
@@ -1011,7 +1011,7 @@ class FineGrainedPPO:
 
     def collect_rollouts(self) -> tuple[Rollouts, dict[str, float]]:
         """Sample answers in one ``generate`` call, replay them through the env, place token rewards."""
-        from agents.rollout import replay_batch, token_rewards
+        from agents.algorithms.rollout import replay_batch, token_rewards
 
         config = self.config
         chosen = self.np_rng.choice(
@@ -1160,7 +1160,7 @@ class FineGrainedPPO:
         if self.peft_model is None:
             self.policy.save_pretrained(path)
             return
-        from agents.policy import LMPolicy
+        from agents.policies.policy import LMPolicy
 
         merged: Any = merged_for_saving(self.peft_model)
         LMPolicy(merged, self.policy.tokenizer, self.policy.device).save_pretrained(path)

@@ -7,18 +7,18 @@ seeds, all evaluated greedily on the same dev questions. Its folder receives ``r
 mean +- half-width of the 95% confidence interval over seeds; then the paired differences between
 fine-grained and each other arm, seed by seed, with a paired t-test), ``learning_curve.png`` and
 ``report.html`` (the table, the curves, and sample answers of every policy side by side, each segment
-coloured by its reward: :mod:`agents.report_html`). With ``EvaluationConfig.eval_every``, each run is
+coloured by its reward: :mod:`agents.reporting.html`). With ``EvaluationConfig.eval_every``, each run is
 also evaluated during training: ``eval_curves.png`` and the sample-efficiency table (the episodes
 fine-grained PPO needs to reach holistic PPO's final score, per metric).
 
 Holistic PPO may take its own KL coefficient (``ExperimentConfig.scheme_kl_coef``; the presets hold
 the value a grid chose, as the paper tuned 0.2 for holistic against 0.3 for fine-grained).
 
-An experiment's settings are one :class:`ExperimentConfig`: a :class:`~agents.ppo.PPOConfig` shared
+An experiment's settings are one :class:`ExperimentConfig`: a :class:`~agents.algorithms.ppo.PPOConfig` shared
 by every run (each with its own seed), an :class:`EvaluationConfig` and the SFT preset. Its sizes are
 named :data:`PRESETS` (``quick``, ``default``) of overrides of those settings; ``fg-env compare --quick``
 picks one, and flags given explicitly override it. Tables and plots are drawn by
-:mod:`agents.reporting`.
+:mod:`agents.reporting.stats`.
 
 Every run keeps its own folder with ``metrics.jsonl`` and checkpoints, so an interrupted comparison
 picks up where it stopped when run again with the same arguments (a run's settings are stored in its
@@ -35,9 +35,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from agents.ppo import FineGrainedPPO, PPOConfig
-from agents.report_html import write_report
-from agents.reporting import (
+from agents.algorithms.ppo import FineGrainedPPO, PPOConfig
+from agents.experiments.schemes import get_scheme, resolve_weights
+from agents.reporting.html import write_report
+from agents.reporting.stats import (
     METRIC_COLUMNS,
     comparison_caption,
     markdown_table,
@@ -51,11 +52,10 @@ from agents.reporting import (
     summarise,
     sweep_caption,
 )
-from agents.schemes import get_scheme, resolve_weights
 from fg_env.atomic import atomic_write_json
 from fg_env.errors import UnknownChoiceError
 
-SFT_PRESETS = ("quick", "default")  # agents.sft.SFTConfig.quick() and SFTConfig()
+SFT_PRESETS = ("quick", "default")  # agents.policies.sft.SFTConfig.quick() and SFTConfig()
 EVAL_CURVE_NAME = "eval_curve.json"  # a run's evaluations during training (EvaluationConfig.eval_every)
 
 
@@ -249,7 +249,7 @@ class RewardModels:
     ``models`` (names or folders of learned models, :func:`fg_env.rewards.make_reward_model`) replace
     them for every scheme; ``preference`` (a learned preference model's folder) is the holistic arm's one
     reward, as the paper's holistic baseline trained on a preference model. Runs on learned models are
-    also scored, at every iteration, by the exact annotator (:func:`agents.ppo.exact_reward_stats`).
+    also scored, at every iteration, by the exact annotator (:func:`agents.algorithms.ppo.exact_reward_stats`).
 
     Example:
         >>> arms = RewardModels(("runs/rm/relevance", "runs/rm/factuality"), preference="runs/rm/preference")
@@ -365,14 +365,14 @@ def train_policy(
     called after each iteration. On learned ``reward_models``, every iteration's answers are also scored
     by the exact annotator (``exact_return``, ``exact_rewards/*`` in the metrics). Returns ``(policy, metrics)``.
     """
-    from agents.distributed import current_processes
-    from agents.model_setup import check_model_options
-    from agents.policy import LMPolicy
-    from agents.ppo import process_shares
+    from agents.algorithms.distributed import current_processes
+    from agents.algorithms.model_setup import check_model_options
+    from agents.algorithms.ppo import process_shares
+    from agents.policies.policy import LMPolicy
     from fg_env.checkpoint import CHECKPOINT_NAME
 
     out = Path(out_dir)
-    processes = current_processes()  # several under `accelerate launch`: agents.distributed
+    processes = current_processes()  # several under `accelerate launch`: agents.algorithms.distributed
     process_shares(config, processes)  # a global batch the processes cannot share fails before any model loads
     check_model_options(str(policy_path), config, processes.device)  # precision, LoRA targets, memory
     env = make_env(scheme, weights, dataset.train_split, max_sentences, dataset, reward_models)
@@ -441,7 +441,7 @@ def run_and_evaluate(
     With ``config.evaluation.eval_every``, the run is also evaluated every that many iterations; the
     result's ``eval_curve`` lists those evaluations and the final one, each with its episode count.
     """
-    from agents.distributed import current_processes
+    from agents.algorithms.distributed import current_processes
     from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
 
     out = Path(out_dir)
@@ -520,8 +520,8 @@ def run_and_evaluate(
 
 def policy_metrics(policy: Any, examples: Sequence[Any], config: ExperimentConfig, judge: Any = None) -> dict[str, Any]:
     """A policy's greedy answers to ``examples``, scored by the built-in annotator, or by the reward models
-    of ``judge`` (an environment on another dataset: :func:`agents.evaluate.evaluate_with_reward_models`)."""
-    from agents.evaluate import evaluate_policy, evaluate_with_reward_models, greedy_answers
+    of ``judge`` (an environment on another dataset: :func:`agents.experiments.evaluate.evaluate_with_reward_models`)."""
+    from agents.experiments.evaluate import evaluate_policy, evaluate_with_reward_models, greedy_answers
 
     max_sentences = config.evaluation.max_sentences
     if judge is None:
@@ -553,7 +553,7 @@ def start_policy(
     """The given policy, or the cached default SFT policy of the experiment's SFT preset."""
     if policy_path is not None:
         return policy_path
-    from agents.sft import build_default_policy
+    from agents.policies.sft import build_default_policy
 
     log(f"[{experiment}] SFT policy ({config.sft} preset; cached after the first build)")
     return build_default_policy(quick=config.sft == "quick", progress=progress)
@@ -583,7 +583,7 @@ def compare(
     ``reward_models``; evaluate all on the same questions (by the annotator on the built-in world, by the
     fine-grained arm's reward models elsewhere). Each run's training metrics also go to ``report_to``
     (:mod:`fg_env.reporting`)."""
-    from agents.evaluate import evaluate_sentence_agent, load_examples
+    from agents.experiments.evaluate import evaluate_sentence_agent, load_examples
 
     if not dataset.exact and reward_models.models is None:
         raise ValueError(f"{dataset.name} has no annotator: give --reward-models (learned models judge the answers)")
@@ -619,7 +619,7 @@ def compare(
     exact_weights = None if reward_models.learned else weights
 
     if include_random:
-        from agents.random_agent import RandomSentenceAgent
+        from agents.baselines.random_agent import RandomSentenceAgent
 
         env = make_env("fine-grained", exact_weights, "dev", config.evaluation.max_sentences)
         rows["random sentences"] = [evaluate_sentence_agent(RandomSentenceAgent(seed=0), env, range(len(examples)))]
@@ -742,7 +742,7 @@ def evaluate_start_policy(
 ) -> dict[str, Any]:
     """Greedy metrics of the policy PPO starts from (judged as :func:`policy_metrics` judges), cached in
     ``out/sft_eval.json`` for reruns."""
-    from agents.policy import LMPolicy
+    from agents.policies.policy import LMPolicy
 
     key = {
         "policy": str(policy_path),
@@ -781,7 +781,7 @@ def sweep_weights(
 ) -> dict[str, Any]:
     """Train fine-grained PPO with several weights of one reward component; tabulate length and ratios
     (each run's training metrics also go to ``report_to``: :mod:`fg_env.reporting`)."""
-    from agents.evaluate import load_examples
+    from agents.experiments.evaluate import load_examples
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
     names = list(DEFAULT_REWARD_MODELS)

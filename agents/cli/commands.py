@@ -5,10 +5,10 @@ environment package never imports agent code.
 
 The flags of the settings are built from the settings dataclasses by
 :func:`fg_env.command.add_config_arguments`, one flag per field with the field's help: ``train``,
-``compare`` and ``sweep-weights`` take every :class:`~agents.ppo.PPOConfig` field (the last two all but
-``seed``: they take ``--seeds``) and the :class:`~agents.compare.EvaluationConfig` fields; ``sft`` takes
-the :class:`~agents.sft.SFTConfig` fields. ``--preset NAME`` (``--quick`` for ``--preset quick``) picks
-one of :data:`agents.compare.PRESETS`, and flags given explicitly override it.
+``compare`` and ``sweep-weights`` take every :class:`~agents.algorithms.ppo.PPOConfig` field (the last two all but
+``seed``: they take ``--seeds``) and the :class:`~agents.experiments.compare.EvaluationConfig` fields; ``sft`` takes
+the :class:`~agents.policies.sft.SFTConfig` fields. ``--preset NAME`` (``--quick`` for ``--preset quick``) picks
+one of :data:`agents.experiments.compare.PRESETS`, and flags given explicitly override it.
 
 Every argument is checked before any training time is spent: numbers by the settings' own checks,
 reward weights against the environment's reward models, model folders and checkpoints by opening
@@ -48,7 +48,7 @@ PPO_FIELDS, EVALUATION_FIELDS, SFT_FIELDS = "ppo_fields", "evaluation_fields", "
 
 def _preset_defaults(part: str) -> dict[str, str]:
     """Shown defaults of the fields a preset sets, e.g. ``{"iterations": "20; quick preset: 8"}``."""
-    from agents.compare import PRESETS
+    from agents.experiments.compare import PRESETS
 
     names = {name for preset in PRESETS.values() for name in getattr(preset, part)}
     shown = {}
@@ -65,8 +65,8 @@ def _preset_defaults(part: str) -> dict[str, str]:
 
 def _add_experiment_arguments(parser: argparse.ArgumentParser, *, seed: bool) -> None:
     """The preset, the PPO budget in episodes, and every PPOConfig and EvaluationConfig field."""
-    from agents.compare import PRESETS, EvaluationConfig
-    from agents.ppo import PPOConfig
+    from agents.algorithms.ppo import PPOConfig
+    from agents.experiments.compare import PRESETS, EvaluationConfig
 
     preset = parser.add_argument_group("experiment size (presets of the settings below; explicit flags override them)")
     choice = preset.add_mutually_exclusive_group()
@@ -154,8 +154,8 @@ def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _dataset(args: argparse.Namespace, reward_models: Any) -> Any:
     """The dataset of the run, checked to load (both splits) before any training time is spent."""
-    from agents.compare import DatasetChoice
-    from agents.evaluate import load_examples
+    from agents.experiments.compare import DatasetChoice
+    from agents.experiments.evaluate import load_examples
 
     choice = DatasetChoice(args.dataset, args.data_dir, args.train_split, args.eval_split)
     if not choice.exact and reward_models.models is None:
@@ -170,7 +170,7 @@ def _dataset(args: argparse.Namespace, reward_models: Any) -> Any:
 
 def _reward_models(args: argparse.Namespace) -> Any:
     """The arms' reward models from the flags, each checked to exist before any training time is spent."""
-    from agents.compare import RewardModels
+    from agents.experiments.compare import RewardModels
     from fg_env.rewards.learned.config import RewardModelConfig
     from fg_env.rewards.registry import available_reward_models
 
@@ -203,7 +203,7 @@ def _add_policy_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _sft_arguments(parser: argparse.ArgumentParser) -> None:
-    from agents.sft import ARCHITECTURES, SFTConfig
+    from agents.policies.sft import ARCHITECTURES, SFTConfig
 
     parser.add_argument(
         "--quick", action="store_true", help="start from the quick preset (SFTConfig.quick(): about a minute)"
@@ -231,7 +231,7 @@ def _sft_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
-    from agents.schemes import SCHEMES
+    from agents.experiments.schemes import SCHEMES
 
     parser.add_argument(
         "--out", required=True, metavar="DIR", help="run folder: metrics.jsonl, checkpoint.pt, policy/, result.json"
@@ -277,7 +277,7 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
-    from agents.schemes import SCHEMES
+    from agents.experiments.schemes import SCHEMES
 
     parser.add_argument(
         "--out",
@@ -351,7 +351,7 @@ def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _experiment(args: argparse.Namespace) -> Any:
     """The experiment's settings: the preset, overridden by the flags given (checked by the configs)."""
-    from agents.compare import PRESETS
+    from agents.experiments.compare import PRESETS
 
     ppo = given_fields(args, getattr(args, PPO_FIELDS))
     config = PRESETS[args.preset or DEFAULT_PRESET].config(
@@ -376,7 +376,7 @@ def _check_policy_path(path: str | None) -> None:
 def _check_weights(
     weights: Sequence[float] | None, name: str = "--weights", reward_models: Sequence[str] | None = None
 ) -> None:
-    from agents.schemes import resolve_weights
+    from agents.experiments.schemes import resolve_weights
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
     if weights is not None:
@@ -391,8 +391,8 @@ def _check_not_negative(values: Sequence[float], name: str) -> None:
 
 def _check_process_shares(config: Any) -> None:
     """Under ``accelerate launch``, the global batch must split evenly over the processes."""
-    from agents.distributed import current_processes
-    from agents.ppo import process_shares
+    from agents.algorithms.distributed import current_processes
+    from agents.algorithms.ppo import process_shares
 
     try:
         process_shares(config.ppo, current_processes())
@@ -402,7 +402,7 @@ def _check_process_shares(config: Any) -> None:
 
 def _single_process(command: str) -> None:
     """Commands of many runs write shared reports: one process each (``fg-env train`` is data-parallel)."""
-    from agents.distributed import current_processes
+    from agents.algorithms.distributed import current_processes
 
     if current_processes().distributed:
         raise CommandError(
@@ -418,10 +418,10 @@ def _check_seeds(seeds: Sequence[int]) -> None:
 
 def _resolve_policy(path: str | None, quick: bool, progress: bool) -> Path:
     """A saved policy folder: the given one (checked to load), or the cached default SFT policy."""
-    from agents.policy import LMPolicy
+    from agents.policies.policy import LMPolicy
 
     if path is None or path in DEFAULT_POLICY:
-        from agents.sft import build_default_policy
+        from agents.policies.sft import build_default_policy
 
         return Path(build_default_policy(quick=quick, progress=progress))
     LMPolicy.from_pretrained(path)  # fails now, naming the problem, rather than after SFT or a rollout
@@ -439,7 +439,7 @@ def _given_policy(path: str | None, config: Any, progress: bool) -> Path | None:
 
 
 def _sft(args: argparse.Namespace) -> int:
-    from agents.sft import SFTConfig, build_default_policy
+    from agents.policies.sft import SFTConfig, build_default_policy
 
     settings = given_fields(args, getattr(args, SFT_FIELDS))
     config = SFTConfig.quick(**settings) if args.quick else SFTConfig(**settings)  # checks every number
@@ -452,9 +452,9 @@ def _sft(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from agents.compare import run_and_evaluate
-    from agents.evaluate import load_examples
-    from agents.schemes import get_scheme
+    from agents.experiments.compare import run_and_evaluate
+    from agents.experiments.evaluate import load_examples
+    from agents.experiments.schemes import get_scheme
     from fg_env.checkpoint import CHECKPOINT_NAME, load_checkpoint
 
     get_scheme(args.scheme)
@@ -498,19 +498,19 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from agents.evaluate import evaluate_policy, evaluate_sentence_agent, load_examples
+    from agents.experiments.evaluate import evaluate_policy, evaluate_sentence_agent, load_examples
 
     if args.policy != "random":
         _check_policy_path(args.policy)
     examples = load_examples(args.split, args.questions)
     if args.policy == "random":
-        from agents.compare import make_env
-        from agents.random_agent import RandomSentenceAgent
+        from agents.baselines.random_agent import RandomSentenceAgent
+        from agents.experiments.compare import make_env
 
         env = make_env("fine-grained", None, args.split, args.max_sentences)
         metrics = evaluate_sentence_agent(RandomSentenceAgent(seed=args.seed), env, range(len(examples)))
     else:
-        from agents.policy import LMPolicy
+        from agents.policies.policy import LMPolicy
 
         policy = LMPolicy.from_pretrained(_resolve_policy(args.policy, args.quick, args.progress))
         metrics = evaluate_policy(
@@ -529,8 +529,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from agents.compare import compare
-    from agents.schemes import get_scheme
+    from agents.experiments.compare import compare
+    from agents.experiments.schemes import get_scheme
 
     _single_process("compare")
     for scheme in args.schemes:
@@ -563,7 +563,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from agents.compare import sweep_weights
+    from agents.experiments.compare import sweep_weights
     from fg_env.errors import UnknownChoiceError
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
@@ -591,7 +591,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _learned_vs_exact_arguments(parser: argparse.ArgumentParser) -> None:
-    from agents.learned_vs_exact import LearnedRewardsConfig
+    from agents.experiments.learned_vs_exact import LearnedRewardsConfig
 
     parser.add_argument(
         "--out",
@@ -614,7 +614,7 @@ def _learned_vs_exact_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _learned_vs_exact(args: argparse.Namespace) -> int:
-    from agents.learned_vs_exact import LearnedRewardsConfig, learned_vs_exact
+    from agents.experiments.learned_vs_exact import LearnedRewardsConfig, learned_vs_exact
 
     _single_process("learned-vs-exact")
     _check_policy_path(args.policy)
@@ -650,7 +650,7 @@ def _quiet_when_asked(run: Callable[[argparse.Namespace], int]) -> Callable[[arg
 
 
 def _sb3_compare_arguments(parser: argparse.ArgumentParser) -> None:
-    from agents.sb3_compare import ALGORITHMS, REWARD_ARMS, SB3CompareConfig
+    from agents.experiments.sb3_compare import ALGORITHMS, REWARD_ARMS, SB3CompareConfig
 
     parser.add_argument(
         "--out",
@@ -684,7 +684,7 @@ def _sb3_compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _sb3_compare(args: argparse.Namespace) -> int:
-    from agents.sb3_compare import SB3CompareConfig, sb3_compare
+    from agents.experiments.sb3_compare import SB3CompareConfig, sb3_compare
 
     # sb3_compare() checks the algorithms, reward arms and seeds before it writes anything.
     config = SB3CompareConfig(**given_fields(args, args.sb3_fields))

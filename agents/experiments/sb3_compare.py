@@ -50,7 +50,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
-from agents.reporting import METRIC_COLUMNS, format_estimate, mean_ci, paired_difference, save_figure
+from agents.reporting.stats import METRIC_COLUMNS, format_estimate, mean_ci, paired_difference, save_figure
 from fg_env.atomic import atomic_write_json, atomic_write_text
 from fg_env.errors import UnknownChoiceError
 
@@ -187,7 +187,7 @@ def evaluate_agent(agent: Agent, env: gym.Env, questions: int) -> dict[str, Any]
     """fg_env's metrics of ``agent``'s answers to the first ``questions`` of ``env``'s split, and their
     mean return (``env`` is a fine-grained view: the weighted return both arms are paid; the view's
     shuffle is seeded by the question, the same for every agent)."""
-    from agents.evaluate import metrics_of
+    from agents.experiments.evaluate import metrics_of
     from fg_env.wrappers.components import qa_env
 
     qa = qa_env(env)

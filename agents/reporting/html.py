@@ -1,7 +1,7 @@
 """The HTML report of an experiment (``fg-env compare``'s ``report.html``): the results table, the learning
 curves, and sample answers of every policy side by side, each drawn with its fine-grained rewards.
 
-The table's cells are those of ``results.md`` (:func:`agents.reporting.table_cells`); each sample answer
+The table's cells are those of ``results.md`` (:func:`agents.reporting.stats.table_cells`); each sample answer
 is replayed through a fine-grained environment on the evaluation split
 (:func:`fg_env.envs.answers.play_answer`) and drawn by :func:`fg_env.render.answer_html`, every segment
 coloured by its reward and labelled with its error type. The page is one file with no scripts and no
@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from agents.reporting import METRIC_COLUMNS, table_cells
+from agents.reporting.stats import METRIC_COLUMNS, table_cells
 from fg_env.atomic import atomic_write_text
 from fg_env.envs.answers import play_answer
 from fg_env.render import answer_html, html_page
@@ -31,7 +31,7 @@ def html_table(summary: Mapping[str, Mapping[str, Any]], caption: str = "", firs
     """The results table of ``results.md`` as an HTML ``<table>``: one row per policy, ``mean ± 95% CI``.
 
     Example:
-        >>> from agents.reporting import summarise
+        >>> from agents.reporting.stats import summarise
         >>> table = html_table({"SFT <1>": summarise([{"length": 20.0}])}, caption="Greedy decoding.")
         >>> "<td>SFT &lt;1&gt;</td>" in table, "<td>20.0</td>" in table, "<caption>Greedy decoding.</caption>" in table
         (True, True, True)
@@ -144,13 +144,13 @@ def write_report(
     """Write ``out_dir/report.html``: the table of ``summary``, further markdown ``tables`` (the paired
     test, the sample efficiency), the figures ``images`` (files in ``out_dir``, linked relatively) and
     the sample answers of ``rows`` (row name ->
-    evaluations of its runs, as :func:`agents.evaluate.metrics_of` returns them) side by side, each
+    evaluations of its runs, as :func:`agents.experiments.evaluate.metrics_of` returns them) side by side, each
     replayed through ``env`` (a fine-grained FineGrainedQA env on the evaluation split) to draw its
     rewards. Written atomically; returns its path.
 
     Example:
         >>> import gymnasium as gym, fg_env, tempfile
-        >>> from agents.reporting import summarise
+        >>> from agents.reporting.stats import summarise
         >>> evals = {"SFT": [{"length": 4.0, "samples": [{"question": "?", "answer": "The sky is green."}]}]}
         >>> path = write_report(tempfile.mkdtemp(), {"SFT": summarise(evals["SFT"])}, evals,
         ...                     gym.make("FineGrainedQA-v0", split="dev"), images=())

@@ -16,7 +16,7 @@ Example:
     >>> sorted(rows[0]) == ['answer', 'completeness', 'errors', 'example_id', 'factuality_ratio', 'quality', 'relevance_ratio', 'return']
     True
 
-Run ``python -m agents.hacking results/hacking_probe`` after
+Run ``python -m agents.experiments.hacking results/hacking_probe`` after
 ``fg-env compare --schemes fine-grained --iterations 80 --seeds 0,1,2 --eval-every 20 --no-random-baseline --out results/hacking_probe``.
 """
 
@@ -34,8 +34,8 @@ import numpy as np
 from scipy.stats import spearmanr
 
 import fg_env  # noqa: F401 - registers the environment
-from agents.policy import LMPolicy
-from agents.rollout import replay
+from agents.algorithms.rollout import replay
+from agents.policies.policy import LMPolicy
 from fg_env.data.synthetic import Annotator
 from fg_env.metrics import evaluate_answers
 
@@ -102,7 +102,7 @@ def summarise_probe(rows: Sequence[dict[str, Any]], top: int = 5) -> dict[str, A
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agents.hacking", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m agents.experiments.hacking", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="a `fg-env compare` folder whose runs/ hold the trained policies")
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--samples", type=int, default=4)

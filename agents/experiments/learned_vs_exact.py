@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from agents.compare import ExperimentConfig, RewardModels, compare
-from agents.reporting import mean_ci, save_figure
+from agents.experiments.compare import ExperimentConfig, RewardModels, compare
+from agents.reporting.stats import mean_ci, save_figure
 from fg_env.atomic import atomic_write_json
 from fg_env.training import read_log
 
@@ -114,7 +114,7 @@ def sample_policy_answers(
         >>> [len(a) for a in answers.values()]
         [2, 2]
     """
-    from agents.evaluate import truncate_to_sentences
+    from agents.experiments.evaluate import truncate_to_sentences
 
     answers: dict[str, list[str]] = {}
     for first in range(0, len(examples), batch):
@@ -137,8 +137,8 @@ def _policy_answers(
     path: Path, policy_path: str | os.PathLike[str], split: str, count: int, samples: int, config: ExperimentConfig
 ) -> dict[str, list[str]]:
     """The SFT policy's answers to the first ``count`` questions of ``split``, cached in ``path``."""
-    from agents.evaluate import load_examples
-    from agents.policy import LMPolicy
+    from agents.experiments.evaluate import load_examples
+    from agents.policies.policy import LMPolicy
 
     key = {"policy": str(policy_path), "split": split, "questions": count, "samples": samples}
     if path.is_file():
@@ -397,7 +397,7 @@ def learned_vs_exact(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Feedback, reward models, PPO on them per arm and seed, then the figure and the table (module doc)."""
-    from agents.compare import start_policy
+    from agents.experiments.compare import start_policy
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
