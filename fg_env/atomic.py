@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from fg_env.errors import InvalidValueError
+
 
 @contextlib.contextmanager
 def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
@@ -61,7 +63,7 @@ def atomic_file(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[An
         'complete'
     """
     if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_file writes in mode 'w' or 'wb', got {mode!r}")
+        raise InvalidValueError(f"atomic_file writes in mode 'w' or 'wb', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

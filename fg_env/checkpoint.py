@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from fg_env.atomic import atomic_torch_save
+from fg_env.errors import CheckpointError, InvalidValueError
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -48,10 +49,6 @@ CHECKPOINT_NAME = "checkpoint.pt"
 REQUIRED_KEYS = ("config", "progress", "model", "optimizer", "scheduler", "rng", "metrics")
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: missing, corrupt, of another kind or version, or from other settings."""
-
-
 def save_checkpoint(path: str | os.PathLike[str], kind: str, state: Mapping[str, Any]) -> Path:
     """Write ``state`` as a ``kind`` checkpoint, atomically, to ``path``; return the path.
 
@@ -66,10 +63,10 @@ def save_checkpoint(path: str | os.PathLike[str], kind: str, state: Mapping[str,
         2
     """
     if kind not in KINDS:
-        raise ValueError(f"checkpoint kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise InvalidValueError(f"checkpoint kind must be one of {', '.join(KINDS)}, got {kind!r}")
     missing = [key for key in REQUIRED_KEYS if key not in state]
     if missing:
-        raise ValueError(f"a checkpoint needs {', '.join(missing)}")
+        raise InvalidValueError(f"a checkpoint needs {', '.join(missing)}")
     path = _file(path)
     atomic_torch_save({"format": FORMAT, "version": VERSION, "kind": kind, **state}, path)
     return path
@@ -86,7 +83,7 @@ def load_checkpoint(path: str | os.PathLike[str], kind: str | None = None) -> di
         >>> load_checkpoint(pathlib.Path(tempfile.mkdtemp()) / "none.pt")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        fg_env.checkpoint.CheckpointError: checkpoint '.../none.pt' does not exist
+        fg_env.errors.CheckpointError: checkpoint '.../none.pt' does not exist
     """
     path = _file(path)
     if not path.is_file():
@@ -125,7 +122,7 @@ def check_settings(
         >>> check_settings("c.pt", {"lr": 0.1, "epochs": 2}, {"lr": 0.2, "epochs": 3}, ignore=["epochs"])
         Traceback (most recent call last):
         ...
-        fg_env.checkpoint.CheckpointError: checkpoint 'c.pt' was written with other settings (lr); resume with the same ones
+        fg_env.errors.CheckpointError: checkpoint 'c.pt' was written with other settings (lr); resume with the same ones
     """
     skipped = set(ignore)
     names = (set(saved) | set(current)) - skipped

@@ -10,13 +10,14 @@
    annotation; the ranges are checked by the dataclass's own ``__post_init__``, once, for Python
    callers and the command line alike.
 3. **Errors** (:class:`CommandParser`, :func:`reported`): a bad flag (argparse) and bad input found
-   while the command runs (:class:`CommandError`, ``ValueError`` such as an unknown name, a missing
+   while the command runs (any :class:`~fg_env.errors.FgEnvError`: an unknown name, a setting out of range, a missing
    file, a corrupt checkpoint...) both print ``fg-env COMMAND: error: <one line>`` and exit with
-   status 2, never a traceback. Set ``FG_ENV_TRACEBACK=1`` to see the traceback anyway.
+   status 2. Any other exception is a bug and shows its traceback; set ``FG_ENV_TRACEBACK=1`` to see
+   the traceback of an input error too.
 
 Sub-commands are parsed by :class:`CommandParser`, which adds a sub-command's flags only when that
 sub-command is parsed or its help printed, so ``fg-env --help`` imports no config module (nor torch). This module imports only the standard
-library.
+library and :mod:`fg_env.errors`.
 
 Example:
     >>> from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ import textwrap
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from fg_env.errors import CommandError, FgEnvError, InvalidTypeError
 
 __all__ = [
     "NONE",
@@ -242,7 +245,7 @@ def _flag_options(hint: Any, name: str) -> dict[str, Any]:
     if is_optional:
         rest = [m for m in members if m is not type(None)]
         if len(rest) != 1:
-            raise TypeError(f"setting {name!r}: only `X | None` unions have a flag, not {hint}")
+            raise InvalidTypeError(f"setting {name!r}: only `X | None` unions have a flag, not {hint}")
         hint = rest[0]
     if hint is bool and not is_optional:
         # --name / --no-name, as HfArgumentParser's --no_name complement for True defaults
@@ -255,7 +258,7 @@ def _flag_options(hint: Any, name: str) -> dict[str, Any]:
             "metavar": "{" + ",".join(map(str, choices)) + "}",
         }
     if hint not in _PARSERS:
-        raise TypeError(f"setting {name!r} of type {hint} has no flag; leave it out (exclude=...)")
+        raise InvalidTypeError(f"setting {name!r} of type {hint} has no flag; leave it out (exclude=...)")
     parse, metavar = _PARSERS[hint]
     if is_optional:
         return {"type": optional(parse), "metavar": f"{metavar}|{NONE}"}
@@ -336,15 +339,6 @@ def add_progress_flag(parser: argparse.ArgumentParser) -> None:
 # ----------------------------------------------------------------------------------------------------
 # 3. Parsers and errors
 # ----------------------------------------------------------------------------------------------------
-
-
-class CommandError(Exception):
-    """A problem with a command's input, reported as ``fg-env COMMAND: error: ...`` with exit status 2.
-
-    Example:
-        >>> str(CommandError("--seeds must be distinct, got [0, 0]"))
-        '--seeds must be distinct, got [0, 0]'
-    """
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -441,12 +435,11 @@ def add_command(
     return parser
 
 
-# Input errors defined in modules that import torch: recognised only once their module is loaded (an
-# error of a module never imported cannot have been raised), so reporting imports nothing heavy.
-LAZY_INPUT_ERRORS: list[tuple[str, str]] = [("fg_env.checkpoint", "CheckpointError")]
+# What counts as the user's input error, printed in one line: every error fg_env raises on purpose, and
+# files that are missing or unreadable. Anything else (a ValueError out of torch or numpy included) is a
+# bug, and shows its traceback.
 INPUT_ERRORS: tuple[type[BaseException], ...] = (
-    CommandError,
-    ValueError,  # UnknownChoiceError, the feedback format errors, a setting's range, a policy that cannot load
+    FgEnvError,
     FileNotFoundError,
     NotADirectoryError,
     IsADirectoryError,
@@ -455,9 +448,14 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def is_input_error(error: BaseException) -> bool:
-    """Whether ``error`` is a problem with the user's input (reported in one line) rather than a bug."""
-    lazy = tuple(getattr(sys.modules[module], name) for module, name in LAZY_INPUT_ERRORS if module in sys.modules)
-    return isinstance(error, INPUT_ERRORS + lazy)
+    """Whether ``error`` is a problem with the user's input (reported in one line) rather than a bug.
+
+    Example:
+        >>> from fg_env.errors import InvalidValueError
+        >>> is_input_error(InvalidValueError("learning_rate must be > 0")), is_input_error(ValueError("shape"))
+        (True, False)
+    """
+    return isinstance(error, INPUT_ERRORS)
 
 
 def describe(error: BaseException) -> str:
@@ -476,8 +474,9 @@ def reported(prog: str, run: Callable[[argparse.Namespace], int]) -> Callable[[a
     """``run``, with input errors printed as ``PROG: error: <one line>`` on stderr and exit status 2.
 
     Example:
+        >>> from fg_env.errors import InvalidValueError
         >>> def train(args):
-        ...     raise ValueError("learning_rate must be positive, got -1.0")
+        ...     raise InvalidValueError("learning_rate must be positive, got -1.0")
         >>> import contextlib, io
         >>> stderr = io.StringIO()
         >>> with contextlib.redirect_stderr(stderr):

@@ -1,20 +1,45 @@
-"""The errors fg_env raises on purpose, in one place.
+"""Every error fg_env and its agents raise on purpose, under one base: :class:`FgEnvError`.
 
-Each names the bad value and what would have been valid, so a user's mistake reads as one line:
+Each names the bad value and what would have been valid, so a user's mistake reads as one line. Each
+also keeps the built-in parent it had before this hierarchy existed, so ``except ValueError`` and
+``except TypeError`` callers keep working:
 
-- :class:`UnknownChoiceError`: a name that is not among the valid choices (a dataset, split, reward
-  model, scheme, reduction...). It is both a ``KeyError`` and a ``ValueError``, so code that looks
-  names up in a mapping or validates arguments catches it either way.
-- :class:`ResetNeededError` and :class:`InvalidActionError`: misuse of an environment. They subclass
-  Gymnasium's own :class:`gymnasium.error.ResetNeeded` and :class:`gymnasium.error.InvalidAction`, so
-  generic Gymnasium tooling recognises them, and the built-in ``RuntimeError`` / ``TypeError`` that
-  earlier versions raised, so existing ``except`` clauses keep working.
+===============================  ==============================  ==============================================
+error                            built-in / Gymnasium parent     raised for
+===============================  ==============================  ==============================================
+:class:`InvalidValueError`       ``ValueError``                  a value out of range or malformed (a setting,
+                                                                 weights of the wrong shape, an empty split)
+:class:`UnknownChoiceError`      ``KeyError``, ``ValueError``    a name not among the valid choices (a dataset,
+                                                                 split, reward model, scheme, trainer...)
+:class:`InvalidTypeError`        ``TypeError``                   an argument of the wrong type
+:class:`ResetNeededError`        ``gymnasium.error.ResetNeeded``  ``step()`` before ``reset()`` or after the end
+:class:`InvalidActionError`      ``gymnasium.error.InvalidAction``  an action that is not a string
+:class:`FeedbackFormatError`     ``ValueError``                  a feedback record that breaks QA-Feedback's
+                                                                 schema (:class:`QAFeedbackFormatError`: a
+                                                                 file, with record and field)
+:class:`MissingWorldError`       ``ValueError``                  the annotator given a question of another
+                                                                 dataset
+:class:`CheckpointError`         ``RuntimeError``                a checkpoint missing, corrupt or of other
+                                                                 settings
+:class:`ModelNotFoundError`      ``FileNotFoundError``           a model folder that does not exist or is empty
+:class:`PolicyLoadError`         ``ValueError``                  a policy folder that cannot be loaded
+                                                                 (:class:`PolicyFilesError`: its files changed)
+:class:`ModelTooLargeError`      ``ValueError``                  a model that cannot train in this memory
+:class:`MissingDependencyError`  ``ImportError``                 an optional package that is not installed
+:class:`CommandError`            (none)                          a command line's arguments that do not fit
+                                                                 together
+===============================  ==============================  ==============================================
+
+The ``fg-env`` command prints an :class:`FgEnvError` (and a missing or unreadable file) as one line and
+exits with status 2; any other exception is a bug and shows its traceback (:mod:`fg_env.command`).
 
 Example:
     >>> raise UnknownChoiceError("reward model", "relevence", ["relevance", "factuality"])
     Traceback (most recent call last):
     ...
     fg_env.errors.UnknownChoiceError: unknown reward model 'relevence'; valid choices: relevance, factuality
+    >>> isinstance(UnknownChoiceError("x", "y", []), (FgEnvError, KeyError, ValueError))
+    True
 """
 
 from __future__ import annotations
@@ -23,10 +48,42 @@ from collections.abc import Sequence
 
 from gymnasium import error as gym_error
 
-__all__ = ["InvalidActionError", "ResetNeededError", "UnknownChoiceError"]
+__all__ = [
+    "CheckpointError",
+    "CommandError",
+    "FeedbackFormatError",
+    "FgEnvError",
+    "InvalidActionError",
+    "InvalidTypeError",
+    "InvalidValueError",
+    "MissingDependencyError",
+    "MissingWorldError",
+    "ModelNotFoundError",
+    "ModelTooLargeError",
+    "PolicyFilesError",
+    "PolicyLoadError",
+    "QAFeedbackFormatError",
+    "ResetNeededError",
+    "UnknownChoiceError",
+]
 
 
-class UnknownChoiceError(KeyError, ValueError):
+class FgEnvError(Exception):
+    """The base of every error fg_env raises on purpose: a problem with what it was given, not a bug."""
+
+
+# ----------------------------------------------------------------------------------------- arguments
+
+
+class InvalidValueError(FgEnvError, ValueError):
+    """A value out of its range or malformed; the message names the value and what was expected."""
+
+
+class InvalidTypeError(FgEnvError, TypeError):
+    """An argument of the wrong type; the message names the type expected and the one given."""
+
+
+class UnknownChoiceError(FgEnvError, KeyError, ValueError):
     """A name that is not among the valid choices; the message lists them."""
 
     def __init__(self, kind: str, name: object, choices: Sequence[str]) -> None:
@@ -37,9 +94,82 @@ class UnknownChoiceError(KeyError, ValueError):
         return str(self.args[0])
 
 
-class ResetNeededError(gym_error.ResetNeeded, RuntimeError):
+class MissingDependencyError(FgEnvError, ImportError):
+    """An optional package a feature needs is not installed; the message says what to install."""
+
+
+class CommandError(FgEnvError):
+    """A problem with a command's input, reported as ``fg-env COMMAND: error: ...`` with exit status 2.
+
+    Example:
+        >>> str(CommandError("--seeds must be distinct, got [0, 0]"))
+        '--seeds must be distinct, got [0, 0]'
+    """
+
+
+# -------------------------------------------------------------------------------------- environments
+
+
+class ResetNeededError(FgEnvError, gym_error.ResetNeeded, RuntimeError):
     """``step()`` before the first ``reset()``, or after the episode ended."""
 
 
-class InvalidActionError(gym_error.InvalidAction, TypeError):
+class InvalidActionError(FgEnvError, gym_error.InvalidAction, TypeError):
     """An action that is not a string (an action is one sentence of text)."""
+
+
+# -------------------------------------------------------------------------------------- data and files
+
+
+class FeedbackFormatError(InvalidValueError):
+    """A feedback record does not follow QA-Feedback's schema; the message names the field.
+
+    Example:
+        >>> from fg_env.feedback import Feedback
+        >>> Feedback.from_dict({"errors": 3})
+        Traceback (most recent call last):
+        ...
+        fg_env.errors.FeedbackFormatError: field 'errors' must be a list
+    """
+
+
+class QAFeedbackFormatError(FeedbackFormatError):
+    """A QA-Feedback file breaks the format; ``file``, ``record`` (index) and ``field`` say where.
+
+    Example:
+        >>> str(QAFeedbackFormatError("dev.json", "expected a string, got 3", record=2, field="question"))
+        "dev.json: record 2: field 'question': expected a string, got 3"
+    """
+
+    def __init__(self, file: str, message: str, record: int | None = None, field: str | None = None) -> None:
+        self.file, self.record, self.field, self.problem = file, record, field, message
+        where = [file] + ([f"record {record}"] if record is not None else [])
+        where += [f"field {field!r}"] if field is not None else []
+        super().__init__(": ".join([*where, message]))
+
+
+class MissingWorldError(InvalidValueError):
+    """An example without the built-in world's ground truth was given to the annotator."""
+
+
+class CheckpointError(FgEnvError, RuntimeError):
+    """A checkpoint that cannot be used: missing, corrupt, of another kind or version, or from other settings."""
+
+
+class ModelNotFoundError(FgEnvError, FileNotFoundError):
+    """A model folder does not exist or holds no model (the message names the path)."""
+
+
+# ------------------------------------------------------------------------------------ policies (agents)
+
+
+class PolicyLoadError(InvalidValueError):
+    """A policy folder that cannot be loaded; the message names the folder and what is wrong."""
+
+
+class PolicyFilesError(PolicyLoadError):
+    """A policy folder whose files differ from the fingerprints recorded when it was built."""
+
+
+class ModelTooLargeError(InvalidValueError):
+    """A model whose training would not fit in the memory at hand; said before any weight loads."""

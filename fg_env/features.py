@@ -41,7 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidTypeError, InvalidValueError, ModelNotFoundError, UnknownChoiceError
 
 __all__ = [
     "FEATURIZERS",
@@ -72,10 +72,6 @@ class SentenceFeaturizer(Protocol):
     def __call__(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-class ModelNotFoundError(FileNotFoundError):
-    """A featuriser's model folder does not exist or holds no model (the message names the path)."""
-
-
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     """``matrix`` with each row scaled to unit L2 norm (zero rows stay zero), as float32."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -96,7 +92,7 @@ class CachedFeaturizer:
 
     def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         if not isinstance(cache_size, int) or cache_size < 0:
-            raise ValueError(f"cache_size must be a non-negative integer, got {cache_size!r}")
+            raise InvalidValueError(f"cache_size must be a non-negative integer, got {cache_size!r}")
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._hits = self._misses = 0
@@ -106,12 +102,12 @@ class CachedFeaturizer:
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
-            raise TypeError("a featuriser takes a list of texts; wrap a single text in a list")
+            raise InvalidTypeError("a featuriser takes a list of texts; wrap a single text in a list")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         missing: dict[str, list[int]] = {}
         for row, text in enumerate(texts):
             if not isinstance(text, str):
-                raise TypeError(f"texts[{row}] is a {type(text).__name__}, not a str")
+                raise InvalidTypeError(f"texts[{row}] is a {type(text).__name__}, not a str")
             vector = self._cache.get(text)
             if vector is None:
                 missing.setdefault(text, []).append(row)
@@ -171,7 +167,7 @@ class HashingFeaturizer(CachedFeaturizer):
     def __init__(self, dim: int = 256, bigrams: bool = True, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         super().__init__(cache_size)
         if not isinstance(dim, int) or dim < 2:
-            raise ValueError(f"dim must be an integer >= 2, got {dim!r}")
+            raise InvalidValueError(f"dim must be an integer >= 2, got {dim!r}")
         self.dim = dim
         self.bigrams = bigrams
         self._buckets: dict[str, tuple[int, float]] = {}  # token -> (bucket, sign); tokens repeat a lot
@@ -233,7 +229,7 @@ class MiniLMFeaturizer(CachedFeaturizer):
         >>> MiniLMFeaturizer(path="/no/such/model")
         Traceback (most recent call last):
         ...
-        fg_env.features.ModelNotFoundError: MiniLM model folder '/no/such/model' does not exist
+        fg_env.errors.ModelNotFoundError: MiniLM model folder '/no/such/model' does not exist
     """
 
     name = "minilm"
@@ -258,7 +254,7 @@ class MiniLMFeaturizer(CachedFeaturizer):
             )
         for name, value in (("batch_size", batch_size), ("max_length", max_length)):
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                raise InvalidValueError(f"{name} must be a positive integer, got {value!r}")
         self.path = folder
         self.dim = int(json.loads(config.read_text())["hidden_size"])
         self.batch_size, self.max_length, self.device = batch_size, max_length, device
@@ -318,7 +314,7 @@ class ConcatFeaturizer:
 
     def __init__(self, parts: Sequence[SentenceFeaturizer], name: str | None = None) -> None:
         if not parts:
-            raise ValueError("ConcatFeaturizer needs at least one featuriser")
+            raise InvalidValueError("ConcatFeaturizer needs at least one featuriser")
         self.parts = list(parts)
         self.name = name or "+".join(p.name for p in self.parts)
         self.dim = sum(p.dim for p in self.parts)
@@ -369,9 +365,9 @@ def make_featurizer(spec: str | SentenceFeaturizer = DEFAULT_FEATURIZER, **kwarg
             raise UnknownChoiceError("featurizer", spec, list(FEATURIZERS))
         return FEATURIZERS[spec](**kwargs)
     if kwargs:
-        raise TypeError(f"arguments {sorted(kwargs)} only apply to a featuriser given by name, not to {spec!r}")
+        raise InvalidTypeError(f"arguments {sorted(kwargs)} only apply to a featuriser given by name, not to {spec!r}")
     if not isinstance(spec, SentenceFeaturizer):
-        raise TypeError(
+        raise InvalidTypeError(
             f"a featuriser is a name ({', '.join(FEATURIZERS)}) or an object with name, dim and "
             f"__call__(texts); got {type(spec).__name__}"
         )

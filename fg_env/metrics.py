@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from rouge_score import rouge_scorer
 
+from fg_env.errors import InvalidValueError
 from fg_env.feedback.schema import FACTUALITY_ERRORS, MISSING_INFO_TYPES, RELEVANCE_ERRORS, SPAN_ERROR_TYPES, Feedback
 from fg_env.text import split_all_sub_sentences, split_sentences
 from fg_env.types import QAExample, Span
@@ -79,9 +80,9 @@ def evaluate_answers(
         (1.0, 1.0, 1.0)
     """
     if len(examples) != len(answers):
-        raise ValueError(f"got {len(examples)} examples but {len(answers)} answers")
+        raise InvalidValueError(f"got {len(examples)} examples but {len(answers)} answers")
     if feedbacks is not None and len(feedbacks) != len(answers):
-        raise ValueError(f"got {len(answers)} answers but {len(feedbacks)} feedback records")
+        raise InvalidValueError(f"got {len(answers)} answers but {len(feedbacks)} feedback records")
     completeness: list[float] | None = None
     if feedbacks is None:
         from fg_env.data.synthetic.annotator import Annotator

@@ -27,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from fg_env.errors import InvalidValueError
+
 __all__ = ["PAGE_CSS", "answer_html", "html_page", "segment_colour"]
 
 # Colours of positive and negative rewards (Tailwind's green-600 and red-600): readable as backgrounds
@@ -102,7 +104,7 @@ def _component_line(component: str, response: str, segments: Sequence[Mapping[st
     for segment in sorted(segments, key=lambda s: (int(s["start"]), int(s["end"]))):
         start, end = int(segment["start"]), int(segment["end"])
         if start < cursor:
-            raise ValueError(f"two {component} segments overlap at character {start}: one line cannot show both")
+            raise InvalidValueError(f"two {component} segments overlap at character {start}: one line cannot show both")
         value, label = float(segment["value"]), segment.get("label")
         pieces.append(escape(response[cursor:start]))
         pieces.append(
@@ -123,11 +125,11 @@ def _check_spans(response: str, segments: Sequence[Mapping[str, Any]]) -> None:
     for segment in segments:
         start, end = int(segment["start"]), int(segment["end"])
         if not 0 <= start <= end <= len(response):
-            raise ValueError(f"segment [{start}, {end}) lies outside the answer ({len(response)} characters)")
+            raise InvalidValueError(f"segment [{start}, {end}) lies outside the answer ({len(response)} characters)")
         text = segment.get("text")
         # Segments of another answer (an earlier episode, a truncated copy) would colour the wrong words.
         if text is not None and text != response[start:end]:
-            raise ValueError(
+            raise InvalidValueError(
                 f"segment [{start}, {end}) reads {text!r} but the answer there reads {response[start:end]!r}"
             )
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidValueError, UnknownChoiceError
 
 __all__ = [
     "REPORT_TARGETS",
@@ -142,7 +142,7 @@ def check_report_targets(targets: Sequence[str]) -> None:
         >>> check_report_targets(["none", "wandb"])
         Traceback (most recent call last):
         ...
-        ValueError: report target 'none' cannot be combined with others, got ['none', 'wandb']
+        fg_env.errors.InvalidValueError: report target 'none' cannot be combined with others, got ['none', 'wandb']
     """
     import importlib.util
 
@@ -150,7 +150,7 @@ def check_report_targets(targets: Sequence[str]) -> None:
         if target not in REPORT_TARGETS:
             raise UnknownChoiceError("report target", target, REPORT_TARGETS)
     if "none" in targets and len(targets) > 1:
-        raise ValueError(f"report target 'none' cannot be combined with others, got {list(targets)}")
+        raise InvalidValueError(f"report target 'none' cannot be combined with others, got {list(targets)}")
     for target in targets:
         if target != "none" and importlib.util.find_spec(target) is None:  # each target is its package
             raise _missing(target, target)

@@ -15,6 +15,8 @@ import numpy as np
 from gymnasium.spaces import Text
 from gymnasium.vector.utils.shared_memory import create_shared_memory
 
+from fg_env.errors import InvalidValueError
+
 _SAMPLE_CHARSET = string.ascii_letters + string.digits + " .,;!?'-" + "éüñçø"
 MAX_TEXT_LENGTH = 2**31 - 1
 
@@ -61,7 +63,7 @@ class UnicodeText(Text):
 def _refuse_shared_memory(space: UnicodeText, n: int = 1, ctx: Any = None) -> Any:
     # Gymnasium gives a Text space max_length int32 slots per env in shared memory: for an unbounded
     # answer that is gigabytes per env, and AsyncVectorEnv hangs allocating it instead of failing.
-    raise ValueError(
+    raise InvalidValueError(
         f"{space!r} holds free text of any length, which cannot live in shared memory: create the async "
         "vector env with shared_memory=False (e.g. gym.make_vec(..., vectorization_mode='async', "
         "vector_kwargs={'shared_memory': False})); the workers then send observations through their pipes"

@@ -30,6 +30,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from fg_env.atomic import atomic_write_text
 from fg_env.checkpoint import CheckpointError
+from fg_env.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
     "append_log",
@@ -103,7 +104,7 @@ def make_schedule(
         scheduler_specific_kwargs=kwargs or None,
     )
     if not isinstance(template, LambdaLR) or len(template.lr_lambdas) != 1:
-        raise ValueError(f"make_schedule needs a step schedule with one factor; {name!r} is not one")
+        raise InvalidValueError(f"make_schedule needs a step schedule with one factor; {name!r} is not one")
     factor = template.lr_lambdas[0]
 
     # A plain function (not a callable object) keeps the scheduler's state_dict free of it.
@@ -152,7 +153,7 @@ def restore_rng(state: Mapping[str, Any], *generators: Generator) -> None:
     random.setstate((version, tuple(internal), gauss))
     saved = state["generators"]
     if len(saved) != len(generators):
-        raise ValueError(f"the state holds {len(saved)} generators, but {len(generators)} were given")
+        raise InvalidValueError(f"the state holds {len(saved)} generators, but {len(generators)} were given")
     for generator, generator_state in zip(generators, saved):
         _set_generator_state(generator, generator_state)
     if "cuda" in state and torch.cuda.is_available():
@@ -171,7 +172,7 @@ def _generator_state(generator: Generator) -> dict[str, Any]:
         return {"python": _python_state(generator.getstate())}
     if isinstance(generator, torch.Generator):
         return {"torch": generator.get_state()}
-    raise TypeError(f"cannot capture the state of a {type(generator).__name__}")
+    raise InvalidTypeError(f"cannot capture the state of a {type(generator).__name__}")
 
 
 def _set_generator_state(generator: Generator, state: Mapping[str, Any]) -> None:
@@ -183,7 +184,7 @@ def _set_generator_state(generator: Generator, state: Mapping[str, Any]) -> None
         else "torch"
     )
     if kind not in state:
-        raise ValueError(
+        raise InvalidValueError(
             f"the saved state of a {next(iter(state), '?')} generator cannot restore a {type(generator).__name__}"
         )
     if isinstance(generator, np.random.Generator):
@@ -248,7 +249,7 @@ def restore_training_state(
         >>> restore_training_state("c.pt", state, nn.Linear(3, 1), optimizer, schedule)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        fg_env.checkpoint.CheckpointError: checkpoint 'c.pt' does not fit this model: ...
+        fg_env.errors.CheckpointError: checkpoint 'c.pt' does not fit this model: ...
     """
     try:
         model.load_state_dict(checkpoint["model"])

@@ -13,6 +13,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+from fg_env.errors import InvalidValueError
 from fg_env.prompts import answer_prompt, format_passages
 
 
@@ -46,7 +47,7 @@ class Span:
 
     def __post_init__(self) -> None:
         if not 0 <= self.start <= self.end:
-            raise ValueError(f"invalid span [{self.start}, {self.end}): need 0 <= start <= end")
+            raise InvalidValueError(f"invalid span [{self.start}, {self.end}): need 0 <= start <= end")
 
     def slice(self, text: str) -> str:
         return text[self.start : self.end]

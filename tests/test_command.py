@@ -22,6 +22,7 @@ from fg_env.command import (
     positive_int,
     reported,
 )
+from fg_env.errors import FgEnvError, InvalidValueError, UnknownChoiceError
 
 
 @dataclass
@@ -36,7 +37,7 @@ class ToyConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
-            raise ValueError(f"ToyConfig.epochs must be a positive integer, got {self.epochs}")
+            raise InvalidValueError(f"ToyConfig.epochs must be a positive integer, got {self.epochs}")
 
 
 def _toy_parser() -> tuple[CommandParser, list[str]]:
@@ -94,7 +95,8 @@ def test_flags_are_added_when_first_needed():
 
 @pytest.mark.parametrize("error, line", [
     (CommandError("--seeds must be distinct, got [0, 0]"), "--seeds must be distinct, got [0, 0]"),
-    (ValueError("ToyConfig.epochs must be a positive integer,\n got 0"), "ToyConfig.epochs must be a positive integer, got 0"),
+    (InvalidValueError("ToyConfig.epochs must be a positive integer,\n got 0"), "ToyConfig.epochs must be a positive integer, got 0"),
+    (UnknownChoiceError("scheme", "holstic", ["holistic"]), "unknown scheme 'holstic'; valid choices: holistic"),
     (FileNotFoundError(2, "No such file or directory", "/data/f.json"), "No such file or directory: '/data/f.json'"),
 ])
 def test_input_errors_are_reported_in_one_line(error, line, capsys):
@@ -113,11 +115,37 @@ def test_bugs_keep_their_traceback_and_so_does_input_on_request(monkeypatch):
         reported("fg-env toy", bug)(argparse.Namespace())
 
     def bad_input(args):
-        raise ValueError("bad input")
+        raise InvalidValueError("bad input")
 
     monkeypatch.setenv("FG_ENV_TRACEBACK", "1")
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidValueError):
         reported("fg-env toy", bad_input)(argparse.Namespace())
+
+
+def test_a_value_error_from_inside_torch_is_a_bug_with_its_traceback(capsys):
+    """Only fg_env's own errors are the user's input: a ValueError out of a library is a bug, and the
+    command shows where it happened instead of one misleading line."""
+    import torch
+
+    def broken(args):
+        # A mismatched batch: torch raises ValueError from inside cross_entropy.
+        return torch.nn.functional.cross_entropy(torch.zeros(3, 5), torch.zeros(2, dtype=torch.long))
+
+    with pytest.raises(ValueError, match="batch_size") as caught:
+        reported("fg-env toy", broken)(argparse.Namespace())
+    assert not isinstance(caught.value, FgEnvError)
+    assert any("torch" in entry.path.parts for entry in caught.traceback)  # the traceback reaches into torch
+    assert capsys.readouterr().err == ""  # nothing was printed as if it were the user's mistake
+
+
+def test_every_project_error_is_an_fg_env_error_with_its_builtin_parent():
+    from fg_env import errors
+
+    classes = [getattr(errors, name) for name in errors.__all__]
+    assert all(issubclass(cls, errors.FgEnvError) for cls in classes)
+    assert issubclass(errors.InvalidValueError, ValueError) and issubclass(errors.UnknownChoiceError, KeyError)
+    assert issubclass(errors.CheckpointError, RuntimeError) and issubclass(errors.ModelNotFoundError, FileNotFoundError)
+    assert issubclass(errors.ResetNeededError, RuntimeError) and issubclass(errors.InvalidActionError, TypeError)
 
 
 def test_checkpoint_errors_are_input_errors(tmp_path, capsys):

@@ -32,6 +32,8 @@ from typing import Any
 
 import torch
 
+from fg_env.errors import InvalidValueError
+
 __all__ = ["Processes", "current_processes", "split_evenly"]
 
 # Set by `accelerate launch` (and torchrun) in every process it starts.
@@ -132,10 +134,10 @@ def split_evenly(total: int, processes: Processes, what: str) -> int:
         >>> split_evenly(3, Processes(count=2, index=1), "prompts_per_iteration")
         Traceback (most recent call last):
         ...
-        ValueError: prompts_per_iteration (3) must be divisible by the number of processes (2): each process collects an equal share of the global batch
+        fg_env.errors.InvalidValueError: prompts_per_iteration (3) must be divisible by the number of processes (2): each process collects an equal share of the global batch
     """
     if total % processes.count:
-        raise ValueError(
+        raise InvalidValueError(
             f"{what} ({total}) must be divisible by the number of processes ({processes.count}): each process "
             "collects an equal share of the global batch"
         )

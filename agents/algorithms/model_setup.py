@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from fg_env.errors import InvalidValueError, MissingDependencyError, ModelTooLargeError
+
 __all__ = [
     "PRECISIONS",
     "adapters_disabled",
@@ -55,15 +57,15 @@ def check_precision(precision: str, device: torch.device | str) -> None:
         >>> check_precision("fp16", "cpu")
         Traceback (most recent call last):
         ...
-        ValueError: precision fp16 needs a CUDA device (this run is on cpu); use bf16 on CPUs
+        fg_env.errors.InvalidValueError: precision fp16 needs a CUDA device (this run is on cpu); use bf16 on CPUs
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        raise InvalidValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     kind = torch.device(device).type
     if precision == "fp16" and kind != "cuda":
-        raise ValueError(f"precision fp16 needs a CUDA device (this run is on {kind}); use bf16 on CPUs")
+        raise InvalidValueError(f"precision fp16 needs a CUDA device (this run is on {kind}); use bf16 on CPUs")
     if precision == "bf16" and kind == "cuda" and not torch.cuda.is_bf16_supported():
-        raise ValueError("precision bf16 is not supported by this GPU; use fp16")
+        raise InvalidValueError("precision bf16 is not supported by this GPU; use fp16")
 
 
 def autocast(precision: str, device: torch.device | str) -> contextlib.AbstractContextManager[Any]:
@@ -114,12 +116,12 @@ def check_lora_targets(model: nn.Module, targets: Sequence[str]) -> None:
         >>> check_lora_targets(lm, ["q_proj"])
         Traceback (most recent call last):
         ...
-        ValueError: LoRA target module(s) q_proj match no layer of GPT2LMHeadModel; its linear layers: c_attn, c_fc, c_proj, lm_head
+        fg_env.errors.InvalidValueError: LoRA target module(s) q_proj match no layer of GPT2LMHeadModel; its linear layers: c_attn, c_fc, c_proj, lm_head
     """
     available = _linear_names(model)
     missing = [t for t in targets if t not in available]
     if missing:
-        raise ValueError(
+        raise InvalidValueError(
             f"LoRA target module(s) {', '.join(missing)} match no layer of {type(model).__name__}; "
             f"its linear layers: {', '.join(available)}"
         )
@@ -131,14 +133,14 @@ def apply_lora(model: nn.Module, rank: int, alpha: int, targets: Sequence[str] |
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError as error:
-        raise ImportError('LoRA needs peft: pip install "fg-env[peft]" (or pip install peft)') from error
+        raise MissingDependencyError('LoRA needs peft: pip install "fg-env[peft]" (or pip install peft)') from error
     if targets:
         check_lora_targets(model, targets)
     config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=list(targets) if targets else None)
     try:
         return get_peft_model(model, config)
     except ValueError as error:  # peft has no default targets for this architecture
-        raise ValueError(
+        raise InvalidValueError(
             f"{error}; name the layers with --lora-target-modules (linear layers of {type(model).__name__}: "
             f"{', '.join(_linear_names(model))})"
         ) from None
@@ -188,10 +190,6 @@ def available_bytes(device: torch.device | str) -> int:
     return int(psutil.virtual_memory().available)
 
 
-class ModelTooLargeError(ValueError):
-    """The policy's PPO run cannot fit in the device's free memory (found before any weight loads)."""
-
-
 def meta_model(path: str) -> nn.Module:
     """The model of a folder, built from its config on the meta device: its layers, no weights, no memory."""
     from transformers import AutoConfig
@@ -213,7 +211,9 @@ def check_model_options(path: str, config: Any, device: torch.device | str) -> d
         try:
             import peft  # noqa: F401
         except ImportError:
-            raise ValueError('--lora-rank needs peft: pip install "fg-env[peft]" (or pip install peft)') from None
+            raise InvalidValueError(
+                '--lora-rank needs peft: pip install "fg-env[peft]" (or pip install peft)'
+            ) from None
         if config.lora_targets:
             check_lora_targets(model, config.lora_targets)
     return check_memory(

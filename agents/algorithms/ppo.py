@@ -54,8 +54,9 @@ from agents.algorithms.model_setup import (
     merged_for_saving,
 )
 from agents.policies.policy import forward_keywords
-from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, check_settings, load_checkpoint, save_checkpoint
+from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
 from fg_env.envs.vector import FineGrainedQAVectorEnv
+from fg_env.errors import CheckpointError, InvalidValueError
 from fg_env.training import append_log, make_schedule, restart_log, restore_training_state, training_state
 
 CHECKPOINT_KIND = "ppo"
@@ -81,7 +82,7 @@ class PPOConfig:
         >>> PPOConfig(learning_rate=-1.0)
         Traceback (most recent call last):
         ...
-        ValueError: PPOConfig.learning_rate must be > 0, got -1.0
+        fg_env.errors.InvalidValueError: PPOConfig.learning_rate must be > 0, got -1.0
     """
 
     # Each field's help is the help of its flag in `fg-env train` (TRL's convention, so
@@ -286,33 +287,33 @@ class PPOConfig:
         for name in positive_ints:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"PPOConfig.{name} must be a positive integer, got {value!r}")
+                raise InvalidValueError(f"PPOConfig.{name} must be a positive integer, got {value!r}")
         for name in ("learning_rate", "temperature", "kl_target", "adam_eps"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"PPOConfig.{name} must be > 0, got {value!r}")
+                raise InvalidValueError(f"PPOConfig.{name} must be > 0, got {value!r}")
         for name in ("kl_coef", "clip_range", "clip_range_value", "vf_coef"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"PPOConfig.{name} must be >= 0, got {value!r}")
+                raise InvalidValueError(f"PPOConfig.{name} must be >= 0, got {value!r}")
         for name in ("gamma", "lam"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"PPOConfig.{name} must lie in [0, 1], got {value!r}")
+                raise InvalidValueError(f"PPOConfig.{name} must lie in [0, 1], got {value!r}")
         if self.warmup_steps < 0 or self.checkpoint_every < 0:
-            raise ValueError("PPOConfig.warmup_steps and checkpoint_every must be >= 0")
+            raise InvalidValueError("PPOConfig.warmup_steps and checkpoint_every must be >= 0")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"PPOConfig.max_grad_norm must be > 0 or None, got {self.max_grad_norm!r}")
+            raise InvalidValueError(f"PPOConfig.max_grad_norm must be > 0 or None, got {self.max_grad_norm!r}")
         if self.kl_threshold is not None and not (math.isfinite(self.kl_threshold) and self.kl_threshold > 0):
-            raise ValueError(f"PPOConfig.kl_threshold must be > 0 or None, got {self.kl_threshold!r}")
+            raise InvalidValueError(f"PPOConfig.kl_threshold must be > 0 or None, got {self.kl_threshold!r}")
         if self.value_model not in ("head", "separate"):
-            raise ValueError(f"PPOConfig.value_model must be 'head' or 'separate', got {self.value_model!r}")
+            raise InvalidValueError(f"PPOConfig.value_model must be 'head' or 'separate', got {self.value_model!r}")
         if self.precision not in PRECISIONS:
-            raise ValueError(f"PPOConfig.precision must be fp32, bf16 or fp16, got {self.precision!r}")
+            raise InvalidValueError(f"PPOConfig.precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if not isinstance(self.lora_rank, int) or isinstance(self.lora_rank, bool) or self.lora_rank < 0:
-            raise ValueError(f"PPOConfig.lora_rank must be a non-negative integer, got {self.lora_rank!r}")
+            raise InvalidValueError(f"PPOConfig.lora_rank must be a non-negative integer, got {self.lora_rank!r}")
         if not isinstance(self.lora_alpha, int) or self.lora_alpha <= 0:
-            raise ValueError(f"PPOConfig.lora_alpha must be a positive integer, got {self.lora_alpha!r}")
+            raise InvalidValueError(f"PPOConfig.lora_alpha must be a positive integer, got {self.lora_alpha!r}")
 
     @property
     def lora_targets(self) -> list[str]:
@@ -338,7 +339,7 @@ class PPOConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown PPOConfig fields: {', '.join(unknown)}")
+            raise InvalidValueError(f"unknown PPOConfig fields: {', '.join(unknown)}")
         return cls(**dict(data))
 
 
@@ -728,7 +729,7 @@ def _hidden_size(model: nn.Module) -> int:
     for name in ("hidden_size", "n_embd", "d_model"):
         if getattr(config, name, None):
             return int(getattr(config, name))
-    raise ValueError(f"cannot tell the hidden size of {type(model).__name__}; its config has no hidden_size")
+    raise InvalidValueError(f"cannot tell the hidden size of {type(model).__name__}; its config has no hidden_size")
 
 
 class ActorCritic(nn.Module):
@@ -802,11 +803,11 @@ def build_rollouts(
 ) -> Rollouts:
     """Pad generations (``group_size`` consecutive ones per prompt) and their token rewards into tensors."""
     if len(generations) % group_size:
-        raise ValueError(f"{len(generations)} generations do not form groups of {group_size}")
+        raise InvalidValueError(f"{len(generations)} generations do not form groups of {group_size}")
     groups = [generations[i : i + group_size] for i in range(0, len(generations), group_size)]
     for group in groups:
         if any(g.prompt_ids != group[0].prompt_ids for g in group):
-            raise ValueError("the generations of a group must share one prompt")
+            raise InvalidValueError("the generations of a group must share one prompt")
     prompt_width = max(len(group[0].prompt_ids) for group in groups)
     response_width = max(max(len(g.response_ids) for g in generations), 1)
     prompt_ids = torch.full((len(groups), prompt_width), pad_token_id, dtype=torch.long)
@@ -948,9 +949,9 @@ class FineGrainedPPO:
         n_questions = len(env.unwrapped.examples)
         self.question_indices = np.arange(n_questions) if question_indices is None else np.asarray(question_indices)
         if len(self.question_indices) == 0:
-            raise ValueError("question_indices is empty: PPO needs at least one question to sample")
+            raise InvalidValueError("question_indices is empty: PPO needs at least one question to sample")
         if self.question_indices.min() < 0 or self.question_indices.max() >= n_questions:
-            raise ValueError(f"question_indices must lie in 0..{n_questions - 1} (the environment's split)")
+            raise InvalidValueError(f"question_indices must lie in 0..{n_questions - 1} (the environment's split)")
         self.weights = segment_weights(env)
         # Copies of the scheme-wrapped env, stepped side by side: each rollout step scores every answer's
         # new segments with one call per reward model (the models themselves are shared, not copied).
@@ -1225,7 +1226,7 @@ class FineGrainedPPO:
 
         out = Path(out_dir) if out_dir is not None else None
         if out is None and [t for t in report_to if t != "none"]:
-            raise ValueError(f"report_to={list(report_to)} needs an out_dir for the reporters' files")
+            raise InvalidValueError(f"report_to={list(report_to)} needs an out_dir for the reporters' files")
         if out is not None and self.processes.is_main:  # the other processes of a data-parallel run write nothing
             out.mkdir(parents=True, exist_ok=True)
             # Rewrite the log from the metrics this trainer holds: iterations logged after the last

@@ -36,6 +36,7 @@ import numpy as np
 
 from agents.policies.policy import Generation
 from fg_env.envs.answers import PlayedAnswer, play_answer, play_answers, sentence_actions
+from fg_env.errors import InvalidValueError
 from fg_env.segments import ScoredSegment
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def token_index_of_char(token_end_chars: Sequence[int], char: int) -> int:
         2
     """
     if not token_end_chars or not 0 <= char < token_end_chars[-1]:
-        raise ValueError(
+        raise InvalidValueError(
             f"character {char} is outside the response tokens' text [0, {token_end_chars[-1] if token_end_chars else 0})"
         )
     first = bisect.bisect_right(token_end_chars, char)
@@ -142,7 +143,7 @@ def _env_to_generation(pieces: list[_Piece], char: int) -> int:
     for piece in reversed(pieces):
         if char >= piece.env_start:
             return piece.gen_start + min(char - piece.env_start, piece.length - 1)
-    raise ValueError(f"response character {char} precedes every action")
+    raise InvalidValueError(f"response character {char} precedes every action")
 
 
 def _reward_names(env: Any, reward: np.ndarray) -> tuple[tuple[str, ...], tuple[float, ...]]:
@@ -212,13 +213,13 @@ def replay_batch(
 
 def _check_generation(generation: Generation) -> None:
     if not generation.response_ids:
-        raise ValueError("the generation has no response tokens: there is no token to put a reward on")
+        raise InvalidValueError("the generation has no response tokens: there is no token to put a reward on")
 
 
 def _record(env: Any, generation: Generation, played: PlayedAnswer) -> EpisodeRecord:
     """The generation's episode in token coordinates."""
     if played.prompt and played.prompt != generation.prompt:
-        raise ValueError(
+        raise InvalidValueError(
             f"the generation was made for another prompt than question {played.example_id!r}: "
             f"{generation.prompt[:80]!r}... versus {played.prompt[:80]!r}..."
         )
@@ -301,7 +302,7 @@ def replay_many(
 ) -> list[EpisodeRecord]:
     """:func:`replay` each generation on its question, reusing one environment."""
     if len(generations) != len(example_ids):
-        raise ValueError(f"{len(generations)} generations but {len(example_ids)} example ids")
+        raise InvalidValueError(f"{len(generations)} generations but {len(example_ids)} example ids")
     return [replay(env, g, example_id=i, seed=seed) for g, i in zip(generations, example_ids)]
 
 
@@ -315,7 +316,7 @@ def _weight_lookup(record: EpisodeRecord, weights: Mapping[str, float] | Sequenc
     else:
         values = np.asarray(weights, dtype=np.float64).reshape(-1)
         if values.shape[0] != len(record.reward_names):
-            raise ValueError(
+            raise InvalidValueError(
                 f"weights has {values.shape[0]} entries but the episode has {len(record.reward_names)} reward models "
                 f"{list(record.reward_names)}"
             )
@@ -323,7 +324,7 @@ def _weight_lookup(record: EpisodeRecord, weights: Mapping[str, float] | Sequenc
 
     def lookup(s: SegmentRecord) -> float:
         if s.component not in table:
-            raise ValueError(f"no weight for reward component {s.component!r}; weights cover {sorted(table)}")
+            raise InvalidValueError(f"no weight for reward component {s.component!r}; weights cover {sorted(table)}")
         return table[s.component]
 
     return lookup

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from fg_env.errors import InvalidValueError
 from fg_env.text import split_sentences
 
 __all__ = ["RandomSentenceAgent", "passage_sentences"]
@@ -60,9 +61,9 @@ class RandomSentenceAgent:
         pool_size: int = 10_000,
     ) -> None:
         if not isinstance(max_sentences, int) or max_sentences < 1:
-            raise ValueError(f"max_sentences must be a positive integer, got {max_sentences!r}")
+            raise InvalidValueError(f"max_sentences must be a positive integer, got {max_sentences!r}")
         if not 0.0 <= other_passage_prob <= 1.0:
-            raise ValueError(f"other_passage_prob must be in [0, 1], got {other_passage_prob!r}")
+            raise InvalidValueError(f"other_passage_prob must be in [0, 1], got {other_passage_prob!r}")
         self.rng = np.random.default_rng(seed)
         self.max_sentences = max_sentences
         self.other_passage_prob = other_passage_prob

@@ -53,7 +53,7 @@ from agents.reporting.stats import (
     sweep_caption,
 )
 from fg_env.atomic import atomic_write_json
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidValueError, UnknownChoiceError
 
 SFT_PRESETS = ("quick", "default")  # agents.policies.sft.SFTConfig.quick() and SFTConfig()
 EVAL_CURVE_NAME = "eval_curve.json"  # a run's evaluations during training (EvaluationConfig.eval_every)
@@ -96,7 +96,7 @@ class EvaluationConfig:
             minimum = 0 if name == "eval_every" else 1
             if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
                 kind = "a non-negative" if minimum == 0 else "a positive"
-                raise ValueError(f"EvaluationConfig.{name} must be {kind} integer, got {value!r}")
+                raise InvalidValueError(f"EvaluationConfig.{name} must be {kind} integer, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         settings = asdict(self)
@@ -131,7 +131,7 @@ class ExperimentConfig:
         for scheme, beta in self.scheme_kl_coef.items():
             get_scheme(scheme)
             if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
-                raise ValueError(f"the KL coefficient of scheme {scheme!r} must be a number >= 0, got {beta!r}")
+                raise InvalidValueError(f"the KL coefficient of scheme {scheme!r} must be a number >= 0, got {beta!r}")
 
     @property
     def episodes_per_run(self) -> int:
@@ -156,7 +156,7 @@ class ExperimentConfig:
     def with_episodes(self, episodes: int) -> ExperimentConfig:
         """The same settings with enough whole iterations for ``episodes`` episodes per run."""
         if episodes <= 0:
-            raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
+            raise InvalidValueError(f"episodes must be a positive integer, got {episodes!r}")
         return replace(self, ppo=replace(self.ppo, iterations=math.ceil(episodes / self.ppo.episodes_per_iteration)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -586,7 +586,9 @@ def compare(
     from agents.experiments.evaluate import evaluate_sentence_agent, load_examples
 
     if not dataset.exact and reward_models.models is None:
-        raise ValueError(f"{dataset.name} has no annotator: give --reward-models (learned models judge the answers)")
+        raise InvalidValueError(
+            f"{dataset.name} has no annotator: give --reward-models (learned models judge the answers)"
+        )
     include_random = include_random and dataset.exact  # the random agent's row is the annotator's
 
     out = Path(out_dir)

@@ -40,6 +40,7 @@ import numpy as np
 from agents.experiments.compare import ExperimentConfig, RewardModels, compare
 from agents.reporting.stats import mean_ci, save_figure
 from fg_env.atomic import atomic_write_json
+from fg_env.errors import InvalidValueError
 from fg_env.training import read_log
 
 ARMS = ("fine-grained", "holistic")
@@ -83,9 +84,9 @@ class LearnedRewardsConfig:
     def __post_init__(self) -> None:
         for name in ("feedback_questions", "policy_samples", "epochs", "max_length", "agreement_questions"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+                raise InvalidValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.perturbed_samples < 0:
-            raise ValueError(f"perturbed_samples must not be negative, got {self.perturbed_samples!r}")
+            raise InvalidValueError(f"perturbed_samples must not be negative, got {self.perturbed_samples!r}")
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from tqdm.auto import tqdm
 
 from agents.reporting.stats import METRIC_COLUMNS, format_estimate, mean_ci, paired_difference, save_figure
 from fg_env.atomic import atomic_write_json, atomic_write_text
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidValueError, UnknownChoiceError
 
 __all__ = [
     "ALGORITHMS",
@@ -84,7 +84,7 @@ class SB3CompareConfig:
         >>> SB3CompareConfig(timesteps=100, eval_every=30)
         Traceback (most recent call last):
         ...
-        ValueError: eval_every (30) must divide timesteps (100)
+        fg_env.errors.InvalidValueError: eval_every (30) must divide timesteps (100)
     """
 
     timesteps: int = field(default=20_480, metadata={"help": "environment steps per training run"})
@@ -112,9 +112,9 @@ class SB3CompareConfig:
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                raise InvalidValueError(f"{name} must be a positive integer, got {value!r}")
         if self.timesteps % self.eval_every:
-            raise ValueError(f"eval_every ({self.eval_every}) must divide timesteps ({self.timesteps})")
+            raise InvalidValueError(f"eval_every ({self.eval_every}) must divide timesteps ({self.timesteps})")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -192,7 +192,7 @@ def evaluate_agent(agent: Agent, env: gym.Env, questions: int) -> dict[str, Any]
 
     qa = qa_env(env)
     if questions > len(qa.examples):
-        raise ValueError(f"eval_questions ({questions}) is more than the split's {len(qa.examples)} questions")
+        raise InvalidValueError(f"eval_questions ({questions}) is more than the split's {len(qa.examples)} questions")
     answers, returns = [], []
     for index in range(questions):
         obs, _ = env.reset(seed=10_000 + index, options={"index": index})
@@ -309,9 +309,9 @@ def sb3_compare(
         if reward not in REWARD_ARMS:
             raise UnknownChoiceError("reward arm", reward, REWARD_ARMS)
     if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
+        raise InvalidValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
     if "ppo" in algorithms and config.timesteps % ppo_rollout(config.timesteps):
-        raise ValueError(
+        raise InvalidValueError(
             f"PPO updates every {PPO_ROLLOUT} steps: timesteps ({config.timesteps}) must be a multiple of it, "
             "so that every run gets the same budget"
         )
@@ -362,7 +362,9 @@ def _check_same_config(out: Path, config: SB3CompareConfig) -> None:
         saved = json.loads(path.read_text())
         if saved != config.to_dict():
             changed = sorted(k for k in set(saved) | set(config.to_dict()) if saved.get(k) != config.to_dict().get(k))
-            raise ValueError(f"{out} holds runs made with other settings ({', '.join(changed)}): use another --out")
+            raise InvalidValueError(
+                f"{out} holds runs made with other settings ({', '.join(changed)}): use another --out"
+            )
     else:
         atomic_write_json(path, config.to_dict())
 

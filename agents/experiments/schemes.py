@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidValueError, UnknownChoiceError
 from fg_env.rewards.defaults import paper_weights
 from fg_env.wrappers import HolisticReward, LinearScalarization, RewardDensity, SelectRewards
 
@@ -60,7 +60,7 @@ def resolve_weights(
         >>> resolve_weights([0.3, 0.5], ["relevance", "factuality", "completeness"])
         Traceback (most recent call last):
         ...
-        ValueError: --weights needs 3 values, one per reward model (relevance, factuality, completeness); got 2: [0.3, 0.5]
+        fg_env.errors.InvalidValueError: --weights needs 3 values, one per reward model (relevance, factuality, completeness); got 2: [0.3, 0.5]
     """
     names = list(reward_names)
     if weights is None:
@@ -69,12 +69,12 @@ def resolve_weights(
         return paper_weights(names)
     values = [float(w) for w in weights]
     if len(values) != len(names):
-        raise ValueError(
+        raise InvalidValueError(
             f"--weights needs {len(names)} values, one per reward model ({', '.join(names)}); "
             f"got {len(values)}: {values}"
         )
     if not all(np.isfinite(values)):
-        raise ValueError(f"--weights must be finite numbers, got {values}")
+        raise InvalidValueError(f"--weights must be finite numbers, got {values}")
     return np.asarray(values, dtype=np.float32)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import random
 import re
 
+from fg_env.errors import InvalidValueError
 from fg_env.text import split_sentences
 from fg_env.types import QAExample
 
@@ -75,7 +76,7 @@ def leave_unfinished(sentences: list[str], rng: random.Random, share: float) -> 
 def careless_answer(example: QAExample, answer: str, rng: random.Random, share: float) -> str:
     """``answer`` as the careless annotator writes it: both habits, each with probability ``share``."""
     if not 0.0 <= share <= 1.0:
-        raise ValueError(f"share must be a probability in [0, 1], got {share!r}")
+        raise InvalidValueError(f"share must be a probability in [0, 1], got {share!r}")
     sentences = [span.slice(answer) for span in split_sentences(answer)]
     sentences = leave_unfinished(add_biography(example, sentences, rng, share), rng, share)
     return " ".join(sentences)

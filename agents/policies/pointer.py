@@ -37,6 +37,8 @@ from transformers import AutoConfig, AutoModelForCausalLM, LlamaConfig, LlamaFor
 from transformers.cache_utils import Cache, DynamicLayer
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
+from fg_env.errors import InvalidValueError
+
 __all__ = ["PointerLlamaConfig", "PointerLlamaForCausalLM"]
 
 
@@ -85,7 +87,7 @@ class PointerLlamaForCausalLM(LlamaForCausalLM):
         **kwargs: Any,
     ) -> CausalLMOutputWithPast:
         if input_ids is None:
-            raise ValueError("PointerLlamaForCausalLM needs input_ids: the pointer copies token ids")
+            raise InvalidValueError("PointerLlamaForCausalLM needs input_ids: the pointer copies token ids")
         outputs = self.model(
             input_ids=input_ids,
             attention_mask=attention_mask,

@@ -48,6 +48,7 @@ from transformers import (
 
 import agents.policies.pointer  # noqa: F401 - registers the pointer decoder with the Auto classes, so saved ones load
 from agents.policies.cache import atomic_directory
+from fg_env.errors import InvalidTypeError, InvalidValueError, PolicyLoadError
 from fg_env.prompts import answer_prompt
 from fg_env.text import split_sentences
 
@@ -59,10 +60,6 @@ __all__ = [
     "forward_keywords",
     "token_end_chars",
 ]
-
-
-class PolicyLoadError(ValueError):
-    """A policy cannot be built: missing model folder, tokenizer without offsets, no end-of-sequence token."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +87,7 @@ class Generation:
 
     def __post_init__(self) -> None:
         if len(self.token_end_chars) != len(self.response_ids):
-            raise ValueError(
+            raise InvalidValueError(
                 f"token_end_chars has {len(self.token_end_chars)} entries for {len(self.response_ids)} response tokens"
             )
 
@@ -300,7 +297,7 @@ class LMPolicy:
             return ids, False
         room = self.context_length if self.is_encoder_decoder else self.context_length - max_new_tokens
         if room <= 0:
-            raise ValueError(
+            raise InvalidValueError(
                 f"max_new_tokens={max_new_tokens} leaves no room for the prompt in a context of {self.context_length} tokens"
             )
         # The end of the prompt ("... answer:") is what the answer continues, so the start is what goes.
@@ -310,7 +307,7 @@ class LMPolicy:
         self, max_new_tokens: int, do_sample: bool, top_k: int, temperature: float
     ) -> GenerationConfig:
         if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+            raise InvalidValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
         settings: dict[str, Any] = dict(
             max_new_tokens=max_new_tokens,
             do_sample=do_sample,
@@ -320,7 +317,7 @@ class LMPolicy:
         )
         if do_sample:
             if temperature <= 0 or top_k < 1:
-                raise ValueError(f"sampling needs temperature > 0 and top_k >= 1, got {temperature} and {top_k}")
+                raise InvalidValueError(f"sampling needs temperature > 0 and top_k >= 1, got {temperature} and {top_k}")
             # top_p=1.0 explicitly: a hub model's own generation_config must not change the paper's sampler.
             settings.update(top_k=top_k, temperature=temperature, top_p=1.0)
         return GenerationConfig(**settings)
@@ -344,9 +341,9 @@ class LMPolicy:
         encoded once: the prompt's KV cache is computed once and shared by its k answers.
         """
         if isinstance(prompts, str):
-            raise TypeError("generate() takes a list of prompts; wrap a single prompt in a list")
+            raise InvalidTypeError("generate() takes a list of prompts; wrap a single prompt in a list")
         if not isinstance(num_return_sequences, int) or num_return_sequences < 1:
-            raise ValueError(f"num_return_sequences must be a positive integer, got {num_return_sequences!r}")
+            raise InvalidValueError(f"num_return_sequences must be a positive integer, got {num_return_sequences!r}")
         if not prompts:
             return []
         config = self._generation_config(max_new_tokens, do_sample, top_k, temperature)
@@ -511,10 +508,12 @@ class LMPolicy:
             try:
                 prompt = answer_prompt(obs["question"], obs["passages"])
             except (KeyError, TypeError) as error:
-                raise ValueError("act() needs obs with 'question' and 'passages', or an explicit prompt=") from error
+                raise InvalidValueError(
+                    "act() needs obs with 'question' and 'passages', or an explicit prompt="
+                ) from error
         response = obs.get("response", "") if isinstance(obs, Mapping) else ""
         if do_sample and (temperature <= 0 or top_k < 1):
-            raise ValueError(f"sampling needs temperature > 0 and top_k >= 1, got {temperature} and {top_k}")
+            raise InvalidValueError(f"sampling needs temperature > 0 and top_k >= 1, got {temperature} and {top_k}")
         state = self._act_states.pop((prompt, response), None)
         if state is None:
             state = self._new_state(prompt, response, max_new_tokens, seed)

@@ -28,16 +28,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from agents.policies.policy import PolicyLoadError
+from fg_env.errors import PolicyFilesError
 
 __all__ = ["POLICY_FILES", "PolicyFilesError", "file_fingerprints", "verify_policy_files"]
 
 # The files a policy folder needs to load (LMPolicy.from_pretrained): weights, model config, tokenizer.
 POLICY_FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json")
-
-
-class PolicyFilesError(PolicyLoadError):
-    """A policy file is missing, truncated or altered since it was written."""
 
 
 def _sha256(path: Path) -> str:

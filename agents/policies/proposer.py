@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.policies.policy import LMPolicy
+from fg_env.errors import InvalidValueError
 from fg_env.text import split_sentences
 from fg_env.types import QAExample
 
@@ -64,11 +65,13 @@ class LMProposer:
         seed: int | None = None,
     ) -> None:
         if not isinstance(max_new_tokens, int) or isinstance(max_new_tokens, bool) or max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
+            raise InvalidValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
         if not temperature > 0 or not isinstance(top_k, int) or top_k < 1:
-            raise ValueError(f"sampling needs temperature > 0 and an integer top_k >= 1, got {temperature} and {top_k}")
+            raise InvalidValueError(
+                f"sampling needs temperature > 0 and an integer top_k >= 1, got {temperature} and {top_k}"
+            )
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+            raise InvalidValueError(f"seed must be a non-negative integer or None, got {seed!r}")
         self.policy = policy
         self.max_new_tokens, self.top_k, self.temperature = max_new_tokens, top_k, temperature
         self.seed = seed
@@ -84,7 +87,7 @@ class LMProposer:
     def __call__(self, example: QAExample, response: str, n: int) -> list[str]:
         """At most ``n`` distinct sentences that could come next after ``response``, the answer so far."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+            raise InvalidValueError(f"n must be a non-negative integer, got {n!r}")
         if n == 0:
             return []
         answer = response.strip()

@@ -57,6 +57,7 @@ from agents.policies.pointer import PointerLlamaForCausalLM
 from agents.policies.policy import LMPolicy
 from agents.policies.tokenizer import train_tokenizer
 from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
+from fg_env.errors import InvalidValueError
 from fg_env.training import (
     append_log,
     parameter_groups,
@@ -255,29 +256,33 @@ class SFTConfig:
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"SFTConfig.{name} must be a positive integer, got {value!r}")
+                raise InvalidValueError(f"SFTConfig.{name} must be a positive integer, got {value!r}")
         if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"SFTConfig.architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
+            raise InvalidValueError(f"SFTConfig.architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
         if not isinstance(self.extra_worlds, int) or self.extra_worlds < 0:
-            raise ValueError(f"SFTConfig.extra_worlds must be a non-negative integer, got {self.extra_worlds!r}")
+            raise InvalidValueError(f"SFTConfig.extra_worlds must be a non-negative integer, got {self.extra_worlds!r}")
         if (
             isinstance(self.careless_share, bool)
             or not isinstance(self.careless_share, (int, float))
             or not 0 <= self.careless_share <= 1
         ):
-            raise ValueError(f"SFTConfig.careless_share must be a probability in [0, 1], got {self.careless_share!r}")
+            raise InvalidValueError(
+                f"SFTConfig.careless_share must be a probability in [0, 1], got {self.careless_share!r}"
+            )
         if self.extra_worlds and self.dataset != "synthetic":
-            raise ValueError(f"SFTConfig.extra_worlds needs the synthetic dataset (other worlds), not {self.dataset!r}")
+            raise InvalidValueError(
+                f"SFTConfig.extra_worlds needs the synthetic dataset (other worlds), not {self.dataset!r}"
+            )
         if self.n_embd % self.n_head:
-            raise ValueError(f"SFTConfig.n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
+            raise InvalidValueError(f"SFTConfig.n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
         if not self.learning_rate > 0:
-            raise ValueError(f"SFTConfig.learning_rate must be > 0, got {self.learning_rate!r}")
+            raise InvalidValueError(f"SFTConfig.learning_rate must be > 0, got {self.learning_rate!r}")
         if self.max_answer_tokens >= self.n_positions:
-            raise ValueError(
+            raise InvalidValueError(
                 f"max_answer_tokens={self.max_answer_tokens} leaves no room for a prompt in n_positions={self.n_positions}"
             )
         if self.num_examples is not None and self.num_examples < 1:
-            raise ValueError(f"SFTConfig.num_examples must be None or positive, got {self.num_examples!r}")
+            raise InvalidValueError(f"SFTConfig.num_examples must be None or positive, got {self.num_examples!r}")
 
     def key(self) -> str:
         """A short hash of the settings that decide the model (evaluation settings excluded)."""

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
 
+from fg_env.errors import InvalidValueError
+
 __all__ = ["EOS_TOKEN", "PAD_TOKEN", "train_tokenizer"]
 
 EOS_TOKEN = "<|endoftext|>"
@@ -31,7 +33,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096, min_frequency:
     """
     # 256 byte symbols + the two special tokens are the minimum; below that the alphabet cannot fit.
     if vocab_size < 258:
-        raise ValueError(f"vocab_size must be at least 258 (256 bytes + eos + pad), got {vocab_size}")
+        raise InvalidValueError(f"vocab_size must be at least 258 (256 bytes + eos + pad), got {vocab_size}")
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()

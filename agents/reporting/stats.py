@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from fg_env.errors import InvalidValueError
+
 __all__ = [
     "CURVE_METRICS",
     "METRIC_COLUMNS",
@@ -87,7 +89,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> d
 
     data = np.asarray(values, dtype=np.float64)
     if data.ndim != 1 or data.size == 0:
-        raise ValueError(f"mean_ci needs a non-empty list of numbers, got shape {data.shape}")
+        raise InvalidValueError(f"mean_ci needs a non-empty list of numbers, got shape {data.shape}")
     mean = float(data.mean())
     half = 0.0
     if data.size > 1:
@@ -109,7 +111,7 @@ def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float 
 
     x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"paired_difference needs two lists of the same length, got {x.shape} and {y.shape}")
+        raise InvalidValueError(f"paired_difference needs two lists of the same length, got {x.shape} and {y.shape}")
     difference = x - y
     result = mean_ci(difference, confidence)
     p_value = 1.0
@@ -243,7 +245,7 @@ def paired_comparison(
         -4.667
     """
     if len(a) != len(b):
-        raise ValueError(f"paired arms need one run per seed each, got {len(a)} and {len(b)} runs")
+        raise InvalidValueError(f"paired arms need one run per seed each, got {len(a)} and {len(b)} runs")
     result = {}
     for key, _ in METRIC_COLUMNS:
         if all(run.get(key) is not None for run in [*a, *b]):

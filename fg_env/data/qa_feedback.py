@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from fg_env.data.base import QADataset
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidValueError, QAFeedbackFormatError, UnknownChoiceError
 from fg_env.feedback.schema import (
     MISSING_INFO_TYPES,
     SPAN_ERROR_TYPES,
@@ -50,24 +50,6 @@ FEEDBACK_FILES: dict[str, str] = {"train": "train_feedback.json", "dev": "dev_fe
 NUM_PREDICTIONS = 4
 # The order of the six pairwise ``preference`` labels, as 0-based prediction indices.
 PREFERENCE_PAIRS: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
-
-
-class QAFeedbackFormatError(FeedbackFormatError):
-    """A QA-Feedback file breaks the format; ``file``, ``record`` (index) and ``field`` say where.
-
-    Example:
-        >>> str(QAFeedbackFormatError("dev.json", "expected a string, got 3", record=2, field="question"))
-        "dev.json: record 2: field 'question': expected a string, got 3"
-    """
-
-    def __init__(self, file: str, message: str, record: int | None = None, field: str | None = None) -> None:
-        self.file, self.record, self.field, self.problem = file, record, field, message
-        where = [file]
-        if record is not None:
-            where.append(f"record {record}")
-        if field is not None:
-            where.append(f"field {field!r}")
-        super().__init__(": ".join(where + [message]))
 
 
 @dataclass(frozen=True)
@@ -334,7 +316,7 @@ class QAFeedbackDataset(QADataset):
 
     def __init__(self, data_dir: str | Path | None = None) -> None:
         if data_dir is None:
-            raise ValueError(
+            raise InvalidValueError(
                 "dataset 'qa-feedback' needs data_dir: the folder of QA-Feedback's JSON files "
                 "(dev.json, dev_feedback.json, ...), e.g. data_dir='path/to/qa_feedback'"
             )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import gymnasium as gym
 import numpy as np
 
+from fg_env.errors import InvalidTypeError, InvalidValueError
 from fg_env.text import split_sentences
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class _Steps:
 
 def _question_options(index: int | None, example_id: str | None) -> dict[str, Any]:
     if (example_id is None) == (index is None):
-        raise ValueError("give exactly one of example_id= or index= to pick the question")
+        raise InvalidValueError("give exactly one of example_id= or index= to pick the question")
     return {"example_id": example_id} if example_id is not None else {"index": index}
 
 
@@ -149,7 +150,7 @@ def play_answer(
         (((0, 17), (17, 17)), True)
     """
     if not isinstance(answer, str):
-        raise TypeError(f"an answer is a str, got {type(answer).__name__}")
+        raise InvalidTypeError(f"an answer is a str, got {type(answer).__name__}")
     _, reset_info = env.reset(seed=seed, options=_question_options(index, example_id))
     steps = _Steps()
     for start, end in sentence_actions(answer):
@@ -175,13 +176,13 @@ def play_answers(
     """
     answers = list(answers)
     if any(not isinstance(a, str) for a in answers):
-        raise TypeError("answers must be strings")
+        raise InvalidTypeError("answers must be strings")
     if (indices is None) == (example_ids is None):
-        raise ValueError("give exactly one of indices= or example_ids= to pick each answer's question")
+        raise InvalidValueError("give exactly one of indices= or example_ids= to pick each answer's question")
     key = "index" if indices is not None else "example_id"
     questions: list[Any] = list(indices if indices is not None else example_ids or [])
     if len(questions) != len(answers):
-        raise ValueError(f"{len(answers)} answers but {len(questions)} questions ({key})")
+        raise InvalidValueError(f"{len(answers)} answers but {len(questions)} questions ({key})")
     played: list[PlayedAnswer] = []
     for start in range(0, len(answers), envs.num_envs):
         chunk = range(start, min(start + envs.num_envs, len(answers)))

@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 from fg_env.data.base import QADataset, make_dataset
-from fg_env.errors import InvalidActionError, ResetNeededError, UnknownChoiceError
+from fg_env.errors import InvalidActionError, InvalidValueError, ResetNeededError, UnknownChoiceError
 from fg_env.render import answer_html, html_page
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore, check_scores
 from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS
@@ -108,7 +108,7 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise UnknownChoiceError("render mode", render_mode, self.metadata["render_modes"])
         if not isinstance(max_sentences, int) or max_sentences < 1:
-            raise ValueError(f"max_sentences must be a positive integer, got {max_sentences!r}")
+            raise InvalidValueError(f"max_sentences must be a positive integer, got {max_sentences!r}")
         kwargs = dict(dataset_kwargs or {})
         if data_dir is not None:
             kwargs["data_dir"] = data_dir
@@ -116,15 +116,15 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
         self.split = split
         self.examples: Sequence[QAExample] = self.dataset.split(split)
         if len(self.examples) == 0:
-            raise ValueError(f"split {split!r} of dataset {self.dataset.name!r} holds no questions")
+            raise InvalidValueError(f"split {split!r} of dataset {self.dataset.name!r} holds no questions")
         if isinstance(reward_models, (str, RewardModel)):
             reward_models = [reward_models]
         self.reward_models: tuple[RewardModel, ...] = tuple(make_reward_model(spec) for spec in reward_models)
         if not self.reward_models:
-            raise ValueError("reward_models is empty: give at least one reward model")
+            raise InvalidValueError("reward_models is empty: give at least one reward model")
         names = [m.name for m in self.reward_models]
         if len(set(names)) != len(names):
-            raise ValueError(f"reward model names must be unique, got {names}")
+            raise InvalidValueError(f"reward model names must be unique, got {names}")
         for model in self.reward_models:
             model.check_example(self.examples[0])
         self.max_sentences = max_sentences
@@ -198,7 +198,7 @@ class FineGrainedQAEnv(RewardVectorFacts, gym.Env[Observation, Action]):
     def _pick_example(self, options: dict[str, Any]) -> QAExample:
         unknown = set(options) - {"index", "example_id"}
         if unknown:
-            raise ValueError(f"unknown reset options {sorted(unknown)}; valid: 'index', 'example_id'")
+            raise InvalidValueError(f"unknown reset options {sorted(unknown)}; valid: 'index', 'example_id'")
         if "index" in options:
             index = options["index"]
             if not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.examples):

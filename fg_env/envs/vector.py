@@ -53,7 +53,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
 from fg_env.envs.qa import FineGrainedQAEnv, score_checked
-from fg_env.errors import ResetNeededError
+from fg_env.errors import InvalidTypeError, InvalidValueError, ResetNeededError
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
 from fg_env.spaces import UnicodeText
 from fg_env.types import Observation
@@ -86,7 +86,7 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
     def __init__(self, num_envs: int = 1, *, env_wrappers: Sequence[EnvWrapper] = (), **env_kwargs: Any) -> None:
         _check_num_envs(num_envs)
         if env_kwargs.get("render_mode") is not None:
-            raise ValueError("the vector environment does not render; render a single FineGrainedQA-v0 instead")
+            raise InvalidValueError("the vector environment does not render; render a single FineGrainedQA-v0 instead")
         first = FineGrainedQAEnv(**env_kwargs)
         shared = {**env_kwargs, "dataset": first.dataset, "reward_models": first.reward_models}
         shared.pop("data_dir", None)
@@ -116,7 +116,7 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
     def _set_up(self, envs: list[gym.Env]) -> None:
         first = envs[0]
         if not isinstance(first.action_space, UnicodeText):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"the native vector env steps text actions, but its wrapped sub-env takes {first.action_space}: "
                 "vectorise such a view with gym.vector.SyncVectorEnv (or SB3's DummyVecEnv) instead"
             )
@@ -182,7 +182,7 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         if mask is None:
             return np.ones(self.num_envs, dtype=bool)
         if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
-            raise ValueError(
+            raise InvalidValueError(
                 f"options['reset_mask'] must be a numpy bool array of shape ({self.num_envs},), got {mask!r}"
             )
         if not self._started.all() and not mask[~self._started].all():
@@ -197,7 +197,7 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
             return [int(seed) + i for i in range(self.num_envs)]
         seeds = list(seed)
         if len(seeds) != self.num_envs:
-            raise ValueError(f"reset(seed=...) got {len(seeds)} seeds for {self.num_envs} environments")
+            raise InvalidValueError(f"reset(seed=...) got {len(seeds)} seeds for {self.num_envs} environments")
         return seeds
 
     def _per_env_options(self, options: dict[str, Any], indices: list[int]) -> list[dict[str, Any]]:
@@ -207,7 +207,9 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         for key, value in options.items():
             if isinstance(value, (list, tuple, np.ndarray)):
                 if len(value) != self.num_envs:
-                    raise ValueError(f"reset option {key!r} has {len(value)} values for {self.num_envs} environments")
+                    raise InvalidValueError(
+                        f"reset option {key!r} has {len(value)} values for {self.num_envs} environments"
+                    )
                 for env_options, i in zip(spread, indices):
                     v = value[i]
                     env_options[key] = v.item() if isinstance(v, np.generic) else v
@@ -249,7 +251,9 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
         else:
             ids = [int(i) for i in np.asarray(env_ids, dtype=np.int64).reshape(-1)]
             if any(not 0 <= i < self.num_envs for i in ids) or len(set(ids)) != len(ids):
-                raise ValueError(f"env_ids must be distinct sub-env indices in 0..{self.num_envs - 1}, got {ids}")
+                raise InvalidValueError(
+                    f"env_ids must be distinct sub-env indices in 0..{self.num_envs - 1}, got {ids}"
+                )
         if not all(self._started[ids]):
             raise ResetNeededError("step() before reset(): call reset() to start the episodes")
         return ids
@@ -257,10 +261,12 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
     def _check_actions(self, actions: Sequence[str], ids: list[int]) -> list[str]:
         """Every misuse is reported before any sub-env changes."""
         if isinstance(actions, str):
-            raise TypeError(f"step() takes one action per environment (a sequence of {len(ids)} strings), got one str")
+            raise InvalidTypeError(
+                f"step() takes one action per environment (a sequence of {len(ids)} strings), got one str"
+            )
         actions = list(actions)
         if len(actions) != len(ids):
-            raise ValueError(f"step() got {len(actions)} actions for {len(ids)} environments")
+            raise InvalidValueError(f"step() got {len(actions)} actions for {len(ids)} environments")
         for i, action in zip(ids, actions):
             if not self._autoreset[i]:
                 self.qa_envs[i].check_step(action)
@@ -361,7 +367,7 @@ def stack_infos(rows: Sequence[tuple[int, dict[str, Any]]], size: int) -> dict[s
 
 def _check_num_envs(num_envs: Any) -> None:
     if not isinstance(num_envs, int) or isinstance(num_envs, bool) or num_envs < 1:
-        raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        raise InvalidValueError(f"num_envs must be a positive integer, got {num_envs!r}")
 
 
 def _wrap(env: gym.Env, wrappers: Sequence[EnvWrapper]) -> gym.Env:
@@ -384,7 +390,7 @@ def copy_env(env: gym.Env) -> gym.Env:
         ('', True)
     """
     if not isinstance(env.unwrapped, FineGrainedQAEnv):
-        raise TypeError(f"copy_env() copies a FineGrainedQA environment, got {type(env.unwrapped).__name__}")
+        raise InvalidTypeError(f"copy_env() copies a FineGrainedQA environment, got {type(env.unwrapped).__name__}")
     shared = {id(part): part for part in _heavy_parts(env)}
     return copy.deepcopy(env, shared)
 

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fg_env.errors import FeedbackFormatError
+
 # Errors marked as character spans of the answer, by the reward model that judges them.
 RELEVANCE_ERRORS: tuple[str, ...] = ("Irrelevant", "Redundant", "Incoherent")
 FACTUALITY_ERRORS: tuple[str, ...] = ("Wrong-Grounding", "Unverifiable")
@@ -26,17 +28,6 @@ MISSING_INFO_TYPES: tuple[str, ...] = (
     "Missing-Major-Auxiliary",
     "Missing-Minor-Auxiliary",
 )
-
-
-class FeedbackFormatError(ValueError):
-    """A feedback record does not follow QA-Feedback's schema; the message names the field.
-
-    Example:
-        >>> Feedback.from_dict({"errors": 3})
-        Traceback (most recent call last):
-        ...
-        fg_env.feedback.schema.FeedbackFormatError: field 'errors' must be a list
-    """
 
 
 @dataclass(frozen=True)

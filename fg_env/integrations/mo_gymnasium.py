@@ -28,11 +28,13 @@ import numpy as np
 from gymnasium.vector import AsyncVectorEnv
 from gymnasium.vector.utils import create_empty_array
 
+from fg_env.errors import InvalidValueError, MissingDependencyError
+
 try:
     from mo_gymnasium.wrappers.vector import MOAsyncVectorEnv as _UpstreamMOAsyncVectorEnv
     from mo_gymnasium.wrappers.vector.wrappers import _mo_async_worker
 except ImportError as error:  # pragma: no cover - mo-gymnasium is optional
-    raise ImportError('MO-Gymnasium is not installed: pip install "mo-gymnasium>=1.1"') from error
+    raise MissingDependencyError('MO-Gymnasium is not installed: pip install "mo-gymnasium>=1.1"') from error
 
 __all__ = ["MOAsyncVectorEnv", "upstream_worker_fits"]
 
@@ -70,7 +72,7 @@ class MOAsyncVectorEnv(_UpstreamMOAsyncVectorEnv):
             super().__init__(env_fns, **kwargs)
             return
         if kwargs.get("max_concurrency") is not None:
-            raise ValueError(
+            raise InvalidValueError(
                 "MOAsyncVectorEnv does not support max_concurrency: MO-Gymnasium's worker ignores its semaphore"
             )
         AsyncVectorEnv.__init__(self, env_fns, worker=_worker_taking_the_semaphore, **kwargs)  # type: ignore[arg-type]

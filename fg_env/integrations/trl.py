@@ -50,6 +50,7 @@ import numpy as np
 from fg_env.data.base import QADataset, make_dataset
 from fg_env.envs.answers import play_answers
 from fg_env.envs.vector import FineGrainedQAVectorEnv
+from fg_env.errors import InvalidTypeError, InvalidValueError, MissingDependencyError
 from fg_env.prompts import answer_prompt, format_passages, question_context
 from fg_env.types import QAExample
 
@@ -81,14 +82,14 @@ def completion_text(completion: Any, position: int = 0) -> str:
         return completion
     where = f"completion {position}"
     if not isinstance(completion, (list, tuple)) or not all(isinstance(m, Mapping) for m in completion):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{where} is a {type(completion).__name__}: a TRL completion is a str (standard format) "
             "or a list of message dicts (conversational format)"
         )
     replies = [m for m in completion if m.get("role") == "assistant"]
     if not replies:
         roles = [m.get("role") for m in completion]
-        raise ValueError(f"{where} holds no assistant message (roles {roles}): there is no answer to score")
+        raise InvalidValueError(f"{where} holds no assistant message (roles {roles}): there is no answer to score")
     content = replies[-1].get("content")
     if isinstance(content, str):
         return content
@@ -96,10 +97,10 @@ def completion_text(completion: Any, position: int = 0) -> str:
         kinds = {p.get("type") for p in content}
         if kinds <= {"text"}:
             return "".join(str(p.get("text", "")) for p in content)
-        raise ValueError(
+        raise InvalidValueError(
             f"{where}'s answer has non-text parts {sorted(map(str, kinds - {'text'}))}: only text is scored"
         )
-    raise TypeError(
+    raise InvalidTypeError(
         f"{where}'s assistant content is a {type(content).__name__}: expected a str or a list of text parts"
     )
 
@@ -124,7 +125,7 @@ class EpisodeScorer:
 
     def __init__(self, envs: FineGrainedQAVectorEnv) -> None:
         if envs.scalar_reward:
-            raise ValueError(
+            raise InvalidValueError(
                 "the environment's reward is scalarised: give TRL the reward vector (leave out "
                 "LinearScalarization / HolisticReward's scalar) and weight it with reward_weights"
             )
@@ -143,7 +144,7 @@ class EpisodeScorer:
         """Returns of shape ``(len(answers), K)``, float32, read-only (a memoised batch is shared)."""
         answers, example_ids = tuple(answers), tuple(example_ids)
         if len(answers) != len(example_ids):
-            raise ValueError(f"{len(answers)} completions but {len(example_ids)} example_id values: one each")
+            raise InvalidValueError(f"{len(answers)} completions but {len(example_ids)} example_id values: one each")
         # Scoring is deterministic, so an equal batch has equal returns: comparing contents (not
         # identities, which Python reuses) is what makes the memo safe across training steps.
         if self._last is not None and self._last[0] == answers and self._last[1] == example_ids:
@@ -208,7 +209,7 @@ class EpisodeReward:
                 "fg_env.integrations.trl.prompt_dataset()"
             )
         if isinstance(completions, str) or isinstance(example_id, str):
-            raise TypeError("completions and example_id are lists, one entry per completion (got a single str)")
+            raise InvalidTypeError("completions and example_id are lists, one entry per completion (got a single str)")
         answers = [completion_text(c, position) for position, c in enumerate(completions)]
         return [float(v) for v in self.scorer(answers, list(example_id))[:, self.index]]
 
@@ -309,13 +310,13 @@ def prompt_dataset(
     try:
         from datasets import Dataset
     except ImportError as error:  # datasets is an optional extra
-        raise ImportError(f"prompt_dataset() needs the datasets library: {INSTALL_HINT}") from error
+        raise MissingDependencyError(f"prompt_dataset() needs the datasets library: {INSTALL_HINT}") from error
     if (tokenizer is None) != (max_prompt_tokens is None):
-        raise ValueError("give both tokenizer= and max_prompt_tokens= to fit prompts in a length, or neither")
+        raise InvalidValueError("give both tokenizer= and max_prompt_tokens= to fit prompts in a length, or neither")
     if max_prompt_tokens is not None and (not isinstance(max_prompt_tokens, int) or max_prompt_tokens < 1):
-        raise ValueError(f"max_prompt_tokens must be a positive integer, got {max_prompt_tokens!r}")
+        raise InvalidValueError(f"max_prompt_tokens must be a positive integer, got {max_prompt_tokens!r}")
     if limit is not None and (not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
+        raise InvalidValueError(f"limit must be a non-negative integer, got {limit!r}")
     kwargs = dict(dataset_kwargs or {})
     if data_dir is not None:
         kwargs["data_dir"] = data_dir
@@ -366,7 +367,7 @@ def fitted_prompt(example: QAExample, tokenizer: Tokenizer, max_tokens: int) -> 
     # Binary search for the most sentences that fit: a prompt grows with the sentences it keeps.
     low, high = 0, len(sentences) - 1  # all of them do not fit (checked above)
     if length(prompt_with(0)) > max_tokens:
-        raise ValueError(
+        raise InvalidValueError(
             f"question {example.id!r} needs {length(prompt_with(0))} tokens without any passage, "
             f"more than max_prompt_tokens={max_tokens}"
         )

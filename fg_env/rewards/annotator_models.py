@@ -17,7 +17,7 @@ built in one process share one annotator (and its caches), so the three of them 
 once.
 
 They need the world's ground truth (``example.meta["world"]``): on any other example (QA-Feedback's
-real questions) they raise :class:`~fg_env.data.synthetic.annotator.MissingWorldError`, which points to the
+real questions) they raise :class:`~fg_env.errors.MissingWorldError`, which points to the
 learned reward models.
 
 Example:

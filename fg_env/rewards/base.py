@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from fg_env.errors import InvalidTypeError, InvalidValueError
 from fg_env.types import Granularity, QAExample, Span
 
 
@@ -36,7 +37,7 @@ class ScoringRequest:
 
     def __post_init__(self) -> None:
         if self.segment.end != len(self.answer):
-            raise ValueError(
+            raise InvalidValueError(
                 f"a scoring request's answer must end at its segment (segment ends at {self.segment.end}, "
                 f"answer has {len(self.answer)} characters)"
             )
@@ -99,7 +100,7 @@ class RewardModel(ABC):
 def validate_reward_model(model: object) -> RewardModel:
     """Check that ``model`` honours the contract; return it, or raise a TypeError that says what is wrong."""
     if not isinstance(model, RewardModel):
-        raise TypeError(f"{model!r} is not a fg_env RewardModel (subclass fg_env.rewards.RewardModel)")
+        raise InvalidTypeError(f"{model!r} is not a fg_env RewardModel (subclass fg_env.rewards.RewardModel)")
     problems = []
     if not isinstance(getattr(model, "name", None), str) or not model.name:
         problems.append("name must be a non-empty string")
@@ -116,15 +117,19 @@ def validate_reward_model(model: object) -> RewardModel:
     ):
         problems.append(f"bounds must be a finite (low, high) pair with low <= high, got {bounds!r}")
     if problems:
-        raise TypeError(f"reward model {model!r} breaks the contract: " + "; ".join(problems))
+        raise InvalidTypeError(f"reward model {model!r} breaks the contract: " + "; ".join(problems))
     return model
 
 
 def check_scores(model: RewardModel, requests: Sequence[ScoringRequest], scores: Sequence[SegmentScore]) -> None:
     """Raise a clear error when a model's output does not match its requests or its bounds."""
     if len(scores) != len(requests):
-        raise ValueError(f"reward model {model.name!r} returned {len(scores)} scores for {len(requests)} requests")
+        raise InvalidValueError(
+            f"reward model {model.name!r} returned {len(scores)} scores for {len(requests)} requests"
+        )
     low, high = model.bounds
     for score in scores:
         if not (math.isfinite(score.value) and low - 1e-6 <= score.value <= high + 1e-6):
-            raise ValueError(f"reward model {model.name!r} returned {score.value!r}, outside its bounds {model.bounds}")
+            raise InvalidValueError(
+                f"reward model {model.name!r} returned {score.value!r}, outside its bounds {model.bounds}"
+            )

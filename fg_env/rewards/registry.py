@@ -16,7 +16,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidTypeError, UnknownChoiceError
 from fg_env.rewards.base import RewardModel, validate_reward_model
 
 ENTRY_POINT_GROUP = "fg_env.reward_models"
@@ -62,4 +62,4 @@ def make_reward_model(spec: str | os.PathLike[str] | RewardModel, **kwargs: Any)
         raise UnknownChoiceError(
             "reward model", name, available_reward_models() + ["<folder of a saved learned reward model>"]
         )
-    raise TypeError(f"a reward model is a name, a folder or a RewardModel, not {type(spec).__name__}")
+    raise InvalidTypeError(f"a reward model is a name, a folder or a RewardModel, not {type(spec).__name__}")

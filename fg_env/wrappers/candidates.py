@@ -20,7 +20,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from fg_env.errors import InvalidActionError, UnknownChoiceError
+from fg_env.errors import InvalidActionError, InvalidTypeError, InvalidValueError, UnknownChoiceError
 from fg_env.features import DEFAULT_FEATURIZER, SentenceFeaturizer, make_featurizer
 from fg_env.types import Action, Observation, QAExample
 from fg_env.wrappers.components import qa_env
@@ -149,21 +149,21 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         )
         gym.Wrapper.__init__(self, env)  # type: ignore[misc]  # our obs and action types differ from env's
         if not isinstance(env.action_space, spaces.Text) or not hasattr(env.unwrapped, "plan"):
-            raise TypeError(
+            raise InvalidTypeError(
                 "CandidateSentences wraps a FineGrainedQA environment whose action is a sentence (text), "
                 f"got one whose action space is {env.action_space}"
             )
         if not isinstance(num_candidates, int) or isinstance(num_candidates, bool) or num_candidates < 1:
-            raise ValueError(f"num_candidates must be a positive integer, got {num_candidates!r}")
+            raise InvalidValueError(f"num_candidates must be a positive integer, got {num_candidates!r}")
         if proposer is not None:
             if not callable(proposer):
-                raise TypeError(f"proposer must be callable as proposer(example, response, n), got {proposer!r}")
+                raise InvalidTypeError(f"proposer must be callable as proposer(example, response, n), got {proposer!r}")
             if (
                 not isinstance(num_proposed, int)
                 or isinstance(num_proposed, bool)
                 or not 1 <= num_proposed <= num_candidates
             ):
-                raise ValueError(
+                raise InvalidValueError(
                     f"num_proposed must be an integer in 1..num_candidates ({num_candidates}), got {num_proposed!r}"
                 )
         if masked_action not in MASKED_ACTIONS:
@@ -240,17 +240,17 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         n = self.num_proposed
         proposed = self.proposer(qa_env(self).example, response, n)
         if isinstance(proposed, (str, bytes)) or not isinstance(proposed, Sequence):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"proposer {self.proposer!r} must return a list of at most {n} sentences, "
                 f"got a {type(proposed).__name__}"
             )
         if len(proposed) > n:
-            raise ValueError(
+            raise InvalidValueError(
                 f"proposer {self.proposer!r} returned {len(proposed)} sentences; at most {n} were asked for"
             )
         for i, sentence in enumerate(proposed):
             if not isinstance(sentence, str):
-                raise TypeError(
+                raise InvalidTypeError(
                     f"proposer {self.proposer!r} returned a {type(sentence).__name__} at position {i}; sentences are str"
                 )
         return [s.strip() for s in proposed if s.strip()]  # a blank proposal offers nothing new
@@ -356,7 +356,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         """
         obs = np.asarray(observation, dtype=np.float32)
         if obs.shape != self.observation_space.shape:
-            raise ValueError(f"expected an observation of shape {self.observation_space.shape}, got {obs.shape}")
+            raise InvalidValueError(f"expected an observation of shape {self.observation_space.shape}, got {obs.shape}")
         dim = self.featurizer.dim
         rows = obs[self._head :].reshape(self.num_candidates, self._row_width)
         return ObservationParts(obs[:dim], obs[dim : 2 * dim], float(obs[2 * dim]), rows[:, :dim], rows[:, dim:])

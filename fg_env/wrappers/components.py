@@ -35,6 +35,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fg_env.errors import InvalidTypeError, InvalidValueError
 from fg_env.types import Granularity
 
 if TYPE_CHECKING:  # the environment imports this module
@@ -135,7 +136,7 @@ def reward_components(env: gym.Env, wrapper: str) -> tuple[RewardComponent, ...]
     ``wrapper`` names the wrapper asking, for the message.
     """
     if is_scalarised(env):
-        raise TypeError(
+        raise InvalidTypeError(
             f"{wrapper} needs a reward vector, but the environment it wraps already returns a scalar "
             "(LinearScalarization or HolisticReward): apply the scalarising wrapper last"
         )
@@ -149,11 +150,11 @@ def check_weights(weights: Sequence[float] | np.ndarray | None, components: Sequ
     array = np.asarray(weights, dtype=np.float32)
     names = [c.name for c in components]
     if array.shape != (len(names),):
-        raise ValueError(
+        raise InvalidValueError(
             f"weights need one value per reward model {names}: expected shape ({len(names)},), got {array.shape}"
         )
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"weights must be finite numbers, got {array.tolist()}")
+        raise InvalidValueError(f"weights must be finite numbers, got {array.tolist()}")
     return array
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidValueError, UnknownChoiceError
 from fg_env.segments import ScoredSegment, SegmentInfo
 from fg_env.types import Action, Granularity, Observation, Span
 from fg_env.wrappers.components import Reduction, RewardComponent, RewardVectorFacts, qa_env, reward_components
@@ -54,7 +54,7 @@ class RewardDensity(
         gym.Wrapper.__init__(self, env)
         self.target = Granularity(granularity)
         if self.target is Granularity.SUB_SENTENCE:
-            raise ValueError("density coarsens rewards: granularity must be 'sentence' or 'episode'")
+            raise InvalidValueError("density coarsens rewards: granularity must be 'sentence' or 'episode'")
         if reduce not in REDUCTIONS:
             raise UnknownChoiceError("reduction", reduce, REDUCTIONS)
         self.reduce: Reduction = reduce

@@ -14,6 +14,7 @@ from typing import Any, SupportsFloat, cast
 import gymnasium as gym
 import numpy as np
 
+from fg_env.errors import InvalidValueError
 from fg_env.rewards.base import RewardModel, ScoringRequest, check_scores
 from fg_env.rewards.registry import make_reward_model
 from fg_env.segments import ScoredSegment, SegmentInfo
@@ -103,7 +104,7 @@ class HolisticReward(gym.Wrapper[Observation, Action, Observation, Action], gym.
         self.weights = check_weights(weights, reward_components(env, "HolisticReward"))
         self.reward_model = None if reward_model is None else make_reward_model(reward_model)
         if self.reward_model is not None and Granularity(self.reward_model.granularity) is not Granularity.EPISODE:
-            raise ValueError(
+            raise InvalidValueError(
                 f"a holistic reward model must judge whole answers; {self.reward_model.name!r} is "
                 f"{self.reward_model.granularity}-level"
             )

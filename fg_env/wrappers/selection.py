@@ -8,7 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from fg_env.errors import UnknownChoiceError
+from fg_env.errors import InvalidValueError, UnknownChoiceError
 from fg_env.types import Action, Observation
 from fg_env.wrappers.components import RewardComponent, RewardVectorFacts, reward_components
 
@@ -38,7 +38,7 @@ class SelectRewards(
         inner = reward_components(env, "SelectRewards")
         available = [c.name for c in inner]
         if not names:
-            raise ValueError("SelectRewards needs at least one reward model name")
+            raise InvalidValueError("SelectRewards needs at least one reward model name")
         for name in names:
             if name not in available:
                 raise UnknownChoiceError("reward model", name, available)

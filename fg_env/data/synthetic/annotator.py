@@ -80,6 +80,7 @@ from fg_env.data.synthetic.vocab import (
     WORK_KINDS,
     YEAR,
 )
+from fg_env.errors import InvalidTypeError, MissingWorldError
 from fg_env.feedback.schema import ErrorSpan, Feedback, MissingInfo
 from fg_env.text import split_sentences, split_sub_sentences
 from fg_env.types import QAExample, Span
@@ -278,16 +279,6 @@ _new = tuple.__new__
 
 
 # -- the compiled ground truth of one question --------------------------------------------------------
-class MissingWorldError(ValueError):
-    """An example without the built-in world's ground truth was given to the annotator.
-
-    Example:
-        >>> from fg_env.types import Passage, QAExample
-        >>> world_of(QAExample("q1", "Who?", (Passage("T", ("A did.",)),), ("A did.",)))  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        fg_env.data.synthetic.annotator.MissingWorldError: example 'q1' has no built-in world ground truth ...
-    """
 
 
 def world_of(example: QAExample) -> World:
@@ -998,7 +989,7 @@ class Annotator:
     def analyse(self, example: QAExample, answer: str) -> tuple[SentenceAnalysis, ...]:
         """Per-sentence verdicts on ``answer``, reusing the analysis of its longest analysed prefix."""
         if not isinstance(answer, str):
-            raise TypeError(f"an answer must be a string, not {type(answer).__name__}")
+            raise InvalidTypeError(f"an answer must be a string, not {type(answer).__name__}")
         compiled = self._compile(example)
         key = compiled.world.key
         cached = self._prefixes.get((key, answer))

@@ -24,6 +24,7 @@ from typing import overload
 from fg_env.data.base import QADataset
 from fg_env.data.synthetic.vocab import TITLE_FIRST_WORDS, TITLE_SECOND_WORDS
 from fg_env.data.synthetic.world import generate_example
+from fg_env.errors import InvalidTypeError, InvalidValueError
 from fg_env.types import QAExample
 
 SPLIT_SIZES: dict[str, int] = {"train": 2000, "dev": 500, "test": 500}
@@ -74,7 +75,7 @@ class SyntheticSplit(Sequence[QAExample]):
         try:
             index = operator.index(index)  # ints, and NumPy integers from a Generator
         except TypeError:
-            raise TypeError(f"split indices must be integers or slices, not {type(index).__name__}") from None
+            raise InvalidTypeError(f"split indices must be integers or slices, not {type(index).__name__}") from None
         if index < 0:
             index += self._size
         if not 0 <= index < self._size:
@@ -120,7 +121,7 @@ class SyntheticQA(QADataset):
 
     def __init__(self, seed: int = 0) -> None:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+            raise InvalidValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.seed = seed
         names = _Names(seed)
         offsets = {"train": 0, "dev": SPLIT_SIZES["train"], "test": SPLIT_SIZES["train"] + SPLIT_SIZES["dev"]}

@@ -119,6 +119,7 @@ from fg_env.data.synthetic.vocab import (
     YEAR,
     KindSpec,
 )
+from fg_env.errors import InvalidValueError
 from fg_env.feedback.schema import FACTUALITY_ERRORS, RELEVANCE_ERRORS, Feedback
 from fg_env.text import split_sentences, split_sub_sentences
 from fg_env.types import QAExample, Span
@@ -208,9 +209,9 @@ class Expect:
 
     def __post_init__(self) -> None:
         if self.factuality not in (None, ANY, *FACTUALITY_ERRORS):
-            raise ValueError(f"unknown factuality verdict {self.factuality!r}")
+            raise InvalidValueError(f"unknown factuality verdict {self.factuality!r}")
         if self.relevance not in (None, ANY, *RELEVANCE_ERRORS):
-            raise ValueError(f"unknown relevance verdict {self.relevance!r}")
+            raise InvalidValueError(f"unknown relevance verdict {self.relevance!r}")
 
     def describe(self) -> str:
         gain = "any" if self.completeness_gain is None else str(self.completeness_gain)
@@ -366,7 +367,7 @@ def number_words(n: int, use_and: bool = True) -> str:
         ('one hundred and two', 'one hundred two', 'sixty-one')
     """
     if not 0 <= n <= 9999:
-        raise ValueError(f"number_words handles 0 to 9999, got {n}")
+        raise InvalidValueError(f"number_words handles 0 to 9999, got {n}")
     if n < 10:
         return _UNITS[n]
     if n < 20:
@@ -445,7 +446,7 @@ class _Question:
     def __init__(self, example: QAExample) -> None:
         world = example.meta.get("world")
         if not isinstance(world, World):
-            raise ValueError(f"example {example.id!r} is not a built-in world question (no meta['world'])")
+            raise InvalidValueError(f"example {example.id!r} is not a built-in world question (no meta['world'])")
         self.example, self.world, self.name = example, world, world.name
         self.facts: dict[tuple[str, str], Fact] = {(f.entity, f.attribute): f for f in world.facts}
         self.entities = [i.entity for i in world.interpretations]
@@ -824,7 +825,7 @@ def _foreign_templates(language: str, kind: str, attribute: str) -> tuple[str, .
             else ("رُسمت {S} {N} في {v}.",),
             ORGANIZATION: ("تحتفظ {v} بـ{S} {N}.",) if painting else ("أصدرت شركة {v} {S} {N}.",),
         }[attribute]
-    raise ValueError(f"no templates for language {language!r}")
+    raise InvalidValueError(f"no templates for language {language!r}")
 
 
 def _foreign(rng: random.Random, language: str, kind: str, attribute: str, name: str, value: str) -> str:
@@ -1340,7 +1341,7 @@ def generate_cases(
     """
     unknown = [c for c in classes if c not in _MAKERS]
     if unknown:
-        raise ValueError(f"unknown integrity classes {unknown}; the classes are {', '.join(CLASSES)}")
+        raise InvalidValueError(f"unknown integrity classes {unknown}; the classes are {', '.join(CLASSES)}")
     cases: list[IntegrityCase] = []
     for example in examples:
         q = _Question(example)
@@ -1595,7 +1596,9 @@ def run_command(args: argparse.Namespace) -> int:
 
     split = SyntheticQA().split(args.split)
     if args.questions > len(split):
-        raise ValueError(f"--questions must be at most {len(split)} for split {args.split!r}, got {args.questions}")
+        raise InvalidValueError(
+            f"--questions must be at most {len(split)} for split {args.split!r}, got {args.questions}"
+        )
     examples = [split[i] for i in range(args.questions)]
     cases = generate_cases(examples, seed=args.seed)
     result = run_suite(Annotator(), cases, max_failures=args.show_failures)

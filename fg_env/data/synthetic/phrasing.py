@@ -29,6 +29,7 @@ from fg_env.data.synthetic.vocab import (
     YEAR,
     KindSpec,
 )
+from fg_env.errors import InvalidValueError
 
 QUESTIONS: dict[str, tuple[str, ...]] = {
     YEAR: (
@@ -110,7 +111,7 @@ def verb_phrase(rng: random.Random, spec: KindSpec, attribute: str, value: str) 
         return RECEPTIONS[value]
     if attribute == GENRE:
         return f"is a {value} {spec.nouns[0]}"
-    raise ValueError(f"no phrasing for attribute {attribute!r}")
+    raise InvalidValueError(f"no phrasing for attribute {attribute!r}")
 
 
 def participle(rng: random.Random, spec: KindSpec, attribute: str, value: str) -> str | None:

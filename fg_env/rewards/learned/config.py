@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fg_env.errors import InvalidValueError
+
 CONFIG_FILE = "reward_model.json"
 WEIGHTS_FILE = "model.safetensors"
 ENCODER_DIR = "encoder"  # the backbone's config.json and tokenizer files (no weights)
@@ -80,13 +82,13 @@ class TrainingConfig:
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                raise InvalidValueError(f"{name} must be a positive integer, got {value!r}")
         if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
+            raise InvalidValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
         if not 0 <= self.warmup_ratio < 1:
-            raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
+            raise InvalidValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}")
         if self.max_length is not None and self.max_length < 16:
-            raise ValueError(f"max_length must be at least 16 tokens, got {self.max_length!r}")
+            raise InvalidValueError(f"max_length must be at least 16 tokens, got {self.max_length!r}")
 
 
 @dataclass
@@ -121,10 +123,10 @@ class RewardModelConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(record) - known
         if unknown:
-            raise ValueError(f"{CONFIG_FILE} has unknown fields {sorted(unknown)}")
+            raise InvalidValueError(f"{CONFIG_FILE} has unknown fields {sorted(unknown)}")
         missing = {"component", "backbone", "labels", "uses_passages", "max_length"} - set(record)
         if missing:
-            raise ValueError(f"{CONFIG_FILE} lacks fields {sorted(missing)}")
+            raise InvalidValueError(f"{CONFIG_FILE} lacks fields {sorted(missing)}")
         return cls(**record)
 
     def save(self, folder: Path) -> None:
@@ -141,7 +143,7 @@ class RewardModelConfig:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise InvalidValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         if record.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
-            raise ValueError(f"{path}: format version {record['format_version']} is not {FORMAT_VERSION}")
+            raise InvalidValueError(f"{path}: format version {record['format_version']} is not {FORMAT_VERSION}")
         return cls.from_dict(record)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fg_env.data.qa_feedback import FEEDBACK_FILES, FeedbackRecord, load_feedback
+from fg_env.errors import InvalidValueError
 from fg_env.feedback.schema import Feedback
 from fg_env.rewards.learned.components import NO_ERROR, ComponentSpec, component
 from fg_env.rewards.learned.labels import EXACT_RULE, PAPER_RULE, LabelRule, segment_labels
@@ -98,13 +99,13 @@ def parse_questions(text: str | None) -> slice:
         return slice(None)
     parts = text.split(":")
     if len(parts) != 2:
-        raise ValueError(f"--questions takes START:END (e.g. 0:400 or 400:), got {text!r}")
+        raise InvalidValueError(f"--questions takes START:END (e.g. 0:400 or 400:), got {text!r}")
     try:
         start, end = (int(p) if p.strip() else None for p in parts)
     except ValueError:
-        raise ValueError(f"--questions takes integers START:END (e.g. 0:400), got {text!r}") from None
+        raise InvalidValueError(f"--questions takes integers START:END (e.g. 0:400), got {text!r}") from None
     if (start is not None and start < 0) or (end is not None and end < 0):
-        raise ValueError(f"--questions takes non-negative bounds, got {text!r}")
+        raise InvalidValueError(f"--questions takes non-negative bounds, got {text!r}")
     return slice(start, end)
 
 
@@ -112,10 +113,10 @@ def _select(items: Sequence, questions: str | None, max_questions: int | None) -
     chosen = list(items[parse_questions(questions)])
     if max_questions is not None:
         if max_questions < 1:
-            raise ValueError(f"max_questions must be positive, got {max_questions}")
+            raise InvalidValueError(f"max_questions must be positive, got {max_questions}")
         chosen = chosen[:max_questions]
     if not chosen:
-        raise ValueError(
+        raise InvalidValueError(
             f"the question selection {questions or ':'} (max {max_questions}) of {len(items)} questions is empty"
         )
     return chosen
@@ -134,7 +135,7 @@ def feedback_file(path: str | Path, split: str | None = None) -> Path:
     present = [s for s, f in FEEDBACK_FILES.items() if (path / f).is_file()]
     if split is None:
         if len(present) != 1:
-            raise ValueError(
+            raise InvalidValueError(
                 f"--feedback folder {str(path)!r} holds feedback splits {present or 'none'}; name one with --split"
             )
         split = present[0]
@@ -196,12 +197,12 @@ def load_answers(path: str | Path) -> dict[str, list[str]]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"--answers {str(path)!r} is not valid JSON: {error}") from None
+        raise InvalidValueError(f"--answers {str(path)!r} is not valid JSON: {error}") from None
     if not isinstance(record, dict):
-        raise ValueError(f"--answers {str(path)!r} must hold a JSON object of question id -> list of answers")
+        raise InvalidValueError(f"--answers {str(path)!r} must hold a JSON object of question id -> list of answers")
     for key, answers in record.items():
         if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
-            raise ValueError(f"--answers {str(path)!r}: question {key!r} must map to a list of strings")
+            raise InvalidValueError(f"--answers {str(path)!r}: question {key!r} must map to a list of strings")
     return record
 
 
@@ -273,7 +274,9 @@ def load_feedback_data(
     """
     spec = component(component_name)
     if answers is not None and str(feedback) != SYNTHETIC:
-        raise ValueError("--answers adds answers for the built-in annotator to label: use it with --feedback synthetic")
+        raise InvalidValueError(
+            "--answers adds answers for the built-in annotator to label: use it with --feedback synthetic"
+        )
     if str(feedback) == SYNTHETIC:
         from fg_env.data.base import make_dataset
 

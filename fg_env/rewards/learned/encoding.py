@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import torch
 
+from fg_env.errors import InvalidTypeError, InvalidValueError
 from fg_env.prompts import question_context
 from fg_env.types import QAExample
 
@@ -92,7 +93,7 @@ class InputEncoder:
 
     def __init__(self, tokenizer, max_length: int, uses_passages: bool) -> None:
         if not getattr(tokenizer, "is_fast", False):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"learned reward models need a fast (Rust) tokenizer for its offset mapping; "
                 f"{type(tokenizer).__name__} is not one"
             )
@@ -103,7 +104,7 @@ class InputEncoder:
         self.min_context = min(MIN_CONTEXT_TOKENS, max(1, (self.max_length - self.num_special) // 4))
         self.max_answer_tokens = self.max_length - self.num_special - self.min_context
         if self.max_answer_tokens < 1:
-            raise ValueError(f"max_length {max_length} leaves no room for an answer")
+            raise InvalidValueError(f"max_length {max_length} leaves no room for an answer")
         self.use_token_types = "token_type_ids" in tokenizer.model_input_names
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
@@ -265,14 +266,14 @@ def check_answer_causal(backbone: torch.nn.Module, use_token_types: bool) -> Non
             ).last_hidden_state
         agrees = torch.allclose(whole[:, :8].float(), cut.float(), atol=1e-3, rtol=1e-3)
     except Exception as exc:  # noqa: BLE001 - any failure here means "does not take 4-D masks"
-        raise TypeError(
+        raise InvalidTypeError(
             f"backbone {type(backbone).__name__} does not accept a 4-D attention mask ({type(exc).__name__}: {exc}); "
             "learned reward models need one (BERT, RoBERTa, ELECTRA, DistilBERT and MiniLM work)"
         ) from None
     finally:
         backbone.train(was_training)
     if not agrees:
-        raise TypeError(
+        raise InvalidTypeError(
             f"backbone {type(backbone).__name__} ignores 4-D attention masks, so rewards would see text after "
             "their segment; use an encoder that honours them (BERT, RoBERTa, ELECTRA, DistilBERT, MiniLM)"
         )

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fg_env.errors import InvalidValueError
 from fg_env.rewards.base import RewardModel, ScoringRequest
 from fg_env.rewards.learned.components import NO_ERROR
 from fg_env.rewards.learned.data import FeedbackData, LabelledAnswer, RankedAnswers
@@ -63,7 +64,7 @@ def evaluate_token_model(model: RewardModel, items: list[LabelledAnswer]) -> dic
             requests.append(ScoringRequest(item.example, item.answer[: segment.end], segment))
             gold.append(label != NO_ERROR)
     if not requests:
-        raise ValueError("no labelled segment to evaluate on")
+        raise InvalidValueError("no labelled segment to evaluate on")
     scores = model.score(requests)
     predicted = [s.is_error for s in scores]
     majority_is_error = sum(gold) > len(gold) / 2
@@ -89,7 +90,7 @@ def evaluate_pairwise_model(model: RewardModel, items: list[RankedAnswers]) -> d
             requests.append(ScoringRequest(item.example, answer[: whole.end], whole))
         index.append(starts)
     if not requests:
-        raise ValueError("no ranked pair to evaluate on")
+        raise InvalidValueError("no ranked pair to evaluate on")
     values = [s.value for s in model.score(requests)]
     correct = longer = first = 0.0
     pairs = 0

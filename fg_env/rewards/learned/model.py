@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from fg_env.atomic import atomic_directory
+from fg_env.errors import InvalidValueError
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
 from fg_env.rewards.learned.components import NO_ERROR, component
 from fg_env.rewards.learned.config import RewardModelConfig
@@ -84,11 +85,13 @@ class LearnedRewardModel(RewardModel):
     ) -> None:
         self.spec = component(config.component)
         if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+            raise InvalidValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+            raise InvalidValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if self.spec.kind == "pairwise" and not config.normalisation:
-            raise ValueError(f"a {config.component} model needs normalisation statistics (mean, std) in its config")
+            raise InvalidValueError(
+                f"a {config.component} model needs normalisation statistics (mean, std) in its config"
+            )
         self.config = config
         self.name = name or config.component
         self.granularity = self.spec.granularity

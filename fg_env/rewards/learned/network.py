@@ -16,6 +16,7 @@ import torch
 from safetensors.torch import load_model, save_model
 from torch import nn
 
+from fg_env.errors import InvalidValueError
 from fg_env.rewards.learned.config import ENCODER_DIR, WEIGHTS_FILE
 
 
@@ -76,7 +77,7 @@ class RewardNetwork(nn.Module):
         network = cls(backbone, num_outputs)
         missing, unexpected = load_model(network, str(folder / WEIGHTS_FILE), strict=False)
         if missing or unexpected:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{folder / WEIGHTS_FILE} does not match its config: missing {sorted(missing)[:5]}, "
                 f"unexpected {sorted(unexpected)[:5]}"
             )

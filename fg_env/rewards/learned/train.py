@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError, check_settings, load_checkpoint, save_checkpoint
+from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
+from fg_env.errors import CheckpointError, InvalidValueError
 from fg_env.rewards.base import ScoringRequest
 from fg_env.rewards.learned.components import component
 from fg_env.rewards.learned.config import DEFAULT_CLIP, RewardModelConfig, TrainingConfig, default_backbone
@@ -168,9 +169,9 @@ class _Progress:
 
 def _check_inputs(config: TrainingConfig, data: FeedbackData) -> None:
     if data.component != config.component:
-        raise ValueError(f"data is for {data.component!r} but the config trains {config.component!r}")
+        raise InvalidValueError(f"data is for {data.component!r} but the config trains {config.component!r}")
     if not data.items:
-        raise ValueError(f"no training items for {config.component!r} in {data.source}")
+        raise InvalidValueError(f"no training items for {config.component!r} in {data.source}")
 
 
 def _set_up(config: TrainingConfig, data: FeedbackData, device: torch.device) -> _Run:
@@ -186,7 +187,7 @@ def _set_up(config: TrainingConfig, data: FeedbackData, device: torch.device) ->
     check_answer_causal(backbone, encoder.use_token_types)
     examples = _prepare(data, encoder)
     if not examples:
-        raise ValueError(f"no labelled segment or ranked pair for {config.component!r} in {data.source}")
+        raise InvalidValueError(f"no labelled segment or ranked pair for {config.component!r} in {data.source}")
     return _Run(spec, network, tokenizer, encoder, backbone_path, max_length, examples, device)
 
 
