@@ -22,9 +22,8 @@ from agents.algorithms.ppo import (
     gae_advantages,
     kl_penalized_rewards,
     ppo_losses,
-    segment_weights,
-    whiten,
 )
+from agents.algorithms.lm_rl import segment_weights, whiten
 from agents.experiments.schemes import SCHEMES, get_scheme, resolve_weights
 from fg_env.errors import UnknownChoiceError
 
@@ -140,7 +139,7 @@ def test_config_defaults_are_the_papers():
 
 def test_actor_critic_logprobs_match_unpadded_forward():
     """Grouped prompts, left/right padding and the shared prompt cache change nothing."""
-    from agents.algorithms.ppo import SequenceBatch, build_rollouts
+    from agents.algorithms.lm_rl import SequenceBatch, build_rollouts
 
     policy = tiny_policy()
     env = tiny_env()

@@ -18,7 +18,8 @@ from agents.algorithms.model_setup import (
     training_bytes,
 )
 from agents.policies.policy import LMPolicy
-from agents.algorithms.ppo import FineGrainedPPO, PPOConfig, SequenceBatch, forward_responses, reference_logprobs
+from agents.algorithms.lm_rl import SequenceBatch, forward_responses, reference_logprobs
+from agents.algorithms.ppo import FineGrainedPPO, PPOConfig
 from agents.experiments.schemes import get_scheme
 from agents.testing import tiny_policy
 from fg_env.cli import main

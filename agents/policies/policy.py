@@ -20,7 +20,7 @@ read from incremental decoding instead (see :func:`token_end_chars`). Prefixes o
 re-tokenised: that would split tokens differently from what the model generated.
 
 An encoder-decoder model reads the prompt with its encoder and writes the answer with its decoder:
-:meth:`LMPolicy.generate` and everything PPO needs work the same (``agents.algorithms.ppo.forward_responses`` runs
+:meth:`LMPolicy.generate` and everything PPO needs work the same (``agents.algorithms.lm_rl.forward_responses`` runs
 the encoder once per prompt); :meth:`LMPolicy.act`'s kept decoder cache is for causal models only.
 """
 

@@ -18,7 +18,8 @@ import torch
 import fg_env  # noqa: F401 - registers the environment
 from agents.algorithms.distributed import current_processes
 from agents.policies.policy import LMPolicy
-from agents.algorithms.ppo import FineGrainedPPO, PPOConfig, build_rollouts
+from agents.algorithms.lm_rl import build_rollouts
+from agents.algorithms.ppo import FineGrainedPPO, PPOConfig
 from agents.algorithms.rollout import replay, token_rewards
 from agents.experiments.schemes import get_scheme
 
