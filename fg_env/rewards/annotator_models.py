@@ -16,9 +16,10 @@ prefix-consistent, the score of a segment is the same whether the answer goes on
 built in one process share one annotator (and its caches), so the three of them read each sentence
 once.
 
-They need the world's ground truth (``example.meta["world"]``): on any other example (QA-Feedback's
-real questions) they raise :class:`~fg_env.errors.MissingWorldError`, which points to the
-learned reward models.
+They read question-answering examples (:class:`~fg_env.types.QAExample`; an environment of other
+examples is refused when it is built, by :meth:`~fg_env.rewards.base.RewardModel.check_example`) and
+need the world's ground truth (``example.meta["world"]``): on any other question (QA-Feedback's real
+ones) they raise :class:`~fg_env.errors.MissingWorldError`, which points to the learned reward models.
 
 Example:
     >>> from fg_env.data.synthetic import SyntheticQA
@@ -33,10 +34,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from fg_env.data.synthetic.annotator import Annotator
-from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
-from fg_env.types import Granularity
+from fg_env.errors import InvalidTypeError
+from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore, TaskExample
+from fg_env.types import Granularity, QAExample, Span
 
 _SHARED: Annotator | None = None
 
@@ -52,6 +55,19 @@ def shared_annotator() -> Annotator:
 class _AnnotatorRewardModel(RewardModel):
     def __init__(self, annotator: Annotator | None = None) -> None:
         self.annotator = annotator or shared_annotator()
+
+    def check_example(self, example: TaskExample) -> None:
+        if not isinstance(example, QAExample):
+            raise InvalidTypeError(
+                f"the annotator-backed reward model {self.name!r} judges answers to the built-in world's questions "
+                f"(fg_env.types.QAExample), not to {type(example).__name__} examples: give this environment "
+                "reward models that read only what fg_env.rewards.base.TaskExample offers"
+            )
+
+    @staticmethod
+    def _items(requests: Sequence[ScoringRequest]) -> list[tuple[QAExample, str, Span]]:
+        # check_example has made sure, when the environment was built, that its examples are QAExamples.
+        return cast("list[tuple[QAExample, str, Span]]", [(r.example, r.answer, r.segment) for r in requests])
 
 
 class RelevanceRewardModel(_AnnotatorRewardModel):
@@ -72,7 +88,7 @@ class RelevanceRewardModel(_AnnotatorRewardModel):
     bounds = (-1.0, 1.0)
 
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
-        labels = self.annotator.relevance_of_segments([(r.example, r.answer, r.segment) for r in requests])
+        labels = self.annotator.relevance_of_segments(self._items(requests))
         return [SegmentScore(1.0) if label is None else SegmentScore(-1.0, label) for label in labels]
 
 
@@ -94,7 +110,7 @@ class FactualityRewardModel(_AnnotatorRewardModel):
     bounds = (-1.0, 1.0)
 
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
-        labels = self.annotator.factuality_of_segments([(r.example, r.answer, r.segment) for r in requests])
+        labels = self.annotator.factuality_of_segments(self._items(requests))
         return [SegmentScore(1.0) if label is None else SegmentScore(-1.0, label) for label in labels]
 
 
@@ -120,9 +136,9 @@ class CompletenessRewardModel(_AnnotatorRewardModel):
 
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
         out = []
-        for r in requests:
-            value = self.annotator.completeness(r.example, r.answer)
-            label = self.annotator.most_important_missing(r.example, r.answer) if value < 1.0 else None
+        for example, answer, _ in self._items(requests):
+            value = self.annotator.completeness(example, answer)
+            label = self.annotator.most_important_missing(example, answer) if value < 1.0 else None
             out.append(SegmentScore(value, label))
         return out
 

@@ -6,6 +6,11 @@ answers it is scoring, every new segment at the model's granularity and asks for
 
 Each request holds the answer only up to the end of the segment it asks about: a reward model never
 sees text after the segment it scores, so step rewards are Markov in the answer so far.
+
+What a reward model may read of the task is :class:`TaskExample`: an id, the prompt, its context and
+the reference outputs. Every environment's examples offer these (:class:`~fg_env.types.QAExample`
+among them); a model that needs more of one kind of example (the annotator-backed models read the
+built-in world's ground truth) says so in :meth:`RewardModel.check_example`.
 """
 
 from __future__ import annotations
@@ -14,9 +19,59 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from fg_env.errors import InvalidTypeError, InvalidValueError
-from fg_env.types import Granularity, QAExample, Span
+from fg_env.types import Granularity, Span
+
+__all__ = [
+    "RewardModel",
+    "ScoringRequest",
+    "SegmentScore",
+    "TaskExample",
+    "check_scores",
+    "validate_reward_model",
+]
+
+
+class TaskExample(Protocol):
+    """What a reward model may read of the example an answer responds to, whatever the task.
+
+    Read-only attributes, so a frozen dataclass's fields and cached properties both qualify:
+    :class:`~fg_env.types.QAExample` is one, and so is any environment's own example type that has them.
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> @dataclass(frozen=True)
+        ... class Prompt:
+        ...     id: str
+        ...     prompt: str
+        ...     context: str = ""
+        ...     references: tuple[str, ...] = ()
+        >>> example: TaskExample = Prompt("p1", "Once upon a time")
+        >>> example.prompt
+        'Once upon a time'
+    """
+
+    @property
+    def id(self) -> str:
+        """Unique within its split: what ``reset(options={"example_id": ...})`` names."""
+        ...
+
+    @property
+    def prompt(self) -> str:
+        """The text an LM agent continues (the env's ``info["prompt"]`` at reset)."""
+        ...
+
+    @property
+    def context(self) -> str:
+        """What the answer may draw on (QA: the passages); empty when the task has none."""
+        ...
+
+    @property
+    def references(self) -> Sequence[str]:
+        """Reference outputs (QA: the gold answers); empty when the task has none."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -24,14 +79,14 @@ class ScoringRequest:
     """One segment to score: ``answer[segment.start:segment.end]``, with the answer cut at its end.
 
     Example:
-        >>> from fg_env.types import Passage
+        >>> from fg_env.types import Passage, QAExample
         >>> ex = QAExample("q", "Who?", (Passage("T", ("Ann did.",)),), ("Ann did.",))
         >>> r = ScoringRequest(ex, "Ann did.", Span(0, 8))
         >>> r.segment_text
         'Ann did.'
     """
 
-    example: QAExample
+    example: TaskExample
     answer: str  # the answer so far, ending exactly at ``segment.end``
     segment: Span
 
@@ -89,9 +144,10 @@ class RewardModel(ABC):
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
         """Score every request; return one :class:`SegmentScore` per request, in order."""
 
-    def check_example(self, example: QAExample) -> None:  # noqa: B027 - an optional hook, no-op by default
-        """Raise a clear error when this model cannot judge answers to ``example`` (e.g. it needs
-        ground truth that the dataset lacks). The environment calls it once, when it is built."""
+    def check_example(self, example: TaskExample) -> None:  # noqa: B027 - an optional hook, no-op by default
+        """Raise a clear error when this model cannot judge answers to ``example`` (e.g. it reads more
+        than :class:`TaskExample` offers, or ground truth that the dataset lacks). The environment calls
+        it once, on its first example, when it is built."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, granularity={str(self.granularity)!r})"

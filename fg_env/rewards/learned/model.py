@@ -17,19 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
 
 from fg_env.atomic import atomic_directory
-from fg_env.errors import InvalidValueError
-from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
+from fg_env.errors import InvalidTypeError, InvalidValueError
+from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore, TaskExample
 from fg_env.rewards.learned.components import NO_ERROR, component
 from fg_env.rewards.learned.config import RewardModelConfig
 from fg_env.rewards.learned.encoding import InputEncoder, check_answer_causal, plan_rows
 from fg_env.rewards.learned.network import RewardNetwork
-from fg_env.types import Granularity
+from fg_env.types import Granularity, QAExample
 
 SIGN: Literal["sign", "margin"] = "sign"
 MARGIN = "margin"
@@ -128,12 +128,20 @@ class LearnedRewardModel(RewardModel):
 
     # ------------------------------------------------------------------------------- scoring
 
+    def check_example(self, example: TaskExample) -> None:
+        if not isinstance(example, QAExample):
+            raise InvalidTypeError(
+                f"the learned reward model {self.name!r} reads a question and its passages (fg_env.types.QAExample), "
+                f"which {type(example).__name__} examples do not have"
+            )
+
     @torch.no_grad()
     def raw_outputs(self, requests: Sequence[ScoringRequest]) -> np.ndarray:
         """Head outputs per request: class probabilities ``(n, classes)`` or raw scores ``(n,)``."""
         if not requests:
             return np.zeros((0, len(self.config.labels))) if self.spec.kind == "token" else np.zeros(0)
-        pairs = [(self.encoder.context(r.example), r.answer) for r in requests]
+        # QAExamples: check_example made sure of it when the environment was built.
+        pairs = [(self.encoder.context(cast(QAExample, r.example)), r.answer) for r in requests]
         plan = plan_rows(self.encoder, pairs)
         # Sort rows by length so each forward pass pads as little as possible, then cut into chunks.
         order = sorted(range(len(plan.rows)), key=lambda i: len(plan.rows[i]))
