@@ -267,7 +267,7 @@ def measure(setting: str, models: list[RewardModel], n: int, steps: int, repeats
     env_kwargs = {"reward_models": models, "max_sentences": MAX_SENTENCES}
     vector = FineGrainedQAVectorEnv(num_envs=n, **env_kwargs)
     singles = [gym.make("FineGrainedQA-v0", **env_kwargs) for _ in range(n)]
-    questions = Questions(vector.qa_envs[0].examples)
+    questions = Questions(vector.core_envs[0].examples)
     per_env = max(1, steps // n)
     max_diff, episodes = 0.0, 0
     times: dict[str, list[float]] = {"single": [], "vector": []}

@@ -21,7 +21,7 @@ from fg_env.wrappers import HolisticReward, LinearScalarization
 
 def native(num_envs: int, seed: int) -> None:
     envs = gym.make_vec("FineGrainedQA-v0", num_envs=num_envs, max_sentences=4)
-    examples = envs.unwrapped.qa_envs[0].examples
+    examples = envs.unwrapped.core_envs[0].examples
     obs, info = envs.reset(seed=seed, options={"index": list(range(num_envs))})
     print(f"native vector env: {envs.unwrapped.reward_names}, autoreset {envs.metadata['autoreset_mode'].name}")
     # Sub-env i answers with the first sentence of its gold answer, then ends.
@@ -38,7 +38,7 @@ def shaped(num_envs: int, seed: int) -> None:
     # Each sub-env wears its own wrappers; the reward models are still called once per step for all.
     for name, wrappers in [("fine-grained", [LinearScalarization]), ("holistic", [HolisticReward])]:
         envs = gym.make_vec("FineGrainedQA-v0", num_envs=num_envs, env_wrappers=wrappers)
-        examples = envs.unwrapped.qa_envs[0].examples
+        examples = envs.unwrapped.core_envs[0].examples
         answers = [examples[i].references[0] if i % 2 == 0 else "Nobody knows. The sky is green." for i in range(num_envs)]
         played = play_answers(envs, answers, indices=list(range(num_envs)), seed=seed)
         per_step = [p.rewards.astype(float).round(2).tolist() for p in played[:2]]

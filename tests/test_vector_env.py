@@ -251,7 +251,7 @@ def test_env_ids_step_only_those_sub_envs():
     assert terminated.tolist() == [False, True] and info["env_id"].tolist() == [2, 0]
     assert info["reward_mask"].shape == (2, 3) and info["_segments"].tolist() == [True, True]  # rows as env_ids
     assert info["segments"][0][0]["text"] == "She was born in 1951."
-    assert envs.qa_envs[1].response == ""  # not stepped
+    assert envs.core_envs[1].response == ""  # not stepped
     with pytest.raises(ValueError, match="distinct sub-env indices in 0..2"):
         envs.step(["a."], env_ids=[3])
     with pytest.raises(ValueError, match="distinct"):
@@ -282,8 +282,8 @@ def test_from_env_copies_the_stack_and_shares_the_models():
     envs = FineGrainedQAVectorEnv.from_env(env, 3)
     assert envs.num_envs == 3 and all(type(e) is HolisticReward for e in envs.envs)
     assert all(e.reward_model is preference for e in envs.envs)
-    assert all(q.reward_models[k] is env.unwrapped.reward_models[k] for q in envs.qa_envs for k in range(3))
-    assert all(q.dataset is env.unwrapped.dataset for q in envs.qa_envs)
+    assert all(q.reward_models[k] is env.unwrapped.reward_models[k] for q in envs.core_envs for k in range(3))
+    assert all(q.dataset is env.unwrapped.dataset for q in envs.core_envs)
     assert env.unwrapped.response == "" and env.unwrapped._example is None  # the original is untouched
     with pytest.raises(ValueError, match="num_envs"):
         FineGrainedQAVectorEnv.from_env(LinearScalarization(_single()), 0)

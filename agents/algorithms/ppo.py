@@ -68,7 +68,7 @@ from agents.algorithms.model_setup import (
     merged_for_saving,
 )
 from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
-from fg_env.envs.vector import FineGrainedQAVectorEnv
+from fg_env.envs.vector import FineGrainedVectorEnv
 from fg_env.errors import CheckpointError, InvalidValueError
 from fg_env.training import append_log, make_schedule, restart_log, restore_training_state, training_state
 
@@ -616,7 +616,7 @@ class FineGrainedPPO:
 
     ``env`` is the environment wrapped by a reward scheme (:mod:`agents.experiments.schemes`); the trainer only
     reads ``info["segments"]`` through :func:`agents.algorithms.rollout.replay_batch` (on copies of ``env`` stepped
-    side by side, :meth:`~fg_env.envs.vector.FineGrainedQAVectorEnv.from_env`), so any scheme works. The policy's
+    side by side, :meth:`~fg_env.envs.vector.FineGrainedVectorEnv.from_env`), so any scheme works. The policy's
     model is trained in place; a frozen copy of it, made here, is the KL reference.
 
     Example:
@@ -655,12 +655,10 @@ class FineGrainedPPO:
         # Copies of the scheme-wrapped env, stepped side by side: each rollout step scores every answer's
         # new segments with one call per reward model (the models themselves are shared, not copied).
         local_episodes = self.local_prompts * config.samples_per_prompt
-        self.vector_env = FineGrainedQAVectorEnv.from_env(env, local_episodes)
+        self.vector_env = FineGrainedVectorEnv.from_env(env, local_episodes)
         # The exact measure beside a proxy reward: every rollout is also scored by ``exact_env`` (the
         # built-in annotator), which the policy never trains on (Gao et al. 2023's gold reward model).
-        self.exact_vector_env = (
-            None if exact_env is None else FineGrainedQAVectorEnv.from_env(exact_env, local_episodes)
-        )
+        self.exact_vector_env = None if exact_env is None else FineGrainedVectorEnv.from_env(exact_env, local_episodes)
 
         # Every random draw of a run comes from these two sources, so a checkpoint that saves both
         # resumes to the same result: numpy for question sampling, generation seeds and minibatch

@@ -40,7 +40,7 @@ from fg_env.errors import InvalidValueError
 from fg_env.segments import ScoredSegment
 
 if TYPE_CHECKING:
-    from fg_env.envs.vector import FineGrainedQAVectorEnv
+    from fg_env.envs.vector import FineGrainedVectorEnv
 
 __all__ = [
     "EpisodeRecord",
@@ -180,7 +180,7 @@ def replay(
 
 
 def replay_batch(
-    envs: FineGrainedQAVectorEnv,
+    envs: FineGrainedVectorEnv[Any],
     generations: Sequence[Generation],
     *,
     indices: Sequence[int] | None = None,
@@ -190,7 +190,7 @@ def replay_batch(
     """:func:`replay` many generations side by side on a vector env: each step scores every answer's new
     segments with one call per reward model (what makes learned reward models cheap on a GPU).
 
-    Each record is what :func:`replay` gives on one of ``envs``'s sub-envs (:meth:`FineGrainedQAVectorEnv.from_env`
+    Each record is what :func:`replay` gives on one of ``envs``'s sub-envs (:meth:`FineGrainedVectorEnv.from_env`
     makes them copies of a scheme-wrapped env).
 
     Example:

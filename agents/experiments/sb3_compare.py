@@ -188,9 +188,9 @@ def evaluate_agent(agent: Agent, env: gym.Env, questions: int) -> dict[str, Any]
     mean return (``env`` is a fine-grained view: the weighted return both arms are paid; the view's
     shuffle is seeded by the question, the same for every agent)."""
     from agents.experiments.evaluate import metrics_of
-    from fg_env.wrappers.components import qa_env
+    from fg_env.envs.core import core_env
 
-    qa = qa_env(env)
+    qa = core_env(env)
     if questions > len(qa.examples):
         raise InvalidValueError(f"eval_questions ({questions}) is more than the split's {len(qa.examples)} questions")
     answers, returns = [], []

@@ -13,8 +13,8 @@ import numpy as np
 
 from agents.policies.policy import LMPolicy
 from fg_env.errors import InvalidValueError
+from fg_env.rewards.base import TaskExample
 from fg_env.text import split_sentences
-from fg_env.types import QAExample
 
 __all__ = ["LMProposer"]
 
@@ -84,7 +84,7 @@ class LMProposer:
             return None
         return int(np.random.SeedSequence([self.seed, call]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
-    def __call__(self, example: QAExample, response: str, n: int) -> list[str]:
+    def __call__(self, example: TaskExample, response: str, n: int) -> list[str]:
         """At most ``n`` distinct sentences that could come next after ``response``, the answer so far."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise InvalidValueError(f"n must be a non-negative integer, got {n!r}")

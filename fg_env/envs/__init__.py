@@ -1,10 +1,15 @@
-"""Environments of fg_env, registered with Gymnasium when ``fg_env`` is imported."""
+"""Environments of fg_env, registered with Gymnasium when ``fg_env`` is imported.
+
+:class:`~fg_env.envs.core.FineGrainedEnv` is the core every environment is built on (text actions to
+scored segments and a reward vector); :class:`~fg_env.envs.qa.FineGrainedQAEnv` is FineGrainedQA-v0.
+"""
 
 from gymnasium.envs.registration import register, registry
 
+from fg_env.envs.core import FineGrainedEnv
 from fg_env.envs.qa import FineGrainedQAEnv
 
-__all__ = ["FineGrainedQAEnv", "register_envs"]
+__all__ = ["FineGrainedEnv", "FineGrainedQAEnv", "register_envs"]
 
 
 def register_envs() -> None:

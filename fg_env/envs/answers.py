@@ -2,15 +2,15 @@
 
 An answer written in one go (by a language model, a dataset, a TRL trainer) becomes an episode by
 stepping its sentences as actions and ending with the empty action: :func:`sentence_actions` cuts it,
-:func:`play_answer` plays one on any (wrapped) environment, and :func:`play_answers` plays many on a
-:class:`~fg_env.envs.vector.FineGrainedQAVectorEnv`, side by side, each step scoring every answer's
-new segments with one call per reward model. Answers of different lengths need no padding actions:
-only the sub-envs whose answer goes on are stepped.
+:func:`play_answer` plays one on any environment of the core (:mod:`fg_env.envs.core`, wrapped or
+not), and :func:`play_answers` plays many on a :class:`~fg_env.envs.vector.FineGrainedVectorEnv`, side
+by side, each step scoring every answer's new segments with one call per reward model. Answers of
+different lengths need no padding actions: only the sub-envs whose answer goes on are stepped.
 
 Example:
     >>> import gymnasium as gym, fg_env
     >>> envs = gym.make_vec("FineGrainedQA-v0", num_envs=2)
-    >>> examples = envs.unwrapped.qa_envs[0].examples
+    >>> examples = envs.unwrapped.core_envs[0].examples
     >>> played = play_answers(envs, [examples[0].references[0], "The sky is green."], indices=[0, 1])
     >>> [p.num_steps > 1 for p in played], played[1].episode_return().tolist()[:2]
     ([True, True], [-1.0, 1.0])
@@ -20,16 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from fg_env.envs.core import core_env
+from fg_env.envs.vector import FineGrainedVectorEnv
 from fg_env.errors import InvalidTypeError, InvalidValueError
 from fg_env.text import split_sentences
-
-if TYPE_CHECKING:
-    from fg_env.envs.vector import FineGrainedQAVectorEnv
 
 __all__ = ["PlayedAnswer", "play_answer", "play_answers", "sentence_actions"]
 
@@ -141,7 +140,7 @@ def _question_options(index: int | None, example_id: str | None) -> dict[str, An
 def play_answer(
     env: gym.Env, answer: str, *, index: int | None = None, example_id: str | None = None, seed: int | None = None
 ) -> PlayedAnswer:
-    """Reset ``env`` (any FineGrainedQA env, under any wrappers) on a question and play ``answer``.
+    """Reset ``env`` (any env of the core, under any wrappers) on an example and play ``answer``.
 
     Example:
         >>> import gymnasium as gym, fg_env
@@ -151,18 +150,19 @@ def play_answer(
     """
     if not isinstance(answer, str):
         raise InvalidTypeError(f"an answer is a str, got {type(answer).__name__}")
+    core = core_env(env)  # the answer so far is the core's, whatever the wrappers make of the observation
     _, reset_info = env.reset(seed=seed, options=_question_options(index, example_id))
     steps = _Steps()
     for start, end in sentence_actions(answer):
-        obs, reward, terminated, truncated, info = env.step(answer[start:end])
-        steps.add((start, end), obs["response"], reward, (terminated, truncated), info)
+        _, reward, terminated, truncated, info = env.step(answer[start:end])
+        steps.add((start, end), core.response, reward, (terminated, truncated), info)
         if steps.over:
             return steps.played(reset_info, answer)
     raise RuntimeError("the environment did not end the episode on the empty action")
 
 
 def play_answers(
-    envs: FineGrainedQAVectorEnv,
+    envs: FineGrainedVectorEnv[Any],
     answers: Sequence[str],
     *,
     indices: Sequence[int] | None = None,
@@ -191,7 +191,7 @@ def play_answers(
 
 
 def _play_chunk(
-    envs: FineGrainedQAVectorEnv, answers: list[str], key: str, questions: list[Any], seed: int | None
+    envs: FineGrainedVectorEnv[Any], answers: list[str], key: str, questions: list[Any], seed: int | None
 ) -> list[PlayedAnswer]:
     """Play at most ``num_envs`` answers, answer ``j`` on sub-env ``j``."""
     n, size = len(answers), envs.num_envs
@@ -206,10 +206,11 @@ def _play_chunk(
     while live:
         ranges = [plans[j][len(steps[j].actions)] for j in live]
         actions = [answers[j][a:b] for j, (a, b) in zip(live, ranges)]
-        obs, rewards, terminated, truncated, infos = envs.step(actions, env_ids=live)
+        _, rewards, terminated, truncated, infos = envs.step(actions, env_ids=live)
         for row, j in enumerate(live):
             info = info_row(infos, row)
-            steps[j].add(ranges[row], obs["response"][row], rewards[row], (terminated[row], truncated[row]), info)
+            response = envs.core_envs[j].response
+            steps[j].add(ranges[row], response, rewards[row], (terminated[row], truncated[row]), info)
             if not steps[j].over and len(steps[j].actions) == len(plans[j]):
                 raise RuntimeError("the environment did not end the episode on the empty action")
         live = [j for j in live if not steps[j].over]

@@ -1,4 +1,4 @@
-"""FineGrainedQA-v0 as a native vector environment: ``gym.make_vec("FineGrainedQA-v0", num_envs=N)``.
+"""The native vector environment of any env of the core: ``gym.make_vec("FineGrainedQA-v0", num_envs=N)``.
 
 N answers are written side by side. The reward models are built once and shared by the N sub-envs,
 and each step makes **one** ``score`` call per reward model for all N sub-envs together (a learned
@@ -25,11 +25,16 @@ Conventions (Gymnasium 1.x):
   those, and returns arrays in their order with ``info["env_id"]``. Answers of different lengths are
   then replayed side by side without padding actions (:func:`fg_env.envs.answers.play_answers`).
 
-Sub-envs may be wrapped (``env_wrappers=[...]``, or :meth:`FineGrainedQAVectorEnv.from_env` copies a
+Sub-envs may be wrapped (``env_wrappers=[...]``, or :meth:`FineGrainedVectorEnv.from_env` copies a
 wrapped env's whole stack): reward-shaping wrappers then act per sub-env exactly as on a single env,
 while scoring stays batched. The vector env plans each sub-env's step, scores all of them, hands
-each sub-env its scores (:meth:`FineGrainedQAEnv.prescore`), then steps it through its wrappers. A
-wrapper that rewrites the action text makes that sub-env score on its own: slower, never wrong.
+each sub-env its scores (:meth:`FineGrainedEnv.prescore <fg_env.envs.core.FineGrainedEnv.prescore>`),
+then steps it through its wrappers. A wrapper that rewrites the action text makes that sub-env score
+on its own: slower, never wrong.
+
+:class:`FineGrainedVectorEnv` steps any environment of the core (:class:`~fg_env.envs.core.FineGrainedEnv`),
+built by the ``env_factory`` it is given; :class:`FineGrainedQAVectorEnv` is FineGrainedQA-v0's,
+registered as its ``vector_entry_point``.
 
 Example:
     >>> import gymnasium as gym, fg_env
@@ -44,74 +49,102 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
+from typing_extensions import Self, TypeVar
 
-from fg_env.envs.qa import FineGrainedQAEnv, score_checked
+from fg_env.envs.core import FineGrainedEnv, core_env, score_checked
+from fg_env.envs.qa import FineGrainedQAEnv
 from fg_env.errors import InvalidTypeError, InvalidValueError, ResetNeededError
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
+from fg_env.rewards.vector import RewardComponent, RewardVectorFacts, is_scalarised
 from fg_env.spaces import UnicodeText
 from fg_env.types import Observation
-from fg_env.wrappers.components import RewardComponent, RewardVectorFacts, is_scalarised
 
-__all__ = ["FineGrainedQAVectorEnv", "copy_env", "stack_infos"]
+__all__ = ["FineGrainedQAVectorEnv", "FineGrainedVectorEnv", "copy_env", "stack_infos"]
 
 EnvWrapper = Callable[[gym.Env], gym.Env]
+#: The sub-envs' core class: FineGrainedQAEnv for FineGrainedQAVectorEnv, any env of the core by default.
+CoreEnvT = TypeVar("CoreEnvT", bound=FineGrainedEnv[Any], default=FineGrainedEnv[Any])
 
 
-class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
-    """N FineGrainedQA environments stepped together, their segments scored in one call per model.
+class FineGrainedVectorEnv(RewardVectorFacts, VectorEnv, Generic[CoreEnvT]):
+    """N environments of the core stepped together, their segments scored in one call per reward model.
 
-    Takes :class:`~fg_env.envs.qa.FineGrainedQAEnv`'s arguments (``dataset``, ``split``,
-    ``reward_models``, ``max_sentences``, ...) besides ``num_envs``; the dataset and the reward models
-    are made once and shared. ``env_wrappers`` wrap each sub-env, in order (Gymnasium's ``wrappers=``
-    of ``make_vec`` is refused for native vector envs, hence the other name); they must keep the
-    action a string.
+    ``env_factory(**env_kwargs)`` builds the first sub-env (a :class:`~fg_env.envs.core.FineGrainedEnv`,
+    usually its class); the others are copies of it that share what it declares heavy
+    (:meth:`~fg_env.envs.core.FineGrainedEnv.shared_parts`: its examples, its reward models, a task's
+    dataset), so the reward models are made once. ``env_wrappers`` wrap each sub-env, in order
+    (Gymnasium's ``wrappers=`` of ``make_vec`` is refused for native vector envs, hence the other
+    name); they must keep the action a string. ``core_envs[i]`` is sub-env ``i`` without its wrappers.
+
+    A task registers it as its ``vector_entry_point`` with its factory bound, e.g.
+    ``functools.partial(FineGrainedVectorEnv, env_factory=MyEnv)``, as ``tests/test_second_env.py`` does.
 
     Example:
-        >>> from fg_env.wrappers import LinearScalarization
-        >>> envs = FineGrainedQAVectorEnv(num_envs=2, env_wrappers=[LinearScalarization])
-        >>> _ = envs.reset(seed=1, options={"index": [0, 5]})
-        >>> envs.step(["Harlow Bridge is a film.", ""])[1].shape, envs.segment_weights["factuality"]
-        ((2,), 0.5)
+        >>> from fg_env.envs.qa import FineGrainedQAEnv
+        >>> envs = FineGrainedVectorEnv(3, FineGrainedQAEnv, max_sentences=4)
+        >>> _ = envs.reset(seed=0)
+        >>> envs.step(["Harlow Bridge is a film.", "", "It rained."])[1].shape
+        (3, 3)
+        >>> envs.core_envs[1].reward_models is envs.core_envs[0].reward_models
+        True
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    #: What every sub-env is, under its wrappers (checked when the vector env is built).
+    core_class: type[FineGrainedEnv[Any]] = FineGrainedEnv
 
-    def __init__(self, num_envs: int = 1, *, env_wrappers: Sequence[EnvWrapper] = (), **env_kwargs: Any) -> None:
+    def __init__(
+        self,
+        num_envs: int,
+        env_factory: Callable[..., CoreEnvT],
+        *,
+        env_wrappers: Sequence[EnvWrapper] = (),
+        **env_kwargs: Any,
+    ) -> None:
         _check_num_envs(num_envs)
         if env_kwargs.get("render_mode") is not None:
-            raise InvalidValueError("the vector environment does not render; render a single FineGrainedQA-v0 instead")
-        first = FineGrainedQAEnv(**env_kwargs)
-        shared = {**env_kwargs, "dataset": first.dataset, "reward_models": first.reward_models}
-        shared.pop("data_dir", None)
-        shared.pop("dataset_kwargs", None)
-        bare = [first] + [FineGrainedQAEnv(**shared) for _ in range(num_envs - 1)]
+            raise InvalidValueError("the vector environment does not render; render a single environment instead")
+        first = env_factory(**env_kwargs)
+        self._check_core(first)
+        # The copies are made before any reset, so each is what env_factory(**env_kwargs) would build,
+        # sharing the first one's heavy parts instead of building them again.
+        bare = [first] + [copy_env(first) for _ in range(num_envs - 1)]
         self._set_up([_wrap(env, env_wrappers) for env in bare])
 
     @classmethod
-    def from_env(cls, env: gym.Env, num_envs: int) -> FineGrainedQAVectorEnv:
-        """``num_envs`` copies of ``env`` (a FineGrainedQA env under any wrappers) stepped together.
+    def from_env(cls, env: gym.Env, num_envs: int) -> Self:
+        """``num_envs`` copies of ``env`` (an env of the core under any wrappers) stepped together.
 
-        Each copy has ``env``'s whole wrapper stack, but shares its dataset and every reward model in
-        it (the environment's and any a wrapper holds), so no model is copied. ``env`` is not changed.
+        Each copy has ``env``'s whole wrapper stack, but shares its heavy parts and every reward model
+        in it (the environment's and any a wrapper holds), so no model is copied. ``env`` is not changed.
 
         Example:
             >>> import gymnasium as gym, fg_env
             >>> from fg_env.wrappers import HolisticReward
-            >>> envs = FineGrainedQAVectorEnv.from_env(HolisticReward(gym.make("FineGrainedQA-v0")), 4)
+            >>> envs = FineGrainedVectorEnv.from_env(HolisticReward(gym.make("FineGrainedQA-v0")), 4)
             >>> envs.num_envs, envs.segment_weights
             (4, {'holistic': 1.0})
         """
         _check_num_envs(num_envs)
+        cls._check_core(env)
         vector = cls.__new__(cls)
         vector._set_up([copy_env(env) for _ in range(num_envs)])
         return vector
+
+    @classmethod
+    def _check_core(cls, env: gym.Env) -> None:
+        if not isinstance(env.unwrapped, cls.core_class):
+            raise InvalidTypeError(
+                f"{cls.__name__} steps {cls.core_class.__name__} environments (under any wrappers), "
+                f"got {type(env.unwrapped).__name__}"
+            )
 
     def _set_up(self, envs: list[gym.Env]) -> None:
         first = envs[0]
@@ -121,9 +154,9 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
                 "vectorise such a view with gym.vector.SyncVectorEnv (or SB3's DummyVecEnv) instead"
             )
         self.envs = envs
-        self.qa_envs: list[FineGrainedQAEnv] = [env.unwrapped for env in envs]  # type: ignore[misc]
+        self.core_envs: list[CoreEnvT] = [env.unwrapped for env in envs]  # type: ignore[misc]
         self.num_envs = len(envs)
-        self.reward_models: tuple[RewardModel, ...] = self.qa_envs[0].reward_models
+        self.reward_models: tuple[RewardModel, ...] = self.core_envs[0].reward_models
         self.scalar_reward = is_scalarised(first)
         if self.scalar_reward:
             self.segment_weights = dict(first.get_wrapper_attr("segment_weights"))
@@ -269,17 +302,17 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
             raise InvalidValueError(f"step() got {len(actions)} actions for {len(ids)} environments")
         for i, action in zip(ids, actions):
             if not self._autoreset[i]:
-                self.qa_envs[i].check_step(action)
+                self.core_envs[i].check_step(action)
         return actions
 
     def _prescore(self, stepping: list[tuple[int, str]]) -> None:
         """Plan each stepping sub-env's step, score all of them with one call per reward model, and
         hand each sub-env its scores for the step it is about to take."""
-        plans = {i: self.qa_envs[i].plan(action) for i, action in stepping}
-        requests = {i: self.qa_envs[i].scoring_requests(plans[i]) for i in plans}
+        plans = {i: self.core_envs[i].plan(action) for i, action in stepping}
+        requests = {i: self.core_envs[i].scoring_requests(plans[i]) for i in plans}
         scores = self._score_together(requests)
         for i, action in stepping:
-            self.qa_envs[i].prescore(action, plans[i], requests[i], scores[i])
+            self.core_envs[i].prescore(action, plans[i], requests[i], scores[i])
 
     def _score_together(self, requests: dict[int, list[list[ScoringRequest]]]) -> dict[int, list[list[SegmentScore]]]:
         """One ``score`` call per reward model for every sub-env's requests; split back per env."""
@@ -306,6 +339,27 @@ class FineGrainedQAVectorEnv(RewardVectorFacts, VectorEnv):
     def close_extras(self, **kwargs: Any) -> None:
         for env in self.envs:
             env.close()
+
+
+class FineGrainedQAVectorEnv(FineGrainedVectorEnv[FineGrainedQAEnv]):
+    """N FineGrainedQA environments stepped together: ``gym.make_vec("FineGrainedQA-v0", num_envs=N)``.
+
+    Takes :class:`~fg_env.envs.qa.FineGrainedQAEnv`'s arguments (``dataset``, ``split``,
+    ``reward_models``, ``max_sentences``, ...) besides ``num_envs`` and ``env_wrappers``; the dataset
+    and the reward models are made once and shared (:class:`FineGrainedVectorEnv`).
+
+    Example:
+        >>> from fg_env.wrappers import LinearScalarization
+        >>> envs = FineGrainedQAVectorEnv(num_envs=2, env_wrappers=[LinearScalarization])
+        >>> _ = envs.reset(seed=1, options={"index": [0, 5]})
+        >>> envs.step(["Harlow Bridge is a film.", ""])[1].shape, envs.segment_weights["factuality"]
+        ((2,), 0.5)
+    """
+
+    core_class = FineGrainedQAEnv
+
+    def __init__(self, num_envs: int = 1, *, env_wrappers: Sequence[EnvWrapper] = (), **env_kwargs: Any) -> None:
+        super().__init__(num_envs, FineGrainedQAEnv, env_wrappers=env_wrappers, **env_kwargs)
 
 
 def stack_infos(rows: Sequence[tuple[int, dict[str, Any]]], size: int) -> dict[str, Any]:
@@ -377,8 +431,9 @@ def _wrap(env: gym.Env, wrappers: Sequence[EnvWrapper]) -> gym.Env:
 
 
 def copy_env(env: gym.Env) -> gym.Env:
-    """A deep copy of ``env`` (a FineGrainedQA env under any wrappers, mid-episode or not) that shares
-    its dataset, questions and reward models: stepping the copy leaves ``env`` where it was.
+    """A deep copy of ``env`` (an env of the core under any wrappers, mid-episode or not) that shares
+    its heavy parts (:meth:`~fg_env.envs.core.FineGrainedEnv.shared_parts`: examples, reward models, a
+    task's dataset) and any reward model a wrapper holds: stepping the copy leaves ``env`` where it was.
 
     Example:
         >>> import gymnasium as gym, fg_env
@@ -389,19 +444,9 @@ def copy_env(env: gym.Env) -> gym.Env:
         >>> env.unwrapped.response, twin.unwrapped.reward_models is env.unwrapped.reward_models
         ('', True)
     """
-    if not isinstance(env.unwrapped, FineGrainedQAEnv):
-        raise InvalidTypeError(f"copy_env() copies a FineGrainedQA environment, got {type(env.unwrapped).__name__}")
-    shared = {id(part): part for part in _heavy_parts(env)}
-    return copy.deepcopy(env, shared)
-
-
-def _heavy_parts(env: gym.Env) -> list[Any]:
-    """What copies of ``env`` share: its dataset and questions, and every reward model in the stack."""
-    qa = env.unwrapped
-    assert isinstance(qa, FineGrainedQAEnv)
-    parts: list[Any] = [qa.dataset, qa.examples, *qa.reward_models]
+    parts: list[Any] = core_env(env).shared_parts()
     layer: gym.Env = env
     while isinstance(layer, gym.Wrapper):
         parts += [value for value in vars(layer).values() if isinstance(value, RewardModel)]
         layer = layer.env
-    return parts
+    return copy.deepcopy(env, {id(part): part for part in parts})

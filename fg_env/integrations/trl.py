@@ -138,7 +138,7 @@ class EpisodeScorer:
     @property
     def examples(self) -> Sequence[QAExample]:
         """The questions of the environment's split, which ``example_id`` values must name."""
-        return self.envs.qa_envs[0].examples
+        return self.envs.core_envs[0].examples
 
     def __call__(self, answers: Sequence[str], example_ids: Sequence[str]) -> np.ndarray:
         """Returns of shape ``(len(answers), K)``, float32, read-only (a memoised batch is shared)."""
@@ -168,7 +168,7 @@ class EpisodeScorer:
         """Each id's position in the split, every id checked before anything is played."""
         if self._index_by_id is None:
             self._index_by_id = {example.id: i for i, example in enumerate(self.examples)}
-        qa = self.envs.qa_envs[0]
+        qa = self.envs.core_envs[0]
         indices = []
         for position, example_id in enumerate(example_ids):
             index = self._index_by_id.get(example_id) if isinstance(example_id, str) else None
@@ -268,7 +268,7 @@ class FineGrainedRewards:
         return self.scorer.examples
 
     def __repr__(self) -> str:
-        qa = self.scorer.envs.qa_envs[0]
+        qa = self.scorer.envs.core_envs[0]
         return f"FineGrainedRewards({list(self.reward_names)}, dataset={qa.dataset.name!r}, split={qa.split!r})"
 
 

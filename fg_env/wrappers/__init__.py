@@ -10,7 +10,7 @@ places token rewards from segment spans (the paper's PPO) trains on exactly the 
 - :class:`CandidateSentences`: a ``Discrete`` menu of candidate sentences and a ``Box`` of their
   features, for standard RL agents (Stable-Baselines3); the reward vector passes through.
 
-Vector-valued layers state ``reward_components`` (:mod:`fg_env.wrappers.components`), from which
+Vector-valued layers state ``reward_components`` (:mod:`fg_env.rewards.vector`), from which
 ``reward_names``, ``reward_space``, ``default_weights`` and ``reward_granularities`` follow; read them
 with ``env.get_wrapper_attr("reward_names")``. Scalarising wrappers go last and expose
 ``segment_weights``. Every wrapper records its arguments, so ``gym.make(env.spec)`` rebuilds a stack.
@@ -28,7 +28,6 @@ Example:
 """
 
 from fg_env.wrappers.candidates import CandidateSentences, SentenceProposer
-from fg_env.wrappers.components import Reduction, RewardComponent, RewardVectorFacts
 from fg_env.wrappers.density import RewardDensity
 from fg_env.wrappers.scalarization import HolisticReward, LinearScalarization
 from fg_env.wrappers.selection import SelectRewards
@@ -37,10 +36,7 @@ __all__ = [
     "CandidateSentences",
     "HolisticReward",
     "LinearScalarization",
-    "Reduction",
-    "RewardComponent",
     "RewardDensity",
-    "RewardVectorFacts",
     "SelectRewards",
     "SentenceProposer",
 ]

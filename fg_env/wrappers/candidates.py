@@ -1,10 +1,11 @@
-"""The candidate-sentence view: FineGrainedQA for agents that pick from a menu instead of writing text.
+"""The candidate-sentence view: an env of the core for agents that pick from a menu instead of writing text.
 
 Stable-Baselines3's PPO, A2C and DQN act in a ``Discrete`` space and observe a ``Box``.
-:class:`CandidateSentences` offers them, at each step, up to ``num_candidates`` sentences (the current
-question's passage sentences, and optionally sentences from a :class:`SentenceProposer`, such as a
-language model) and "end the answer"; the observation is a flat float32 vector of features of the
-question, the answer so far and every candidate (:mod:`fg_env.features`). The reward vector of the
+:class:`CandidateSentences` offers them, at each step, up to ``num_candidates`` sentences (the
+example's menu: by default, :func:`passage_menu`, the current question's passage sentences; and
+optionally sentences from a :class:`SentenceProposer`, such as a language model) and "end the answer";
+the observation is a flat float32 vector of features of the task (the question), the answer so far
+and every candidate (:mod:`fg_env.features`). The reward vector of the
 environment passes through unchanged, so the reward-shaping wrappers stack above this one exactly as
 above the environment: ``LinearScalarization(CandidateSentences(env))`` is a standard scalar-reward
 environment with a fine-grained reward, ``HolisticReward(CandidateSentences(env))`` its holistic twin.
@@ -12,7 +13,7 @@ environment with a fine-grained reward, ``HolisticReward(CandidateSentences(env)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, SupportsFloat
 
@@ -20,12 +21,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fg_env.envs.core import FineGrainedEnv, core_env
 from fg_env.errors import InvalidActionError, InvalidTypeError, InvalidValueError, UnknownChoiceError
 from fg_env.features import DEFAULT_FEATURIZER, SentenceFeaturizer, make_featurizer
+from fg_env.rewards.base import TaskExample
 from fg_env.types import Action, Observation, QAExample
-from fg_env.wrappers.components import qa_env
 
-__all__ = ["SIGNAL_NAMES", "CandidateSentences", "ObservationParts", "SentenceProposer"]
+__all__ = ["SIGNAL_NAMES", "CandidateSentences", "ExampleMenu", "ObservationParts", "SentenceProposer", "passage_menu"]
 
 #: The per-candidate signals after each candidate's features, in order (see :class:`CandidateSentences`).
 SIGNAL_NAMES: tuple[str, ...] = ("valid", "used", "proposed", "similarity_to_question", "similarity_to_answer")
@@ -35,12 +37,43 @@ MASKED_ACTIONS: tuple[str, ...] = ("end", "raise")
 class SentenceProposer(Protocol):
     """Proposes candidate next sentences: ``proposer(example, response, n) -> at most n strings``.
 
-    ``example`` is the question (:class:`~fg_env.types.QAExample`), ``response`` the answer so far.
-    Blank strings and repeats are dropped; returning none is fine (the passage sentences are still
-    offered). ``agents.policies.proposer.LMProposer`` samples them from a language model.
+    ``example`` is the episode's example (any :class:`~fg_env.rewards.base.TaskExample`: its
+    ``prompt`` is what an LM continues), ``response`` the answer so far. Blank strings and repeats
+    are dropped; returning none is fine (the menu's sentences are still offered).
+    ``agents.policies.proposer.LMProposer`` samples them from a language model.
     """
 
-    def __call__(self, example: QAExample, response: str, n: int) -> Sequence[str]: ...
+    def __call__(self, example: TaskExample, response: str, n: int) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class ExampleMenu:
+    """What the candidate view reads of an episode's example: the text that describes the task (its
+    features open every observation) and the sentences offered throughout the episode (blanks and
+    repeats are dropped by the view)."""
+
+    task: str
+    sentences: tuple[str, ...]
+
+
+def passage_menu(example: TaskExample) -> ExampleMenu:
+    """FineGrainedQA's menu: the question, and its passages' sentences in the passages' order.
+
+    It reads a :class:`~fg_env.types.QAExample`; an environment of other examples gives the view a
+    ``menu`` of its own.
+
+    Example:
+        >>> from fg_env.types import Passage
+        >>> passage_menu(QAExample("q", "Who won?", (Passage("Race", ("Ann won.", "It rained.")),), ()))
+        ExampleMenu(task='Who won?', sentences=('Ann won.', 'It rained.'))
+    """
+    if not isinstance(example, QAExample):
+        raise InvalidTypeError(
+            f"CandidateSentences' default menu (passage_menu) offers a QAExample's passage sentences, but the "
+            f"environment's examples are {type(example).__name__}: give CandidateSentences a menu=function(example) "
+            "-> ExampleMenu(task text, candidate sentences) for them"
+        )
+    return ExampleMenu(example.question, tuple(s for passage in example.passages for s in passage.sentences))
 
 
 @dataclass(frozen=True)
@@ -57,13 +90,15 @@ class ObservationParts:
 
 class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action], gym.utils.RecordConstructorArgs):
     """Pick one of up to ``num_candidates`` sentences, or end the answer: a ``Discrete`` action and a
-    ``Box`` observation over FineGrainedQA-v0, for standard RL agents (Stable-Baselines3, sb3-contrib).
+    ``Box`` observation over an environment of the core (FineGrainedQA-v0 for the default menu), for
+    standard RL agents (Stable-Baselines3, sb3-contrib).
 
     **Actions**: ``Discrete(num_candidates + 1)``. Action ``i < num_candidates`` appends candidate ``i``
     (``info["candidates"][i]``); action ``num_candidates`` (:attr:`end_action`, the last) ends the answer.
     The end is last so that action ``i`` is slot ``i``, with nothing to subtract.
 
-    **Candidates**: the question's passage sentences (repeats dropped), in an order shuffled once per
+    **Candidates**: the menu's sentences (``menu(example)``; by default :func:`passage_menu`, the
+    question's passage sentences; repeats dropped), in an order shuffled once per
     episode with the wrapper's own generator, seeded by ``reset(seed=...)``: the same question and seed
     give the same order, and a policy cannot learn "slot 0 is a good sentence" from the passages' layout
     (their first sentence is usually the one that names the work). ``shuffle=False`` keeps the passages'
@@ -94,7 +129,8 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
     observation). ``reset`` adds ``candidates`` too.
 
     Args:
-        env: a FineGrainedQA environment, or a stack of vector-reward wrappers over one.
+        env: an environment of the core (:class:`~fg_env.envs.core.FineGrainedEnv`; FineGrainedQA-v0 for
+            the default menu), or a stack of vector-reward wrappers over one.
         num_candidates: slots (N); actions are ``0..N``.
         featurizer: a featuriser name (``"hashing"``, ``"minilm"``, ``"both"``) or object
             (:class:`~fg_env.features.SentenceFeaturizer`).
@@ -103,6 +139,8 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         shuffle: shuffle the passage sentences' order per episode (seeded by ``reset(seed=...)``).
         mask_used: mask candidates already in the answer.
         masked_action: what a masked action does: ``"end"`` the answer, or ``"raise"``.
+        menu: what the view reads of each example: the task's text and the episode's sentences
+            (:class:`ExampleMenu`); the default, :func:`passage_menu`, reads FineGrainedQA's questions.
 
     Example:
         >>> import gymnasium as gym, fg_env
@@ -136,6 +174,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         shuffle: bool = True,
         mask_used: bool = False,
         masked_action: Literal["end", "raise"] = "end",
+        menu: Callable[[Any], ExampleMenu] = passage_menu,
     ) -> None:
         gym.utils.RecordConstructorArgs.__init__(
             self,
@@ -146,13 +185,16 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
             shuffle=shuffle,
             mask_used=mask_used,
             masked_action=masked_action,
+            menu=menu,
         )
         gym.Wrapper.__init__(self, env)  # type: ignore[misc]  # our obs and action types differ from env's
-        if not isinstance(env.action_space, spaces.Text) or not hasattr(env.unwrapped, "plan"):
+        if not isinstance(env.action_space, spaces.Text) or not isinstance(env.unwrapped, FineGrainedEnv):
             raise InvalidTypeError(
-                "CandidateSentences wraps a FineGrainedQA environment whose action is a sentence (text), "
-                f"got one whose action space is {env.action_space}"
+                "CandidateSentences wraps an environment of the core (fg_env.envs.core.FineGrainedEnv) whose "
+                f"action is a sentence (text), got {type(env.unwrapped).__name__} whose action space is {env.action_space}"
             )
+        # Read one example now, so that a menu that cannot read this env's examples fails here, clearly.
+        menu(core_env(env).examples[0])
         if not isinstance(num_candidates, int) or isinstance(num_candidates, bool) or num_candidates < 1:
             raise InvalidValueError(f"num_candidates must be a positive integer, got {num_candidates!r}")
         if proposer is not None:
@@ -169,6 +211,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         if masked_action not in MASKED_ACTIONS:
             raise UnknownChoiceError("masked_action", masked_action, MASKED_ACTIONS)
         self.num_candidates = num_candidates
+        self.menu = menu
         self.featurizer = make_featurizer(featurizer)
         self.proposer = proposer
         self.num_proposed = num_proposed if proposer is not None else 0
@@ -183,7 +226,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         self.observation_space = spaces.Box(-1.0, 1.0, shape=(size,), dtype=np.float32)
 
         self._rng: np.random.Generator | None = None
-        self._passage: list[str] = []  # this episode's passage candidates, in slot order
+        self._passage: list[str] = []  # this episode's menu candidates, in slot order
         self._proposed: list[str] = []
         self._candidates: list[str] = []
         self._question = np.zeros(dim, dtype=np.float32)
@@ -205,27 +248,26 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
             # is seeded from the reset seed (a different stream from the environment's) or, unseeded,
             # from fresh entropy as Gymnasium does.
             self._rng = np.random.default_rng(None if seed is None else [seed, 0xCA4D])
-        example = qa_env(self).example
-        self._question = self.featurizer([example.question])[0]
-        self._passage = self._passage_candidates(example)
+        menu = self.menu(core_env(self).example)
+        self._question = self.featurizer([menu.task])[0]
+        self._passage = self._menu_candidates(menu)
         self._done = False
-        self._refresh(str(obs["response"]))
+        self._refresh(core_env(self).response)
         info["candidates"] = self.candidates
         return self._observation(), info
 
-    def _passage_candidates(self, example: QAExample) -> list[str]:
+    def _menu_candidates(self, menu: ExampleMenu) -> list[str]:
         seen: dict[str, None] = {}
-        for passage in example.passages:
-            for sentence in passage.sentences:
-                if sentence.strip():
-                    seen.setdefault(sentence.strip())
+        for sentence in menu.sentences:
+            if sentence.strip():
+                seen.setdefault(sentence.strip())
         sentences = list(seen)
         if self.shuffle and self._rng is not None:
             sentences = [sentences[i] for i in self._rng.permutation(len(sentences))]
         return sentences[: self.num_candidates - self.num_proposed]
 
     def _refresh(self, response: str) -> None:
-        """The slots for the answer ``response``: the passage sentences, then the proposer's."""
+        """The slots for the answer ``response``: the menu's sentences, then the proposer's."""
         self._proposed = []
         if self.proposer is not None:
             taken = set(self._passage)
@@ -238,7 +280,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
     def _propose(self, response: str) -> list[str]:
         assert self.proposer is not None
         n = self.num_proposed
-        proposed = self.proposer(qa_env(self).example, response, n)
+        proposed = self.proposer(core_env(self).example, response, n)
         if isinstance(proposed, (str, bytes)) or not isinstance(proposed, Sequence):
             raise InvalidTypeError(
                 f"proposer {self.proposer!r} must return a list of at most {n} sentences, "
@@ -264,7 +306,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
         obs, reward, terminated, truncated, info = self.env.step(text)  # type: ignore[arg-type]
         self._done = terminated or truncated
         if not self._done:
-            self._refresh(str(obs["response"]))
+            self._refresh(core_env(self).response)
         info.update(action_index=index, action_text=text, masked_action=masked, candidates=self.candidates)
         return self._observation(), reward, terminated, truncated, info
 
@@ -308,14 +350,14 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
     # ---------------------------------------------------------------------------------- features
 
     def _answer_sentences(self) -> list[str]:
-        env = qa_env(self)
+        env = core_env(self)
         response = env.response
         return [span.slice(response) for span in env.sentences]
 
     def _used_texts(self, sentences: list[str]) -> set[str]:
         """The candidates the answer (its ``sentences``) holds: one of its sentences, or (a candidate of
         several sentences, which the environment splits) a whole run of them."""
-        response = f" {qa_env(self).response} "
+        response = f" {core_env(self).response} "
         said = set(sentences)
         return {c for c in self._candidates if c in said or f" {c} " in response}
 
@@ -329,7 +371,7 @@ class CandidateSentences(gym.Wrapper[np.ndarray, np.int64, Observation, Action],
             total = answer.sum(axis=0)
             norm = float(np.linalg.norm(total))
             obs[dim : 2 * dim] = total / norm if norm > 0 else total
-        obs[2 * dim] = min(len(sentences) / qa_env(self).max_sentences, 1.0)
+        obs[2 * dim] = min(len(sentences) / core_env(self).max_sentences, 1.0)
         if k:
             features = self.featurizer(self._candidates)
             rows = obs[self._head :].reshape(self.num_candidates, self._row_width)

@@ -7,10 +7,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from fg_env.envs.core import core_env
 from fg_env.errors import InvalidValueError, UnknownChoiceError
+from fg_env.rewards.vector import Reduction, RewardComponent, RewardVectorFacts, reward_components
 from fg_env.segments import ScoredSegment, SegmentInfo
 from fg_env.types import Action, Granularity, Observation, Span
-from fg_env.wrappers.components import Reduction, RewardComponent, RewardVectorFacts, qa_env, reward_components
 from fg_env.wrappers.scalarization import answer_span
 
 __all__ = ["RewardDensity"]
@@ -71,7 +72,7 @@ class RewardDensity(
 
     def step(self, action: Action) -> tuple[Observation, np.ndarray, bool, bool, dict[str, Any]]:
         obs, vector, terminated, truncated, info = self.env.step(action)
-        response = obs["response"]
+        response = core_env(self).response  # the observation may be a view's (CandidateSentences)
         vector, mask = np.array(vector, dtype=np.float32), info["reward_mask"].copy()
         coarsened_names = {c.name for c, coarse in zip(self.reward_components, self._coarsened) if coarse}
         kept = [s for s in info["segments"] if s["component"] not in coarsened_names]
@@ -98,7 +99,7 @@ class RewardDensity(
     def _merge_per_sentence(self, pieces: list[SegmentInfo], component: str, response: str) -> list[SegmentInfo]:
         """One segment per sentence (of this step) that holds some of ``pieces``."""
         merged = []
-        for sentence in qa_env(self).sentences:
+        for sentence in core_env(self).sentences:
             group = [p for p in pieces if sentence.start <= p["start"] and p["end"] <= sentence.end]
             if group:
                 merged.append(self._merge(group, sentence, component, response))

@@ -14,12 +14,13 @@ from typing import Any, SupportsFloat, cast
 import gymnasium as gym
 import numpy as np
 
+from fg_env.envs.core import core_env
 from fg_env.errors import InvalidValueError
 from fg_env.rewards.base import RewardModel, ScoringRequest, check_scores
 from fg_env.rewards.registry import make_reward_model
+from fg_env.rewards.vector import check_weights, recorded, reward_components, weights_by_name
 from fg_env.segments import ScoredSegment, SegmentInfo
 from fg_env.types import Action, Granularity, Observation, Span
-from fg_env.wrappers.components import check_weights, qa_env, recorded, reward_components, weights_by_name
 
 __all__ = ["HolisticReward", "LinearScalarization", "answer_span"]
 
@@ -130,7 +131,7 @@ class HolisticReward(gym.Wrapper[Observation, Action, Observation, Action], gym.
 
     def _score_answer(self) -> ScoredSegment:
         """The holistic segment: the whole answer, valued by the weighted return or the reward model."""
-        env = qa_env(self)
+        env = core_env(self)
         response = env.response
         span = answer_span(response)
         label = None

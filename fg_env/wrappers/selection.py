@@ -9,8 +9,8 @@ import gymnasium as gym
 import numpy as np
 
 from fg_env.errors import InvalidValueError, UnknownChoiceError
+from fg_env.rewards.vector import RewardComponent, RewardVectorFacts, reward_components
 from fg_env.types import Action, Observation
-from fg_env.wrappers.components import RewardComponent, RewardVectorFacts, reward_components
 
 __all__ = ["SelectRewards"]
 

@@ -1,22 +1,22 @@
-"""What a reward vector's entries are, carried through a stack of wrappers.
+"""What a reward vector's entries are, carried through the environment and a stack of wrappers.
 
-Every vector-valued layer (the environment, :class:`~fg_env.wrappers.RewardDensity`,
+Every vector-valued layer (an environment of :mod:`fg_env.envs`, :class:`~fg_env.wrappers.RewardDensity`,
 :class:`~fg_env.wrappers.SelectRewards`) exposes ``reward_components``: one :class:`RewardComponent`
 per entry of the reward it returns, in order. A wrapper reads its inner layer's components with
-``env.get_wrapper_attr("reward_components")`` and states its own, so the facts a wrapper needs
-(names, granularities, bounds, default weights) are always those of the vector it actually
-receives, in whatever order the wrappers are stacked. ``reward_names``, ``reward_granularities``,
-``default_weights`` and ``reward_space`` are derived from them (:class:`RewardVectorFacts`).
+:func:`reward_components` and states its own, so the facts a wrapper needs (names, granularities,
+bounds, default weights) are always those of the vector it actually receives, in whatever order the
+wrappers are stacked. ``reward_names``, ``reward_granularities``, ``default_weights`` and
+``reward_space`` are derived from them (:class:`RewardVectorFacts`).
 
 Scalarising wrappers (:class:`~fg_env.wrappers.LinearScalarization`,
 :class:`~fg_env.wrappers.HolisticReward`) end the vector: they expose ``segment_weights``, the weight
 of each component's segments in the scalar they return, which token-level agents read.
 
+These types live here, below both ``envs`` and ``wrappers``, because both state them: the environment
+for the vector its reward models give, each wrapper for the vector it returns.
+
 Example:
     >>> from fg_env.types import Granularity
-
-if TYPE_CHECKING:  # the environment imports this module
-    from fg_env.envs.qa import FineGrainedQAEnv
     >>> relevance = RewardComponent("relevance", Granularity.SUB_SENTENCE, (-1.0, 1.0), 0.3)
     >>> relevance.step_bounds  # one step can hold any number of sub-sentences
     (-inf, inf)
@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -38,10 +38,16 @@ from gymnasium import spaces
 from fg_env.errors import InvalidTypeError, InvalidValueError
 from fg_env.types import Granularity
 
-if TYPE_CHECKING:  # the environment imports this module
-    from fg_env.envs.qa import FineGrainedQAEnv
-
-__all__ = ["Reduction", "RewardComponent", "RewardVectorFacts", "is_scalarised", "reward_components"]
+__all__ = [
+    "Reduction",
+    "RewardComponent",
+    "RewardVectorFacts",
+    "check_weights",
+    "is_scalarised",
+    "recorded",
+    "reward_components",
+    "weights_by_name",
+]
 
 Reduction = Literal["sum", "min", "mean"]
 
@@ -165,8 +171,3 @@ def weights_by_name(components: Sequence[RewardComponent], weights: np.ndarray) 
 def recorded(value: Any) -> Any:
     """A constructor argument as recorded in the spec: arrays become lists, so specs print and compare."""
     return value.tolist() if isinstance(value, np.ndarray) else value
-
-
-def qa_env(env: gym.Env) -> FineGrainedQAEnv:
-    """The FineGrainedQA environment under ``env``'s wrappers (its answer so far, its question)."""
-    return cast("FineGrainedQAEnv", env.unwrapped)
