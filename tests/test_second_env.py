@@ -141,6 +141,8 @@ def test_errors_name_the_examples():
 def test_question_answering_reward_models_refuse_other_examples():
     with pytest.raises(InvalidTypeError, match="annotator-backed reward model 'relevance'.*QAExample.*Prompt"):
         ContinuePromptEnv(reward_models=["relevance"])
+    with pytest.raises(InvalidTypeError, match="annotator-backed reward model 'completeness'.*Prompt"):
+        HolisticReward(ContinuePromptEnv(), reward_model="completeness")  # a wrapper's model, checked alike
 
 
 def test_render_shows_the_prompt_and_the_scored_sentences():

@@ -41,7 +41,16 @@ ExampleT = TypeVar("ExampleT", bound=TaskExample)
 
 @dataclass(frozen=True)
 class PendingStep:
-    """What an action does to the answer, worked out before anything changes (:meth:`FineGrainedEnv.plan`)."""
+    """What an action does to the answer, worked out before anything changes (:meth:`FineGrainedEnv.plan`).
+
+    Example:
+        >>> import gymnasium as gym, fg_env
+        >>> env = gym.make("FineGrainedQA-v0", max_sentences=2).unwrapped
+        >>> _ = env.reset(seed=0)
+        >>> pending = env.plan("It rained. It stopped.")
+        >>> pending.new_sentences, pending.truncated, env.response
+        ((Span(start=0, end=10), Span(start=11, end=22)), True, '')
+    """
 
     response: str  # the answer once the action is appended
     sentences: tuple[Span, ...]  # every sentence of that answer
@@ -58,7 +67,18 @@ class PendingStep:
 @dataclass(frozen=True)
 class Prescored:
     """Scores computed ahead of a step, by a caller that batches many environments' requests (the
-    vector env); the step uses them only if it is the step they were computed for."""
+    vector env); the step uses them only if it is the step they were computed for.
+
+    Example:
+        >>> import gymnasium as gym, fg_env
+        >>> env = gym.make("FineGrainedQA-v0").unwrapped
+        >>> _ = env.reset(seed=0)
+        >>> pending = env.plan("It rained.")
+        >>> requests = env.scoring_requests(pending)  # one list per reward model
+        >>> env.prescore("It rained.", pending, requests, [[SegmentScore(0.5)], [SegmentScore(0.25)], []])
+        >>> env.step("It rained.")[1].tolist()  # no reward model called: the scores handed over
+        [0.5, 0.25, 0.0]
+    """
 
     example: TaskExample
     response_before: str

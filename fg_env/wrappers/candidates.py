@@ -50,7 +50,12 @@ class SentenceProposer(Protocol):
 class ExampleMenu:
     """What the candidate view reads of an episode's example: the text that describes the task (its
     features open every observation) and the sentences offered throughout the episode (blanks and
-    repeats are dropped by the view)."""
+    repeats are dropped by the view). :func:`passage_menu` is FineGrainedQA's.
+
+    Example:
+        >>> ExampleMenu("Once upon a time", ("There was a fox.", "It ran."))  # what a menu function returns
+        ExampleMenu(task='Once upon a time', sentences=('There was a fox.', 'It ran.'))
+    """
 
     task: str
     sentences: tuple[str, ...]

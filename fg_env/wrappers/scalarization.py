@@ -109,6 +109,9 @@ class HolisticReward(gym.Wrapper[Observation, Action, Observation, Action], gym.
                 f"a holistic reward model must judge whole answers; {self.reward_model.name!r} is "
                 f"{self.reward_model.granularity}-level"
             )
+        if self.reward_model is not None:
+            # As the environment checks its own models: one that cannot read these examples fails here.
+            self.reward_model.check_example(core_env(env).examples[0])
         self.component = "holistic" if self.reward_model is None else self.reward_model.name
         self.segment_weights: Mapping[str, float] = {self.component: 1.0}
         self._episode_return = np.zeros_like(self.weights)
