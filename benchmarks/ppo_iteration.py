@@ -33,7 +33,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.experiments.compare import PRESETS, make_env  # noqa: E402
+from agents.experiments.run import make_env  # noqa: E402
+from agents.experiments.settings import PRESETS  # noqa: E402
 from agents.algorithms.ppo import FineGrainedPPO  # noqa: E402
 
 PHASES = ("time_generate", "time_env", "time_update_forward", "time_update_optimise")
@@ -50,7 +51,7 @@ def main() -> int:
 
     from agents.policies.policy import LMPolicy
 
-    experiment = PRESETS["quick" if args.quick else "default"].config(ppo={"iterations": args.iterations})
+    experiment = PRESETS["quick" if args.quick else "default"].config(training={"iterations": args.iterations})
     if args.policy:
         path = Path(args.policy)
     else:
@@ -58,7 +59,7 @@ def main() -> int:
 
         path = Path(build_default_policy(quick=experiment.sft == "quick"))
     policy = LMPolicy.from_pretrained(path)
-    config = experiment.ppo
+    config = experiment.training
     trainer = FineGrainedPPO(policy, make_env(args.scheme, None, "train", experiment.evaluation.max_sentences), config)
     rows = [trainer.train_iteration() for _ in range(args.iterations)]
     timed = rows[1:] if len(rows) > 1 else rows  # the first iteration pays one-off costs (allocations, caches)

@@ -43,13 +43,14 @@ def measure(policy_path: str, options: dict) -> dict:
     """One iteration in this process; the memory figures and the parameter counts."""
     import torch
 
-    from agents.experiments.compare import PRESETS, make_env
+    from agents.experiments.run import make_env
+    from agents.experiments.settings import PRESETS
     from agents.algorithms.model_setup import count_parameters
     from agents.policies.policy import LMPolicy
     from agents.algorithms.ppo import FineGrainedPPO
 
     torch.set_num_threads(2)
-    config = PRESETS["default"].config(ppo={"iterations": 1, **options}).ppo
+    config = PRESETS["default"].config(training={"iterations": 1, **options}).training
     env = make_env("fine-grained", None, "train", 6)
     before = _rss_mib()
     policy = LMPolicy.from_pretrained(policy_path)

@@ -81,7 +81,7 @@ def _summary(name: str, steps: list[dict[str, float]]) -> dict[str, Any]:
 
 
 def run_fg_ppo(policy_path: str, steps: int, epochs: int, precision: str = "fp32") -> dict[str, Any]:
-    from agents.experiments.compare import make_env
+    from agents.experiments.run import make_env
     from agents.policies.policy import LMPolicy
     from agents.algorithms.ppo import FineGrainedPPO, PPOConfig
 

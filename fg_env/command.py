@@ -43,7 +43,7 @@ import sys
 import textwrap
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 
 from fg_env.errors import CommandError, FgEnvError, InvalidTypeError
 
@@ -236,10 +236,27 @@ def name_number_map(text: str) -> dict[str, float]:
 # ----------------------------------------------------------------------------------------------------
 
 _PARSERS: dict[type, tuple[Callable[[str], Any], str]] = {int: (integer, "N"), float: (number, "X"), str: (str, "TEXT")}
+# Comma-separated lists, for fields annotated ``tuple[X, ...]`` (the flag's list becomes the field's tuple).
+_LIST_PARSERS: dict[type, tuple[Callable[[str], Any], str]] = {
+    int: (lambda text: tuple(int_list(text)), "N,..."),
+    float: (lambda text: tuple(float_list(text)), "X,..."),
+    str: (lambda text: tuple(name_list(text)), "NAME,..."),
+}
+
+
+def _element_parser(hint: Any) -> tuple[Callable[[str], Any], str] | None:
+    """The parser and metavar of ``hint``: a plain type, a ``tuple[X, ...]`` list, or a ``Mapping[str, float]``."""
+    args = get_args(hint)
+    if get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis and args[0] in _LIST_PARSERS:
+        return _LIST_PARSERS[args[0]]
+    if get_origin(hint) in (dict, Mapping) and args == (str, float):
+        return name_number_map, "NAME=X,..."
+    return _PARSERS.get(hint)
 
 
 def _flag_options(hint: Any, name: str) -> dict[str, Any]:
-    """argparse options for a field annotated ``hint``: bool, int, float, str, a Literal, or X | None."""
+    """argparse options for a field annotated ``hint``: bool, int, float, str, a Literal, ``tuple[X, ...]``
+    (comma-separated), ``Mapping[str, float]`` (``name=X`` pairs), or X | None."""
     members = get_args(hint)
     is_optional = get_origin(hint) in (Union, types.UnionType) and type(None) in members
     if is_optional:
@@ -257,10 +274,11 @@ def _flag_options(hint: Any, name: str) -> dict[str, Any]:
             "type": optional(str) if is_optional else str,
             "metavar": "{" + ",".join(map(str, choices)) + "}",
         }
-    if hint not in _PARSERS:
+    parser = _element_parser(hint)
+    if parser is None:
         raise InvalidTypeError(f"setting {name!r} of type {hint} has no flag; leave it out (exclude=...)")
-    parse, metavar = _PARSERS[hint]
-    if is_optional:
+    parse, metavar = parser
+    if is_optional and get_origin(hint) is not tuple:  # an optional list is None when its flag is left out
         return {"type": optional(parse), "metavar": f"{metavar}|{NONE}"}
     return {"type": parse, "metavar": metavar}
 
@@ -270,6 +288,10 @@ def _shown(value: Any) -> str:
         return NONE
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or NONE
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -278,6 +300,7 @@ def add_config_arguments(
     config_class: type,
     *,
     exclude: Iterable[str] = (),
+    include: Iterable[str] | None = None,
     defaults: Mapping[str, str] | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[str]:
@@ -285,31 +308,39 @@ def add_config_arguments(
 
     The help is the field's ``metadata["help"]``, followed by its default (``defaults[name]``
     replaces the shown default, e.g. to name a preset's value); ``metadata["aliases"]`` adds other
-    spellings (``--lr``). A flag left out leaves its field out of the namespace (read it with
-    :func:`given_fields`), so settings given explicitly can override a preset. ``options`` passes
-    extra argparse options per field (``choices``, ``metavar``). Fields whose type has no flag must be
-    listed in ``exclude``.
+    spellings (``--lr``), ``metadata["flag"]`` names the flag otherwise than after the field
+    (``--dataset`` for ``DatasetChoice.name``) and ``metadata["metavar"]`` its value. A flag left out
+    leaves its field out of the namespace (read it with :func:`given_fields`), so settings given
+    explicitly can override a preset. ``options`` passes extra argparse options per field (``choices``,
+    ``metavar``, ``required``). ``include`` limits the flags to those fields; fields whose type has no
+    flag must be listed in ``exclude`` (or left out of ``include``).
     """
     hints = get_type_hints(config_class)
     excluded = set(exclude)
+    included = None if include is None else set(include)
     names = []
     for field in dataclasses.fields(config_class):
-        if field.name in excluded or not field.init:
+        if field.name in excluded or not field.init or (included is not None and field.name not in included):
             continue
         kwargs = _flag_options(hints[field.name], field.name)
-        extra = (options or {}).get(field.name, {})
+        if "metavar" in field.metadata:
+            kwargs["metavar"] = field.metadata["metavar"]
+        extra = dict((options or {}).get(field.name, {}))
         if "choices" in extra and "metavar" not in extra:
             kwargs.pop("metavar", None)  # argparse shows the choices
+        has_default = field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+        required = extra.pop("required", not has_default)
         kwargs.update(extra)
-        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
         help_text = field.metadata.get("help", "")
-        if not required:
-            default = (defaults or {}).get(field.name, _shown(field.default))
-            help_text = f"{help_text} (default: {default})"
+        if has_default:
+            factory = cast(Callable[[], Any], field.default_factory)
+            default = field.default if field.default is not dataclasses.MISSING else factory()
+            shown = (defaults or {}).get(field.name, _shown(default))
+            help_text = f"{help_text} (default: {shown})"
         aliases = field.metadata.get("aliases", [])
         aliases = [aliases] if isinstance(aliases, str) else list(aliases)
         parser.add_argument(
-            f"--{field.name.replace('_', '-')}",
+            field.metadata.get("flag", f"--{field.name.replace('_', '-')}"),
             *aliases,
             dest=field.name,
             default=argparse.SUPPRESS,

@@ -156,7 +156,13 @@ def test_micro_compare_writes_results_table_plot_and_report(tmp_path, capsys):
     assert set(efficiency) == {"relevance_ratio", "factuality_ratio", "completeness", "rouge_l"}
     assert all(row["budget"] == 4 and 0 <= row["reached_share"] <= 1 for row in efficiency.values())
     table = (out / "results.md").read_text()
-    assert table.splitlines()[0].startswith("| Policy | Rel. ratio")
+    # 4 episodes per run: the table first says that it checks the pipeline, and where the result is.
+    notice, blank, header = table.splitlines()[:3]
+    assert notice.startswith("**A pipeline check, not a result**: 4 episodes per run") and not blank
+    assert "results/compare_default/results.md" in notice and "fg-env compare --eval-every 5 --out results/compare_default" in notice
+    assert header.startswith("| Policy | Rel. ratio")
+    assert "Greedy decoding on 2 dev questions of the built-in world; PPO: 4 episodes per run" in table
+    assert "A pipeline check, not a result" in capsys.readouterr().out
     assert "| PPO holistic |" in table and "| SFT |" in table and "±" in table
     assert "| fine-grained − holistic | mean difference |" in table and "episodes fine-grained needs" in table
     for figure in ("learning_curve.png", "eval_curves.png"):
@@ -246,30 +252,33 @@ def test_sweep_weights_tabulates_each_value(tmp_path):
 
 @pytest.mark.slow
 def test_a_stale_run_folder_names_the_fix(tmp_path):
-    from agents.experiments.compare import PRESETS, run_and_evaluate
-    from agents.experiments.evaluate import load_examples
+    from agents.experiments.run import RunSpec
+    from agents.experiments.runner import run_and_evaluate
+    from agents.experiments.settings import PRESETS
     from fg_env.checkpoint import CheckpointError
 
     policy = save_tiny_policy(tmp_path / "tiny-policy")
     config = PRESETS["quick"].config(
-        ppo={"iterations": 1, "prompts_per_iteration": 1, "samples_per_prompt": 2, "minibatch_size": 2, "max_new_tokens": 6},
+        training={"iterations": 1, "prompts_per_iteration": 1, "samples_per_prompt": 2, "minibatch_size": 2, "max_new_tokens": 6},
         evaluation={"eval_questions": 2})
-    examples = load_examples("dev", 2)
+    spec = RunSpec.from_experiment(config, policy)
     run = tmp_path / "run"
-    first = run_and_evaluate(policy, "fine-grained", None, config, run, examples, progress=False)
-    assert first["episodes"] == 2
+    first = run_and_evaluate(spec, run, progress=False)
+    assert first["episodes"] == 2 and first["key"] == spec.key() and first["key"]["version"] == 2
+    assert json.loads((run / "run.json").read_text())["config"] == spec.key()["config"]
     (run / "result.json").unlink()  # as if killed before its evaluation, then rerun with another learning rate
-    other = replace(config, ppo=replace(config.ppo, learning_rate=1e-3))
+    other = replace(spec, training=replace(spec.training, learning_rate=1e-3))
     with pytest.raises(CheckpointError, match=r"other settings \(learning_rate\).*; delete .* to train this run afresh"):
-        run_and_evaluate(policy, "fine-grained", None, other, run, examples, progress=False)
+        run_and_evaluate(other, run, progress=False)
 
 
 def test_runs_cut_short_by_the_kl_safeguard_are_reported():
-    from agents.experiments.compare import PRESETS, _stopped_early
+    from agents.experiments.compare import stopped_early
+    from agents.experiments.settings import PRESETS
 
     config, logged = PRESETS["quick"].config(), []
-    assert _stopped_early({"episodes": config.episodes_per_run}, config, "holistic seed 0", logged.append) == []
-    notes = _stopped_early({"episodes": 8}, config, "holistic seed 1", logged.append)
+    assert stopped_early({"episodes": config.episodes_per_run}, config, "holistic seed 0", logged.append) == []
+    notes = stopped_early({"episodes": 8}, config, "holistic seed 1", logged.append)
     assert notes == ["holistic seed 1 was stopped by the KL safeguard after 8 episodes"]
     assert logged == ["[warning] " + notes[0]]
 
@@ -280,7 +289,7 @@ def test_runs_cut_short_by_the_kl_safeguard_are_reported():
 
 
 def test_presets_keep_the_sizes_of_the_former_scales():
-    from agents.experiments.compare import PRESETS, EvaluationConfig, ExperimentConfig
+    from agents.experiments.settings import PRESETS, EvaluationConfig, ExperimentConfig
     from agents.algorithms.ppo import PPOConfig
 
     quick = PPOConfig(iterations=8, prompts_per_iteration=2, samples_per_prompt=4, minibatch_size=8, max_new_tokens=64)
@@ -288,7 +297,7 @@ def test_presets_keep_the_sizes_of_the_former_scales():
     tuned = {"holistic": 0.2}  # holistic's KL coefficient from the grid
     assert PRESETS["quick"].config() == ExperimentConfig(quick, EvaluationConfig(eval_questions=24, max_sentences=6), sft="quick", scheme_kl_coef=tuned)
     assert PRESETS["default"].config() == ExperimentConfig(default, EvaluationConfig(eval_questions=100, max_sentences=6), sft="default", scheme_kl_coef=tuned)
-    assert PRESETS["default"].config().for_run("holistic", 0).ppo.kl_coef == 0.2
+    assert PRESETS["default"].config().for_run("holistic", 0).training.kl_coef == 0.2
     assert (PRESETS["quick"].config().episodes_per_run, PRESETS["default"].config().episodes_per_run) == (64, 320)
 
 
@@ -299,16 +308,16 @@ def _parse(argv: list[str]):
 
 
 def test_explicit_flags_override_the_preset():
-    from agents.cli.commands import _experiment
+    from agents.cli.flags import experiment_config as _experiment
 
     config = _experiment(_parse(["compare", "--quick", "--iterations", "3", "--lr", "1e-4", "--eval-questions", "5",
                                  "--kl-threshold", "none", "--no-whiten-rewards"]))
-    assert (config.sft, config.ppo.iterations, config.ppo.prompts_per_iteration, config.ppo.max_new_tokens) == ("quick", 3, 2, 64)
-    assert (config.ppo.learning_rate, config.ppo.kl_threshold, config.ppo.whiten_rewards) == (1e-4, None, False)
+    assert (config.sft, config.training.iterations, config.training.prompts_per_iteration, config.training.max_new_tokens) == ("quick", 3, 2, 64)
+    assert (config.training.learning_rate, config.training.kl_threshold, config.training.whiten_rewards) == (1e-4, None, False)
     assert (config.evaluation.eval_questions, config.evaluation.max_sentences) == (5, 6)
-    assert _experiment(_parse(["compare", "--quick", "--episodes", "20"])).ppo.iterations == 3  # 8 episodes per iteration
+    assert _experiment(_parse(["compare", "--quick", "--episodes", "20"])).training.iterations == 3  # 8 episodes per iteration
     assert _experiment(_parse(["train", "--out", "x"])) == _experiment(_parse(["train", "--out", "x", "--preset", "default"]))
-    assert _experiment(_parse(["train", "--out", "x", "--seed", "4"])).ppo.seed == 4
+    assert _experiment(_parse(["train", "--out", "x", "--seed", "4"])).training.seed == 4
 
 
 def _settings_actions(argv: list[str]) -> dict[str, object]:
@@ -324,7 +333,7 @@ def _settings_actions(argv: list[str]) -> dict[str, object]:
     (["train", "--out", "x"], "agents.algorithms.ppo:PPOConfig", ()),
     (["compare"], "agents.algorithms.ppo:PPOConfig", ("seed",)),
     (["sweep-weights", "--component", "relevance", "--values", "0.1"], "agents.algorithms.ppo:PPOConfig", ("seed",)),
-    (["train", "--out", "x"], "agents.experiments.compare:EvaluationConfig", ()),
+    (["train", "--out", "x"], "agents.experiments.settings:EvaluationConfig", ()),
     (["sft"], "agents.policies.sft:SFTConfig", ("dataset_kwargs",)),
 ])
 def test_every_setting_is_a_flag_with_the_fields_help(command, settings, left_out):
@@ -379,7 +388,7 @@ def test_documented_command_lines_parse_and_their_settings_are_valid(line):
     pass their checks (nothing runs)."""
     import shlex
 
-    from agents.cli.commands import _experiment
+    from agents.cli.flags import experiment_config as _experiment
     from fg_env.command import given_fields
     from fg_env.rewards.learned.config import TrainingConfig
 
@@ -395,12 +404,12 @@ def test_documented_command_lines_parse_and_their_settings_are_valid(line):
 
 
 def test_a_scheme_keeps_its_own_kl_coefficient_unless_kl_coef_is_given_alone():
-    from agents.cli.commands import _experiment
+    from agents.cli.flags import experiment_config as _experiment
 
     tuned = _experiment(_parse(["compare", "--scheme-kl-coef", "holistic=0.15"]))
-    assert tuned.for_run("holistic", 0).ppo.kl_coef == 0.15 and tuned.for_run("fine-grained", 0).ppo.kl_coef == 0.3
-    assert tuned.for_run("holistic", 4).ppo.seed == 4 and not tuned.for_run("holistic", 4).scheme_kl_coef
+    assert tuned.for_run("holistic", 0).training.kl_coef == 0.15 and tuned.for_run("fine-grained", 0).training.kl_coef == 0.3
+    assert tuned.for_run("holistic", 4).training.seed == 4 and not tuned.for_run("holistic", 4).scheme_kl_coef
     everywhere = _experiment(_parse(["compare", "--kl-coef", "0.05"]))
-    assert {everywhere.for_run(s, 0).ppo.kl_coef for s in ("holistic", "fine-grained")} == {0.05}
+    assert {everywhere.for_run(s, 0).training.kl_coef for s in ("holistic", "fine-grained")} == {0.05}
     both = _experiment(_parse(["compare", "--kl-coef", "0.05", "--scheme-kl-coef", "holistic=0.1"]))
-    assert (both.for_run("holistic", 0).ppo.kl_coef, both.for_run("episode", 0).ppo.kl_coef) == (0.1, 0.05)
+    assert (both.for_run("holistic", 0).training.kl_coef, both.for_run("episode", 0).training.kl_coef) == (0.1, 0.05)

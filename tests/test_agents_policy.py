@@ -402,7 +402,7 @@ def test_killed_then_resumed_training_equals_an_uninterrupted_run(
     tokenizer = policy.tokenizer
     # GPT-2 with dropout: the resumed run must also restore torch's generator to draw the same masks.
     settings = SFTConfig(architecture="gpt2", n_layer=1, n_embd=16, n_head=2, n_positions=160, max_answer_tokens=64,
-                         epochs=3, batch_size=2, warmup_fraction=0.2, checkpoint_every=checkpoint_every)
+                         epochs=3, batch_size=2, warmup_ratio=0.2, checkpoint_every=checkpoint_every)
     sequences, _ = sft_sequences(tokenizer, pairs, 160, 64)
 
     straight = make_model(settings, tokenizer)

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from _agents_tiny import save_tiny_policy
 
-from agents.experiments.compare import EVAL_CURVE_NAME, EvaluationConfig, ExperimentConfig, run_and_evaluate
 from agents.experiments.evaluate import load_examples
+from agents.experiments.run import RunSpec
+from agents.experiments.runner import EVAL_CURVE_NAME, run_and_evaluate
+from agents.experiments.settings import EvaluationConfig, ExperimentConfig
 from agents.algorithms.ppo import PPOConfig
 from agents.reporting.stats import episodes_to_reach, sample_efficiency
 
@@ -28,8 +30,12 @@ TINY = PPOConfig(
 
 def _config(iterations: int, eval_every: int) -> ExperimentConfig:
     return ExperimentConfig(
-        ppo=replace(TINY, iterations=iterations), evaluation=EvaluationConfig(eval_questions=2, eval_every=eval_every)
+        training=replace(TINY, iterations=iterations), evaluation=EvaluationConfig(eval_questions=2, eval_every=eval_every)
     )
+
+
+def _run(policy, config: ExperimentConfig, out, examples) -> dict:
+    return run_and_evaluate(RunSpec.from_experiment(config, policy), out, examples, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +46,8 @@ def policy(tmp_path_factory):
 @pytest.mark.slow
 def test_evaluating_during_training_changes_nothing_of_the_training(policy, tmp_path):
     examples = load_examples("dev", 2)
-    plain = run_and_evaluate(policy, "fine-grained", None, _config(3, 0), tmp_path / "plain", examples, progress=False)
-    curved = run_and_evaluate(policy, "fine-grained", None, _config(3, 1), tmp_path / "curve", examples, progress=False)
+    plain = _run(policy, _config(3, 0), tmp_path / "plain", examples)
+    curved = _run(policy, _config(3, 1), tmp_path / "curve", examples)
     assert "eval_curve" not in plain
     assert [p["iteration"] for p in curved["eval_curve"]] == [1, 2, 3]
     assert [p["episodes"] for p in curved["eval_curve"]] == [2, 4, 6]
@@ -57,12 +63,12 @@ def test_evaluating_during_training_changes_nothing_of_the_training(policy, tmp_
 @pytest.mark.slow
 def test_a_resumed_run_continues_its_curve(policy, tmp_path):
     examples = load_examples("dev", 2)
-    whole = run_and_evaluate(policy, "fine-grained", None, _config(3, 1), tmp_path / "whole", examples, progress=False)
+    whole = _run(policy, _config(3, 1), tmp_path / "whole", examples)
     # A run of 2 iterations, then the same folder asked for 3: it resumes from its checkpoint.
-    first = run_and_evaluate(policy, "fine-grained", None, _config(2, 1), tmp_path / "split", examples, progress=False)
+    first = _run(policy, _config(2, 1), tmp_path / "split", examples)
     assert [p["iteration"] for p in first["eval_curve"]] == [1, 2]
     assert [p["iteration"] for p in json.loads((tmp_path / "split" / EVAL_CURVE_NAME).read_text())] == [1, 2]
-    resumed = run_and_evaluate(policy, "fine-grained", None, _config(3, 1), tmp_path / "split", examples, progress=False)
+    resumed = _run(policy, _config(3, 1), tmp_path / "split", examples)
     assert [p["iteration"] for p in resumed["eval_curve"]] == [1, 2, 3]
     for a, b in zip(resumed["eval_curve"], whole["eval_curve"]):
         assert a["episodes"] == b["episodes"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from _agents_tiny import save_tiny_policy
 
-from agents.experiments.compare import RewardModels, make_env
+from agents.experiments.run import RewardModels, make_env
 from agents.experiments.learned_vs_exact import (
     LearnedRewardsConfig,
     arm_curves,
@@ -177,12 +177,12 @@ def test_gains_are_measured_from_the_first_iteration():
 
 @pytest.mark.slow
 def test_learned_vs_exact_end_to_end(tmp_path):
-    from agents.experiments.compare import PRESETS
+    from agents.experiments.settings import PRESETS
     from fg_env.rewards.learned.testing import tiny_backbone
 
     policy = save_tiny_policy(tmp_path / "policy")
     config = PRESETS["quick"].config(
-        ppo={"iterations": 3, "prompts_per_iteration": 1, "samples_per_prompt": 2, "minibatch_size": 2, "max_new_tokens": 12},
+        training={"iterations": 3, "prompts_per_iteration": 1, "samples_per_prompt": 2, "minibatch_size": 2, "max_new_tokens": 12},
         evaluation={"eval_questions": 2},
     )
     settings = LearnedRewardsConfig(

@@ -208,7 +208,7 @@ def _rows() -> dict[str, list[dict]]:
 
 
 def test_report_html_has_table_curves_and_every_arm_side_by_side(tmp_path):
-    from agents.experiments.compare import make_env
+    from agents.experiments.run import make_env
     from agents.reporting.html import write_report
     from agents.reporting.stats import summarise
 
@@ -241,7 +241,7 @@ def test_report_html_has_table_curves_and_every_arm_side_by_side(tmp_path):
 
 def test_report_html_replays_old_samples_by_position(tmp_path):
     """Samples cached before example ids were stored (sft_eval.json, result.json): the i-th question."""
-    from agents.experiments.compare import make_env
+    from agents.experiments.run import make_env
     from agents.reporting.html import write_report
     from agents.reporting.stats import summarise
 

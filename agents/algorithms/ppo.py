@@ -67,6 +67,7 @@ from agents.algorithms.model_setup import (
     enable_checkpointing,
     merged_for_saving,
 )
+from agents.policies.policy import ANSWER_TOKENS
 from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
 from fg_env.envs.vector import FineGrainedVectorEnv
 from fg_env.errors import CheckpointError, InvalidValueError
@@ -125,7 +126,7 @@ class PPOConfig:
 
     # --- rollouts -----------------------------------------------------------------------------------
     max_new_tokens: int = field(
-        default=96,
+        default=ANSWER_TOKENS,
         metadata={
             "help": (
                 "Longest answer in tokens (also at evaluation). Paper: 200 T5 tokens; the built-in world's answers "

@@ -22,11 +22,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, is_dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from agents.algorithms.distributed import Processes
-from agents.algorithms.ppo import FineGrainedPPO, PPOConfig, check_run
 from fg_env.errors import InvalidValueError, UnknownChoiceError
+
+if TYPE_CHECKING:
+    from agents.algorithms.distributed import Processes
 
 __all__ = [
     "DEFAULT_TRAINER",
@@ -50,6 +51,7 @@ class TrainerSettings(Protocol):
     record and key hold; ``from_dict`` rebuilds the settings from it, refusing unknown names.
     """
 
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # a dataclass: dataclasses.replace sets its seed and budget
     seed: int
     iterations: int
     max_new_tokens: int
@@ -105,7 +107,8 @@ class TrainerEntry:
 
     Example:
         >>> from agents.algorithms.distributed import Processes
-        >>> get_trainer("ppo").check(None, PPOConfig(), Processes(1, 0))  # nothing to complain about
+        >>> entry = get_trainer("ppo")
+        >>> entry.check(None, entry.settings(), Processes(1, 0))  # nothing to complain about
     """
 
     name: str
@@ -128,12 +131,30 @@ class TrainerEntry:
         return self.settings.from_dict(dict(values))
 
 
+# Filled on first use (_builtins), so that importing the registry imports no torch: the settings and run
+# descriptions of agents.experiments import it, and Stable-Baselines3's worker processes import those.
 TRAINERS: dict[str, TrainerEntry] = {}
+
+
+def _builtins() -> dict[str, TrainerEntry]:
+    """:data:`TRAINERS`, with PPO registered first."""
+    if DEFAULT_TRAINER not in TRAINERS:
+        from agents.algorithms.ppo import FineGrainedPPO, PPOConfig, check_run
+
+        ppo = TrainerEntry(
+            DEFAULT_TRAINER,
+            "fine-grained PPO (the paper's): token rewards, KL penalty, GAE, clipped updates",
+            PPOConfig,
+            FineGrainedPPO,
+            check=check_run,
+        )
+        TRAINERS.update({DEFAULT_TRAINER: ppo, **TRAINERS})
+    return TRAINERS
 
 
 def register_trainer(entry: TrainerEntry, *, replace: bool = False) -> TrainerEntry:
     """Add ``entry`` under its name (``replace=True`` to override one). Returns it."""
-    if entry.name in TRAINERS and not replace:
+    if entry.name in _builtins() and not replace:
         raise InvalidValueError(f"a trainer named {entry.name!r} is already registered (pass replace=True)")
     TRAINERS[entry.name] = entry
     return entry
@@ -141,21 +162,12 @@ def register_trainer(entry: TrainerEntry, *, replace: bool = False) -> TrainerEn
 
 def get_trainer(name: str) -> TrainerEntry:
     """The trainer called ``name``; an unknown name raises an error listing the valid ones."""
-    if name not in TRAINERS:
-        raise UnknownChoiceError("trainer", name, list(TRAINERS))
-    return TRAINERS[name]
+    trainers = _builtins()
+    if name not in trainers:
+        raise UnknownChoiceError("trainer", name, list(trainers))
+    return trainers[name]
 
 
 def available_trainers() -> list[str]:
-    return list(TRAINERS)
-
-
-register_trainer(
-    TrainerEntry(
-        "ppo",
-        "fine-grained PPO (the paper's): token rewards, KL penalty, GAE, clipped updates",
-        PPOConfig,
-        FineGrainedPPO,
-        check=check_run,
-    )
-)
+    """The registered trainers' names, PPO first."""
+    return list(_builtins())

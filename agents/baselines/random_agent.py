@@ -17,7 +17,12 @@ import numpy as np
 from fg_env.errors import InvalidValueError
 from fg_env.text import split_sentences
 
-__all__ = ["RandomSentenceAgent", "passage_sentences"]
+__all__ = ["ANSWER_SENTENCES", "RandomSentenceAgent", "passage_sentences"]
+
+#: The random agent's own longest answer: it draws 1..5 sentences uniformly. A property of the baseline, not an
+#: episode length: the environment's ``max_sentences`` (the experiments' 6) may only cut it shorter, and the
+#: committed results' random rows were drawn with it.
+ANSWER_SENTENCES = 5
 
 # QA-Feedback's context layout: "wikipage: TITLE text: SENTENCES | wikipage: ..."
 _PAGE = re.compile(r"wikipage:\s*(?P<title>.*?)\s+text:\s*(?P<text>.*)", re.DOTALL)
@@ -55,7 +60,7 @@ class RandomSentenceAgent:
     def __init__(
         self,
         seed: int | None = None,
-        max_sentences: int = 5,
+        max_sentences: int = ANSWER_SENTENCES,
         other_passage_prob: float = 0.3,
         corpus: Iterable[str] = (),
         pool_size: int = 10_000,

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from agents.experiments.settings import MAX_SENTENCES
+from agents.policies.policy import ANSWER_TOKENS
 from fg_env.metrics import evaluate_answers
 from fg_env.text import split_sentences
 from fg_env.types import QAExample
@@ -51,8 +53,8 @@ def greedy_answers(
     policy: Any,
     examples: Sequence[QAExample],
     *,
-    max_new_tokens: int = 96,
-    max_sentences: int = 10,
+    max_new_tokens: int = ANSWER_TOKENS,
+    max_sentences: int = MAX_SENTENCES,
     batch_size: int = EVAL_BATCH_SIZE,
     progress: bool = False,
 ) -> list[str]:
@@ -72,8 +74,8 @@ def evaluate_policy(
     policy: Any,
     examples: Sequence[QAExample],
     *,
-    max_new_tokens: int = 96,
-    max_sentences: int = 10,
+    max_new_tokens: int = ANSWER_TOKENS,
+    max_sentences: int = MAX_SENTENCES,
     batch_size: int = EVAL_BATCH_SIZE,
     progress: bool = False,
 ) -> dict[str, Any]:

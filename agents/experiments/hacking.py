@@ -35,6 +35,7 @@ from scipy.stats import spearmanr
 
 import fg_env  # noqa: F401 - registers the environment
 from agents.algorithms.rollout import replay
+from agents.experiments.settings import DEFAULT_PRESET, MAX_SENTENCES, PRESETS
 from agents.policies.policy import LMPolicy
 from fg_env.data.synthetic import Annotator
 from fg_env.metrics import evaluate_answers
@@ -48,12 +49,15 @@ def sample_and_score(
     questions: int = 50,
     samples: int = 4,
     split: str = "train",
-    max_new_tokens: int = 80,
-    max_sentences: int = 6,
+    max_new_tokens: int | None = None,
+    max_sentences: int = MAX_SENTENCES,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
     """``samples`` sampled answers to each of the first ``questions`` of ``split``, each with its
-    fine-grained return (default weights), its metrics and the annotator's error spans."""
+    fine-grained return (default weights), its metrics and the annotator's error spans; answers as long as the
+    default preset's runs wrote them (``max_new_tokens`` None: the preset's)."""
+    if max_new_tokens is None:
+        max_new_tokens = int(PRESETS[DEFAULT_PRESET].training["max_new_tokens"])
     env = gym.make("FineGrainedQA-v0", split=split, max_sentences=max_sentences)
     unwrapped: Any = env.unwrapped  # FineGrainedQAEnv
     examples = unwrapped.examples[:questions]

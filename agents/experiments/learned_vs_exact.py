@@ -37,7 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from agents.experiments.compare import ExperimentConfig, RewardModels, compare
+from agents.experiments.compare import Arms, compare
+from agents.experiments.run import RewardModels
+from agents.experiments.settings import ExperimentConfig
 from agents.reporting.stats import mean_ci, save_figure
 from fg_env.atomic import atomic_write_json
 from fg_env.errors import InvalidValueError
@@ -87,6 +89,25 @@ class LearnedRewardsConfig:
                 raise InvalidValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.perturbed_samples < 0:
             raise InvalidValueError(f"perturbed_samples must not be negative, got {self.perturbed_samples!r}")
+
+
+@dataclass(frozen=True)
+class StudyRuns:
+    """The PPO runs of the study, and how their curves are read. Each field's help is the help of its flag.
+
+    Example:
+        >>> StudyRuns().seeds, StudyRuns().window
+        ((0, 1, 2), 5)
+    """
+
+    seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata={"metavar": "S,S,...", "help": "PPO seeds per arm."})
+    window: int = field(default=5, metadata={"help": "Iterations averaged per point of the curves."})
+
+    def __post_init__(self) -> None:
+        if not self.seeds or len(set(self.seeds)) < len(self.seeds):
+            raise InvalidValueError(f"--seeds must be distinct, got {list(self.seeds)}")
+        if self.window < 1:
+            raise InvalidValueError(f"--window must be a positive integer, got {self.window!r}")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -146,15 +167,16 @@ def _policy_answers(
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
             return cached["answers"]
-    ppo = config.ppo
+    training = config.training
+    # Sampled as the trainer samples its rollouts: its own top-k and temperature where it has them (PPO's).
+    sampling = {name: getattr(training, name) for name in ("top_k", "temperature") if hasattr(training, name)}
     answers = sample_policy_answers(
         LMPolicy.from_pretrained(policy_path),
         load_examples(split, count),
         samples=samples,
-        max_new_tokens=ppo.max_new_tokens,
+        max_new_tokens=training.max_new_tokens,
         max_sentences=config.evaluation.max_sentences,
-        top_k=ppo.top_k,
-        temperature=ppo.temperature,
+        **sampling,
     )
     atomic_write_json(path, {"key": key, "answers": answers})
     return answers
@@ -391,14 +413,14 @@ def learned_vs_exact(
     config: ExperimentConfig,
     settings: LearnedRewardsConfig,
     *,
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] = StudyRuns.seeds,
     policy_path: str | os.PathLike[str] | None = None,
-    window: int = 5,
+    window: int = StudyRuns.window,
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Feedback, reward models, PPO on them per arm and seed, then the figure and the table (module doc)."""
-    from agents.experiments.compare import start_policy
+    from agents.experiments.runner import start_policy
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -423,10 +445,8 @@ def learned_vs_exact(
     compare(
         out / "compare",
         config,
-        seeds=seeds,
-        schemes=ARMS,
+        Arms(schemes=ARMS, seeds=tuple(seeds), random_baseline=False),
         policy_path=policy_path,
-        include_random=False,
         progress=progress,
         log=log,
         reward_models=reward_models,

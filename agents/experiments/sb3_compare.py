@@ -50,6 +50,8 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
+from agents.experiments.run import BUILT_IN, DatasetChoice
+from agents.experiments.settings import EVAL_QUESTIONS
 from agents.reporting.stats import METRIC_COLUMNS, format_estimate, mean_ci, paired_difference, save_figure
 from fg_env.atomic import atomic_write_json, atomic_write_text
 from fg_env.errors import InvalidValueError, UnknownChoiceError
@@ -58,6 +60,7 @@ __all__ = [
     "ALGORITHMS",
     "DQN_SETTINGS",
     "REWARD_ARMS",
+    "SB3Arms",
     "SB3CompareConfig",
     "evaluate_agent",
     "greedy_agent",
@@ -91,13 +94,15 @@ class SB3CompareConfig:
     eval_every: int = field(
         default=4_096, metadata={"help": "steps between evaluations (learning-curve points); divides --timesteps"}
     )
-    eval_questions: int = field(default=100, metadata={"help": "dev questions each evaluation answers"})
+    eval_questions: int = field(default=EVAL_QUESTIONS, metadata={"help": "dev questions each evaluation answers"})
     num_candidates: int = field(default=24, metadata={"help": "candidate slots of the view (actions: slots + end)"})
     featurizer: str = field(default="hashing", metadata={"help": "sentence featuriser: hashing, minilm or both"})
     feature_dim: int = field(default=64, metadata={"help": "vector size of the hashing featuriser (alone or in both)"})
+    # The environment's own default episode length, unlike the LM experiments' MAX_SENTENCES (6): the committed
+    # results were measured with it.
     max_sentences: int = field(default=10, metadata={"help": "an answer is truncated at this many sentences"})
-    train_split: str = field(default="train", metadata={"help": "split of the built-in world to train on"})
-    eval_split: str = field(default="dev", metadata={"help": "split to evaluate on"})
+    train_split: str = field(default=BUILT_IN.train_split, metadata={"help": "split of the built-in world to train on"})
+    eval_split: str = field(default=BUILT_IN.eval_split, metadata={"help": "split to evaluate on"})
     workers: int = field(default=2, metadata={"help": "runs trained at once (processes, one torch thread each)"})
 
     def __post_init__(self) -> None:
@@ -116,8 +121,32 @@ class SB3CompareConfig:
         if self.timesteps % self.eval_every:
             raise InvalidValueError(f"eval_every ({self.eval_every}) must divide timesteps ({self.timesteps})")
 
+    @property
+    def dataset(self) -> DatasetChoice:
+        """The built-in world's splits these runs train and are evaluated on, as every experiment names them."""
+        return DatasetChoice(train_split=self.train_split, eval_split=self.eval_split)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class SB3Arms:
+    """Which runs :func:`sb3_compare` makes: every algorithm x reward arm x seed (and the two bounds). Each
+    field's help is the help of its flag in ``fg-env sb3-compare``.
+
+    Example:
+        >>> SB3Arms().algorithms, SB3Arms().seeds
+        (('ppo', 'dqn'), (0, 1, 2, 3, 4))
+    """
+
+    algorithms: tuple[str, ...] = field(
+        default=ALGORITHMS, metadata={"help": f"Stable-Baselines3 algorithms among {', '.join(ALGORITHMS)}."}
+    )
+    rewards: tuple[str, ...] = field(
+        default=REWARD_ARMS, metadata={"help": f"Reward arms among {', '.join(REWARD_ARMS)}."}
+    )
+    seeds: tuple[int, ...] = field(default=(0, 1, 2, 3, 4), metadata={"metavar": "S,S,...", "help": "Seeds."})
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -233,8 +262,8 @@ def _train_run(config: SB3CompareConfig, algorithm: str, reward: str, seed: int,
 
     torch.set_num_threads(1)
     started = time.perf_counter()
-    env = make_view(config, reward, config.train_split)
-    eval_env = make_view(config, "fine-grained", config.eval_split)
+    env = make_view(config, reward, config.dataset.train_split)
+    eval_env = make_view(config, "fine-grained", config.dataset.eval_split)
     if algorithm == "ppo":
         n_steps = ppo_rollout(config.timesteps)
         model: Any = PPO("MlpPolicy", env, seed=seed, device="cpu", n_steps=n_steps, batch_size=min(64, n_steps))
@@ -276,7 +305,7 @@ def _train_run(config: SB3CompareConfig, algorithm: str, reward: str, seed: int,
 
 def _bound_run(config: SB3CompareConfig, kind: str, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
-    env = make_view(config, "fine-grained", config.eval_split)
+    env = make_view(config, "fine-grained", config.dataset.eval_split)
     agent = greedy_agent if kind == GREEDY else random_agent(seed)
     final = evaluate_agent(agent, env, config.eval_questions)
     return {"kind": kind, "seed": seed, "final": final, "curve": [], "seconds": time.perf_counter() - started}
@@ -295,9 +324,9 @@ def sb3_compare(
     out: str | Path,
     config: SB3CompareConfig,
     *,
-    algorithms: Sequence[str] = ALGORITHMS,
-    rewards: Sequence[str] = REWARD_ARMS,
-    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    algorithms: Sequence[str] = SB3Arms.algorithms,
+    rewards: Sequence[str] = SB3Arms.rewards,
+    seeds: Sequence[int] = SB3Arms.seeds,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train every algorithm x reward arm x seed, evaluate them and the two bounds, and write

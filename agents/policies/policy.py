@@ -53,6 +53,8 @@ from fg_env.prompts import answer_prompt
 from fg_env.text import split_sentences
 
 __all__ = [
+    "ANSWER_TOKENS",
+    "GENERATION_TOKENS",
     "Generation",
     "LMPolicy",
     "PolicyLoadError",
@@ -60,6 +62,13 @@ __all__ = [
     "forward_keywords",
     "token_end_chars",
 ]
+
+#: The longest answer in tokens when an experiment names none: PPO's rollouts (``PPOConfig.max_new_tokens``)
+#: and every greedy evaluation (``evaluate_policy``, ``fg-env evaluate``). The presets size it down (quick 64,
+#: default 80); the paper's was 200 T5 tokens, for longer answers than the built-in world's.
+ANSWER_TOKENS = 96
+#: The longest generation of :meth:`LMPolicy.generate` and :meth:`LMPolicy.act` when the caller names none.
+GENERATION_TOKENS = 128
 
 
 @dataclass(frozen=True)
@@ -327,7 +336,7 @@ class LMPolicy:
         self,
         prompts: Sequence[str],
         *,
-        max_new_tokens: int = 128,
+        max_new_tokens: int = GENERATION_TOKENS,
         do_sample: bool = True,
         top_k: int = 20,
         temperature: float = 0.7,
@@ -484,7 +493,7 @@ class LMPolicy:
         obs: Mapping[str, str],
         *,
         prompt: str | None = None,
-        max_new_tokens: int = 128,
+        max_new_tokens: int = GENERATION_TOKENS,
         do_sample: bool = False,
         top_k: int = 20,
         temperature: float = 0.7,

@@ -54,7 +54,7 @@ from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel, PreTraine
 
 from agents.policies.cache import atomic_directory, atomic_write_json, cache_root
 from agents.policies.pointer import PointerLlamaForCausalLM
-from agents.policies.policy import LMPolicy
+from agents.policies.policy import GENERATION_TOKENS, LMPolicy
 from agents.policies.tokenizer import train_tokenizer
 from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
 from fg_env.errors import InvalidValueError
@@ -87,6 +87,11 @@ __all__ = [
 FORMAT_VERSION = 1
 
 ARCHITECTURES = ("pointer", "llama", "gpt2")
+
+
+#: Fields renamed since cached policies were first keyed, under the names their key, checkpoints and build
+#: records use: a cached policy keeps its folder and an interrupted build still resumes.
+RECORDED_NAMES: dict[str, str] = {"warmup_ratio": "warmup_fraction"}
 
 
 @dataclass(frozen=True)
@@ -192,8 +197,12 @@ class SFTConfig:
         metadata={"help": "Peak AdamW learning rate (linear warm-up, then a cosine down to 10%).", "aliases": ["--lr"]},
     )
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    warmup_fraction: float = field(
-        default=0.05, metadata={"help": "Share of the steps spent warming the learning rate up."}
+    warmup_ratio: float = field(
+        default=0.05,
+        metadata={
+            "help": "Share of the steps spent warming the learning rate up (transformers' and the reward models' name).",
+            "aliases": ["--warmup-fraction"],  # its name before 0.3
+        },
     )
     max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
     seed: int = field(default=0, metadata={"help": "Seeds the initialisation, the batch order and dropout."})
@@ -215,7 +224,7 @@ class SFTConfig:
         default=100, metadata={"key": False, "help": "How many questions of `eval_split` (0: none)."}
     )
     eval_max_new_tokens: int = field(
-        default=128, metadata={"key": False, "help": "Longest evaluated answer in tokens."}
+        default=GENERATION_TOKENS, metadata={"key": False, "help": "Longest evaluated answer in tokens."}
     )
 
     @classmethod
@@ -285,9 +294,10 @@ class SFTConfig:
             raise InvalidValueError(f"SFTConfig.num_examples must be None or positive, got {self.num_examples!r}")
 
     def key(self) -> str:
-        """A short hash of the settings that decide the model (evaluation settings excluded)."""
+        """A short hash of the settings that decide the model (evaluation settings excluded), each under the name
+        it had when the key was first taken (:data:`RECORDED_NAMES`), so that renaming a field rebuilds nothing."""
         keyed = {
-            f.name: getattr(self, f.name)
+            RECORDED_NAMES.get(f.name, f.name): getattr(self, f.name)
             for f in dataclasses.fields(self)
             if f.metadata.get("key", True)
             and ("neutral" not in f.metadata or getattr(self, f.name) != f.metadata["neutral"])
@@ -296,7 +306,8 @@ class SFTConfig:
         return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as a build records them (``build.json``), under their recorded names."""
+        return {RECORDED_NAMES.get(name, name): value for name, value in asdict(self).items()}
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -476,7 +487,7 @@ def _optimiser_and_schedule(
     changed the quick SFT policy's factuality ratio from 0.189 to 0.262 on the quick comparison's 24 dev
     questions (measured 2026-12-02): reproducing the results decides it.
     """
-    warmup = max(1, int(settings.warmup_fraction * total_steps))
+    warmup = max(1, int(settings.warmup_ratio * total_steps))
     optimizer = torch.optim.AdamW(
         parameter_groups(model, settings.weight_decay), lr=settings.learning_rate, betas=(0.9, 0.95)
     )
@@ -493,7 +504,11 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
 
 def _checkpoint_settings(settings: SFTConfig, num_sequences: int) -> dict[str, Any]:
     """What a resumed run must share with the one that wrote the checkpoint: the keyed settings and the data size."""
-    keyed = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.metadata.get("key", True)}
+    keyed = {
+        RECORDED_NAMES.get(f.name, f.name): getattr(settings, f.name)
+        for f in dataclasses.fields(settings)
+        if f.metadata.get("key", True)
+    }
     return {**keyed, "num_sequences": num_sequences}
 
 
@@ -708,9 +723,10 @@ def train_lm(
 
 
 def evaluate_error_rates(
-    policy: LMPolicy, examples: Sequence[Any], *, max_new_tokens: int = 128, batch_size: int = 16
+    policy: LMPolicy, examples: Sequence[Any], *, max_new_tokens: int = GENERATION_TOKENS, batch_size: int = 16
 ) -> dict[str, Any]:
-    """Greedy answers to ``examples`` scored by the world's annotator: metrics and error rates per type.
+    """Greedy answers to ``examples`` (at most ``max_new_tokens``: ``SFTConfig.eval_max_new_tokens``) scored by
+    the world's annotator: metrics and error rates per type.
 
     ``answers_with_error[type]`` is the share of answers with at least one error of that type;
     ``errors_per_answer[type]`` the mean number of such spans (or missing items) per answer.

@@ -172,15 +172,26 @@ def _notes(notes: Sequence[str]) -> str:
     return "".join(f" {note}." for note in notes)
 
 
-def comparison_caption(questions: int, episodes_per_run: int, seeds: Sequence[int], notes: Sequence[str] = ()) -> str:
-    """The caption of the comparison table: evaluation set, PPO budget, seeds, runs cut short.
+def comparison_caption(
+    questions: int,
+    episodes_per_run: int,
+    seeds: Sequence[int],
+    notes: Sequence[str] = (),
+    *,
+    split: str = "dev",
+    dataset: str = "the built-in world",
+    trainer: str = "PPO",
+) -> str:
+    """The caption of the comparison table: evaluation set, training budget, seeds, runs cut short.
 
     Example:
         >>> comparison_caption(24, 64, [0, 1, 2])
         'Greedy decoding on 24 dev questions of the built-in world; PPO: 64 episodes per run, mean ± half-width of the 95% confidence interval (Student t) over seeds 0, 1, 2.'
+        >>> comparison_caption(24, 64, [0, 1], split="test").split(";")[0]
+        'Greedy decoding on 24 test questions of the built-in world'
     """
     return (
-        f"Greedy decoding on {questions} dev questions of the built-in world; PPO: {episodes_per_run} "
+        f"Greedy decoding on {questions} {split} questions of {dataset}; {trainer}: {episodes_per_run} "
         f"episodes per run, {SPREAD} over seeds {', '.join(map(str, seeds))}." + _notes(notes)
     )
 
