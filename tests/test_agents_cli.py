@@ -200,6 +200,26 @@ TINY_RUN = ["--prompts-per-iteration", "1", "--samples-per-prompt", "2", "--mini
 
 
 @pytest.mark.slow
+def test_compare_evaluates_every_row_and_the_report_on_the_eval_split(tmp_path):
+    """--eval-split test: the SFT, random and PPO rows answer the same test questions, and the report replays
+    them on the test split (the random row and the report once used dev whatever the flag said)."""
+    policy = save_tiny_policy(tmp_path / "tiny-policy")
+    out = tmp_path / "compare"
+    assert main(["compare", "--out", str(out), "--policy", str(policy), "--eval-split", "test", "--seeds", "0",
+                 "--schemes", "fine-grained", "--iterations", "1", *TINY_RUN]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["eval_split"] == "test" and results["dataset"]["eval_split"] == "test"
+    ids = {row: [s["example_id"] for s in evals[0]["samples"]] for row, evals in results["per_seed"].items()}
+    assert ids["SFT"] == ["synthetic-test-00000", "synthetic-test-00001"]
+    assert ids["random sentences"] == ids["PPO fine-grained"] == ids["SFT"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "synthetic-test-00000" in report and "synthetic-dev-" not in report
+    assert "Greedy decoding on 2 test questions of the built-in world" in (out / "results.md").read_text()
+    run = json.loads((out / "runs" / "fine-grained-seed0" / "result.json").read_text())
+    assert run["key"]["dataset"]["eval_split"] == "test"
+
+
+@pytest.mark.slow
 def test_train_resume_and_evaluate(tmp_path, capsys):
     policy = save_tiny_policy(tmp_path / "tiny-policy")
     out = tmp_path / "run"

@@ -219,7 +219,8 @@ def sweep_caption(
 
 
 def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: str | os.PathLike[str]) -> Path:
-    """Training return and KL against episodes, mean over seeds with a min-max band."""
+    """Training return and KL against episodes, mean over seeds with a min-max band (KL where the trainer
+    reports it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -232,6 +233,8 @@ def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: st
         length = min(len(run) for run in runs)
         episodes = [runs[0][i]["episodes"] for i in range(length)]
         for axis, key in zip(axes, ("return", "kl")):
+            if any(key not in run[i] for run in runs for i in range(length)):
+                continue  # a trainer without a reference policy reports no KL
             values = np.array([[run[i][key] for i in range(length)] for run in runs])
             (line,) = axis.plot(episodes, values.mean(axis=0), label=f"{scheme} ({len(runs)} seeds)")
             axis.fill_between(episodes, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)
@@ -239,7 +242,8 @@ def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: st
     axes[1].set(title="KL(policy || SFT) per answer", xlabel="episodes", ylabel="nats")
     for axis in axes:
         axis.grid(alpha=0.3)
-        axis.legend()
+        if axis.lines:
+            axis.legend()
     return save_figure(fig, path)
 
 
