@@ -433,3 +433,21 @@ def test_a_scheme_keeps_its_own_kl_coefficient_unless_kl_coef_is_given_alone():
     assert {everywhere.for_run(s, 0).training.kl_coef for s in ("holistic", "fine-grained")} == {0.05}
     both = _experiment(_parse(["compare", "--kl-coef", "0.05", "--scheme-kl-coef", "holistic=0.1"]))
     assert (both.for_run("holistic", 0).training.kl_coef, both.for_run("episode", 0).training.kl_coef) == (0.1, 0.05)
+
+
+@pytest.mark.parametrize("argv", [["compare"], ["sweep-weights", "--component", "relevance", "--values", "0.1"],
+                                  ["learned-vs-exact"], ["sb3-compare"]])
+def test_a_command_writes_to_runs_of_its_own_name_by_default(argv):
+    assert _parse(argv).out == f"runs/{argv[0]}"
+
+
+@pytest.mark.parametrize("argv", [["sft"], ["evaluate"], ["compare"], ["train", "--out", "x"], ["learned-vs-exact"],
+                                  ["sweep-weights", "--component", "relevance", "--values", "0.1"]])
+def test_quick_means_the_quick_preset_in_every_command(argv):
+    assert _parse([*argv, "--quick"]).preset == "quick" and _parse([*argv, "--preset", "quick"]).preset == "quick"
+    assert _parse(argv).preset is None  # the default preset
+
+
+def test_settings_renamed_keep_their_flags():
+    assert _parse(["sft", "--warmup-fraction", "0.1"]).warmup_ratio == 0.1
+    assert _parse(["compare", "--no-random-baseline"]).random_baseline is False

@@ -58,6 +58,30 @@ def test_flags_come_from_the_fields():
     assert "--clip X|none" in help_text and "{fast,exact}" in help_text
 
 
+@dataclass(frozen=True)
+class PlanConfig:
+    seeds: tuple[int, ...] = field(default=(0, 1), metadata={"help": "Seeds.", "metavar": "S,S,..."})
+    weights: tuple[float, ...] | None = field(default=None, metadata={"help": "Weights."})
+    kl: dict[str, float] = field(default_factory=dict, metadata={"help": "Per scheme."})
+    name: str = field(default="synthetic", metadata={"help": "Dataset.", "flag": "--dataset"})
+    policy: str = field(default="p", metadata={"help": "Policy."})
+
+
+def test_lists_maps_and_named_flags_come_from_the_fields():
+    parser = CommandParser(prog="fg-env plan")
+    names = add_config_arguments(parser, PlanConfig, include=("seeds", "weights", "kl", "name"))
+    assert names == ["seeds", "weights", "kl", "name"]
+    args = parser.parse_args(["--seeds", "3,4", "--weights", "0.5,1", "--kl", "holistic=0.2", "--dataset", "x"])
+    assert PlanConfig(**given_fields(args, names)) == PlanConfig((3, 4), (0.5, 1.0), {"holistic": 0.2}, "x")
+    help_text = " ".join(parser.format_help().split())
+    assert "--seeds S,S,... Seeds. (default: 0,1)" in help_text and "--weights X,..." in help_text
+    assert "--kl NAME=X,... Per scheme. (default: none)" in help_text and "--policy" not in help_text
+    required = CommandParser(prog="fg-env plan")
+    add_config_arguments(required, PlanConfig, include=("policy",), options={"policy": {"required": True}})
+    with pytest.raises(SystemExit):
+        required.parse_args([])
+
+
 def test_a_field_without_a_flag_type_must_be_left_out():
     with pytest.raises(TypeError, match="'pairs'.*exclude"):
         add_config_arguments(CommandParser(), ToyConfig)

@@ -146,7 +146,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, names: Sequence[str]) -> 
 
     # --weights as a list only (absent: the paper's), so that a malformed list says what it expected.
     options: dict[str, dict[str, Any]] = {"policy": {"required": False}, "weights": {"type": float_list}}
-    return add_config_arguments(parser, RunSpec, include=names, options=options)
+    shown = {"weights": "the paper's, 0.3,0.5,0.3"}
+    return add_config_arguments(parser, RunSpec, include=names, defaults=shown, options=options)
 
 
 def add_report_to_argument(parser: argparse.ArgumentParser) -> None:
@@ -178,7 +179,7 @@ def add_reward_model_arguments(parser: argparse.ArgumentParser) -> None:
     from agents.experiments.run import RewardModels
 
     group = parser.add_argument_group("reward models (RewardModels; default: the built-in annotator's three, exact)")
-    add_config_arguments(group, RewardModels)
+    add_config_arguments(group, RewardModels, defaults={"models": "the built-in annotator's three, exact"})
 
 
 def reward_models(args: argparse.Namespace) -> Any:

@@ -425,22 +425,7 @@ def learned_vs_exact(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     policy_path = start_policy(policy_path, config, progress, log, "learned-vs-exact")
-    log("[learned-vs-exact] sampling the SFT policy's answers for the annotator to label")
-    feedback = out / "feedback"
-    train_answers = _policy_answers(
-        feedback / ANSWERS_FILE, policy_path, "train", settings.feedback_questions, settings.policy_samples, config
-    )
-    dev_answers = _policy_answers(
-        feedback / f"dev_{ANSWERS_FILE}", policy_path, "dev", settings.agreement_questions, 2, config
-    )
-    folders = train_learned_models(out / "reward_models", settings, train_answers, progress=progress, log=log)
-    agreement_file = out / "agreement.json"
-    if agreement_file.is_file():
-        agreement_report = json.loads(agreement_file.read_text())
-    else:
-        agreement_report = agreement(folders, dev_answers, settings.agreement_questions)
-        atomic_write_json(agreement_file, agreement_report)
-
+    folders, agreement_report = _learned_models(out, policy_path, config, settings, progress, log)
     reward_models = RewardModels(tuple(str(folders[n]) for n in FINE_GRAINED_COMPONENTS), str(folders["preference"]))
     compare(
         out / "compare",
@@ -455,18 +440,6 @@ def learned_vs_exact(
         arm: [run_gains(read_log(out / "compare" / "runs" / f"{arm}-seed{seed}" / "metrics.jsonl")) for seed in seeds]
         for arm in ARMS
     }
-    curves = {arm: arm_curves(runs, window) for arm, runs in arms.items()}
-    binned = {arm: binned_by_kl(runs) for arm, runs in arms.items()}
-    table = gains_table(arms, window)
-    caption = (
-        f"PPO on learned rewards, {config.episodes_per_run} episodes per run, seeds {', '.join(map(str, seeds))}; "
-        f"gains over the SFT policy's own answers, on each iteration's training answers, averaged over the "
-        f"last {window} iterations; mean ± 95% CI over seeds. Proxy: the learned reward trained on (fine-grained: "
-        f"0.3/0.5/0.3 over the three learned models; holistic: the preference model's standardised score). Exact: "
-        f"the annotator's return under the paper's weights."
-    )
-    (out / "learned_vs_exact.md").write_text(markdown_report(table, agreement_report, caption))
-    plot_learned_vs_exact(binned, out / "learned_vs_exact.png")
     results = {
         "config": config.to_dict(),
         "settings": asdict(settings),
@@ -474,10 +447,63 @@ def learned_vs_exact(
         "policy": str(policy_path),
         "reward_models": {k: str(v) for k, v in folders.items()},
         "agreement": agreement_report,
-        "gains": table,
-        "curves": {arm: {k: v.tolist() for k, v in curve.items()} for arm, curve in curves.items()},
-        "binned_by_kl": {arm: {k: v.tolist() for k, v in curve.items()} for arm, curve in binned.items()},
+        **_write_report(out, arms, agreement_report, config.episodes_per_run, seeds, window),
     }
     atomic_write_json(out / "results.json", results)
     log((out / "learned_vs_exact.md").read_text())
     return results
+
+
+def _learned_models(
+    out: Path,
+    policy_path: str | os.PathLike[str],
+    config: ExperimentConfig,
+    settings: LearnedRewardsConfig,
+    progress: bool,
+    log: Callable[[str], None],
+) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Steps 1-2: the SFT policy's answers labelled by the annotator, the four reward models trained on them,
+    and their agreement with the annotator on held-out dev answers (each step cached in ``out``)."""
+    log("[learned-vs-exact] sampling the SFT policy's answers for the annotator to label")
+    feedback = out / "feedback"
+    train_answers = _policy_answers(
+        feedback / ANSWERS_FILE, policy_path, "train", settings.feedback_questions, settings.policy_samples, config
+    )
+    dev_answers = _policy_answers(
+        feedback / f"dev_{ANSWERS_FILE}", policy_path, "dev", settings.agreement_questions, 2, config
+    )
+    folders = train_learned_models(out / "reward_models", settings, train_answers, progress=progress, log=log)
+    agreement_file = out / "agreement.json"
+    if agreement_file.is_file():
+        return folders, json.loads(agreement_file.read_text())
+    agreement_report = agreement(folders, dev_answers, settings.agreement_questions)
+    atomic_write_json(agreement_file, agreement_report)
+    return folders, agreement_report
+
+
+def _write_report(
+    out: Path,
+    arms: Mapping[str, Sequence[Mapping[str, np.ndarray]]],
+    agreement_report: Mapping[str, Any],
+    episodes_per_run: int,
+    seeds: Sequence[int],
+    window: int,
+) -> dict[str, Any]:
+    """Step 4: ``learned_vs_exact.md`` and ``.png``; returns the gains and curves for ``results.json``."""
+    curves = {arm: arm_curves(runs, window) for arm, runs in arms.items()}
+    binned = {arm: binned_by_kl(runs) for arm, runs in arms.items()}
+    table = gains_table(arms, window)
+    caption = (
+        f"PPO on learned rewards, {episodes_per_run} episodes per run, seeds {', '.join(map(str, seeds))}; "
+        f"gains over the SFT policy's own answers, on each iteration's training answers, averaged over the "
+        f"last {window} iterations; mean ± 95% CI over seeds. Proxy: the learned reward trained on (fine-grained: "
+        f"0.3/0.5/0.3 over the three learned models; holistic: the preference model's standardised score). Exact: "
+        f"the annotator's return under the paper's weights."
+    )
+    (out / "learned_vs_exact.md").write_text(markdown_report(table, agreement_report, caption))
+    plot_learned_vs_exact(binned, out / "learned_vs_exact.png")
+    return {
+        "gains": table,
+        "curves": {arm: {k: v.tolist() for k, v in curve.items()} for arm, curve in curves.items()},
+        "binned_by_kl": {arm: {k: v.tolist() for k, v in curve.items()} for arm, curve in binned.items()},
+    }

@@ -81,8 +81,7 @@ class RewardModels:
             "help": (
                 "The reward models to train on, in --weights order: names (relevance, factuality, completeness, a "
                 "plug-in's) or folders of learned models (`fg-env rm train`); runs on learned models are also scored "
-                "by the exact annotator at every iteration (exact_return in metrics.jsonl). Default: the built-in "
-                "annotator's three, exact."
+                "by the exact annotator at every iteration (exact_return in metrics.jsonl)."
             ),
         },
     )
@@ -235,7 +234,7 @@ class RunSpec:
             "metavar": "W,W,W",
             "help": (
                 "Reward weights, one per reward model in order (relevance,factuality,completeness unless "
-                "--reward-models says otherwise); none: the paper's 0.3,0.5,0.3."
+                "--reward-models says otherwise); none: the paper's."
             ),
         },
     )
