@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar
 
 import gymnasium as gym
@@ -158,7 +159,7 @@ class FineGrainedEnv(RewardVectorFacts, gym.Env[Observation, Action], Generic[Ex
     env_name: ClassVar[str] = "FineGrainedEnv"
     example_noun: ClassVar[str] = "example"
     #: The default weight of each reward model, by name; a model not named here weighs 1.0.
-    weights_by_model: ClassVar[Mapping[str, float]] = {}
+    weights_by_model: ClassVar[Mapping[str, float]] = MappingProxyType({})
 
     def __init__(
         self,
