@@ -35,7 +35,7 @@ class Evaluation:
     )
     split: Literal["dev", "test"] = field(default="dev", metadata={"help": "Which split."})
     questions: int | None = field(
-        default=None, metadata={"help": "Evaluate on the first N questions (none: all of them)."}
+        default=None, metadata={"help": "Evaluate on the first N questions (None: all of them)."}
     )
     max_new_tokens: int = field(default=ANSWER_TOKENS, metadata={"help": "Longest answer in tokens."})
     max_sentences: int = field(default=MAX_SENTENCES, metadata={"help": "Answers are cut after this many sentences."})
@@ -47,7 +47,10 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     # Counts are checked as the flags are read, so that a bad one names its flag.
     counts = {"type": positive_int, "metavar": "N"}
     names = add_config_arguments(
-        settings, Evaluation, options={"questions": counts, "max_new_tokens": counts, "max_sentences": counts}
+        settings,
+        Evaluation,
+        defaults={"questions": "all"},
+        options={"questions": counts, "max_new_tokens": counts, "max_sentences": counts},
     )
     parser.set_defaults(evaluation_fields=names)
     flags.add_preset_argument(parser, "the preset's SFT policy, for --policy default")

@@ -117,10 +117,10 @@ def experiment_config(args: argparse.Namespace) -> Any:
     """The experiment's settings: the preset, overridden by the flags given (checked by the settings classes)."""
     from dataclasses import fields
 
-    from agents.algorithms.registry import DEFAULT_TRAINER, get_trainer
+    from agents.algorithms.registry import get_trainer
     from agents.experiments.settings import PRESETS
 
-    trainer = getattr(args, "trainer", DEFAULT_TRAINER)
+    trainer = getattr(args, "trainer", None) or PRESETS[preset_name(args)].trainer
     training = given_fields(args, getattr(args, TRAINING_FIELDS))
     foreign = sorted(set(training) - {f.name for f in fields(get_trainer(trainer).settings)})
     if foreign:

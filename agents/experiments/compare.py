@@ -170,7 +170,7 @@ def compare(
     exact_weights = None if reward_models.learned else weights
     if arms.random_baseline and dataset.exact:  # the random agent's row is the annotator's
         outcome.rows["random sentences"] = [_random_row(config, dataset, exact_weights, len(examples))]
-    _train_arms(outcome, base, config, seeds, schemes, out, examples, progress, log, report_to)
+    _train_arms(outcome, base, config, arms, out / "runs", examples, progress=progress, log=log, report_to=report_to)
     results = _results(outcome, config, base, seeds, schemes, len(examples))
     caption = comparison_caption(
         len(examples),
@@ -181,7 +181,9 @@ def compare(
         dataset="the built-in world" if dataset.exact else dataset.name,
         trainer=config.trainer.upper(),
     )
-    report_env = judge or make_env("fine-grained", exact_weights, dataset.eval_split, base.evaluation.max_sentences)
+    report_env = judge or make_env(
+        "fine-grained", exact_weights, dataset.eval_split, config.evaluation.max_sentences, dataset
+    )
     _write_reports(out, results, outcome, caption, scale_notice(config), report_env, log)
     return results
 
@@ -201,17 +203,18 @@ def _train_arms(
     outcome: _Outcome,
     base: RunSpec,
     config: ExperimentConfig,
-    seeds: Sequence[int],
-    schemes: Sequence[str],
-    out: Path,
+    arms: Arms,
+    runs: Path,
     examples: Sequence[Any],
+    *,
     progress: bool,
     log: Callable[[str], None],
     report_to: Sequence[str],
 ) -> None:
-    """A run per scheme and seed (``config.for_run``: its seed, its scheme's KL coefficient), into ``outcome``."""
-    for scheme in schemes:
-        for seed in seeds:
+    """A run per scheme and seed of ``arms`` (``config.for_run``: its seed, its scheme's KL coefficient), each
+    in its folder under ``runs``, into ``outcome``."""
+    for scheme in arms.schemes:
+        for seed in arms.seeds:
             log(f"[compare] {config.trainer.upper()} {scheme}, seed {seed}")
             spec = RunSpec.from_experiment(
                 config.for_run(scheme, seed),
@@ -221,8 +224,9 @@ def _train_arms(
                 reward_models=base.reward_models,
                 dataset=base.dataset,
             )
-            folder = out / "runs" / f"{scheme}-seed{seed}"
-            result = run_and_evaluate(spec, folder, examples, progress=progress, report_to=report_to)
+            result = run_and_evaluate(
+                spec, runs / f"{scheme}-seed{seed}", examples, progress=progress, report_to=report_to
+            )
             outcome.rows.setdefault(_row(config, scheme), []).append(result["eval"])
             outcome.curves.setdefault(scheme, []).append(result["curve"])
             if "eval_curve" in result:

@@ -194,8 +194,8 @@ class ExperimentConfig:
 
 @dataclass(frozen=True)
 class Preset:
-    """A named experiment size: overrides of the trainer's settings and :class:`EvaluationConfig` fields, and
-    the SFT preset. Settings given explicitly (``fg-env compare --quick --iterations 4``) override it.
+    """A named experiment size: its trainer (PPO), overrides of the trainer's settings and
+    :class:`EvaluationConfig` fields, and the SFT preset. Settings given explicitly (``fg-env compare --quick --iterations 4``) override it.
 
     A preset sizes any trainer by the fields its settings share with the preset's (the budget and batch
     names PPO uses); fields a trainer's settings lack are left out for it, and so is ``scheme_kl_coef``
@@ -213,19 +213,21 @@ class Preset:
     training: Mapping[str, Any]
     evaluation: Mapping[str, Any] = field(default_factory=dict)
     scheme_kl_coef: Mapping[str, float] = field(default_factory=dict)
+    trainer: str = DEFAULT_TRAINER
 
     def config(
         self,
         training: Mapping[str, Any] | None = None,
         evaluation: Mapping[str, Any] | None = None,
         scheme_kl_coef: Mapping[str, float] | None = None,
-        trainer: str = DEFAULT_TRAINER,
+        trainer: str | None = None,
     ) -> ExperimentConfig:
-        """The preset's settings for ``trainer``, ``training`` and ``evaluation`` overriding fields of theirs
-        (checked by the settings classes).
+        """The preset's settings for ``trainer`` (None: the preset's), ``training`` and ``evaluation``
+        overriding fields of theirs (checked by the settings classes).
 
         An explicit ``kl_coef`` in ``training`` applies to every scheme, unless ``scheme_kl_coef`` is given too.
         """
+        trainer = trainer or self.trainer
         entry = get_trainer(trainer)
         names = _field_names(entry.settings)
         given = dict(training or {})
