@@ -386,7 +386,41 @@ def _build_actor_critic(policy: Any, lr_schedule: Schedule) -> None:
     policy.optimizer = policy.optimizer_class(policy.parameters(), lr=lr_schedule(1), **policy.optimizer_kwargs)
 
 
-class CandidateScoringPolicy(ActorCriticPolicy):
+class _CandidateScoringActorCritic:
+    """What the two actor-critic policies share: the layout read from the spaces, the per-slot networks
+    in place of SB3's flat MLP (:func:`_build_actor_critic`), and the layout check of every observation.
+    Listed before SB3's policy class, so these methods come first in the method order."""
+
+    layout: CandidateLayout
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        hidden_size: int = 64,
+        **kwargs: Any,
+    ) -> None:
+        _check_policy_kwargs(kwargs)
+        self.layout = CandidateLayout.from_spaces(observation_space, action_space)
+        self.hidden_size = hidden_size
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[call-arg]
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        _build_actor_critic(self, lr_schedule)
+
+    def obs_to_tensor(self, observation: np.ndarray | dict[str, np.ndarray]) -> tuple[PyTorchObs, bool]:
+        _check_observation(self.layout, observation)
+        return super().obs_to_tensor(observation)  # type: ignore[misc]
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()  # type: ignore[misc]
+        data.pop("net_arch", None)  # the default ActorCriticPolicy filled in; ours has none
+        data["hidden_size"] = self.hidden_size
+        return data
+
+
+class CandidateScoringPolicy(_CandidateScoringActorCritic, ActorCriticPolicy):
     """An ``ActorCriticPolicy`` for PPO and A2C on the candidate view: one network scores every slot.
 
     The logits come from :class:`CandidateScorer` (one per slot, shared weights, and one for the end;
@@ -415,34 +449,8 @@ class CandidateScoringPolicy(ActorCriticPolicy):
         torch.Size([1, 7])
     """
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        lr_schedule: Schedule,
-        hidden_size: int = 64,
-        **kwargs: Any,
-    ) -> None:
-        _check_policy_kwargs(kwargs)
-        self.layout = CandidateLayout.from_spaces(observation_space, action_space)
-        self.hidden_size = hidden_size
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
 
-    def _build(self, lr_schedule: Schedule) -> None:
-        _build_actor_critic(self, lr_schedule)
-
-    def obs_to_tensor(self, observation: np.ndarray | dict[str, np.ndarray]) -> tuple[PyTorchObs, bool]:
-        _check_observation(self.layout, observation)
-        return super().obs_to_tensor(observation)
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        data = super()._get_constructor_parameters()
-        data.pop("net_arch", None)  # the default ActorCriticPolicy filled in; ours has none
-        data["hidden_size"] = self.hidden_size
-        return data
-
-
-class MaskableCandidateScoringPolicy(MaskableActorCriticPolicy):
+class MaskableCandidateScoringPolicy(_CandidateScoringActorCritic, MaskableActorCriticPolicy):
     """:class:`CandidateScoringPolicy` for sb3-contrib's ``MaskablePPO``, which also applies the view's
     ``action_masks()`` (the same padding, and used candidates when the view masks them).
 
@@ -459,32 +467,6 @@ class MaskableCandidateScoringPolicy(MaskableActorCriticPolicy):
         >>> bool(env.get_wrapper_attr("action_masks")()[action])
         True
     """
-
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        lr_schedule: Schedule,
-        hidden_size: int = 64,
-        **kwargs: Any,
-    ) -> None:
-        _check_policy_kwargs(kwargs)
-        self.layout = CandidateLayout.from_spaces(observation_space, action_space)
-        self.hidden_size = hidden_size
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
-
-    def _build(self, lr_schedule: Schedule) -> None:
-        _build_actor_critic(self, lr_schedule)
-
-    def obs_to_tensor(self, observation: np.ndarray | dict[str, np.ndarray]) -> tuple[PyTorchObs, bool]:
-        _check_observation(self.layout, observation)
-        return super().obs_to_tensor(observation)
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        data = super()._get_constructor_parameters()
-        data.pop("net_arch", None)
-        data["hidden_size"] = self.hidden_size
-        return data
 
 
 # ----------------------------------------------------------------------------------------------------
