@@ -386,10 +386,10 @@ def _build_actor_critic(policy: Any, lr_schedule: Schedule) -> None:
     policy.optimizer = policy.optimizer_class(policy.parameters(), lr=lr_schedule(1), **policy.optimizer_kwargs)
 
 
-class _CandidateScoringActorCritic:
-    """What the two actor-critic policies share: the layout read from the spaces, the per-slot networks
-    in place of SB3's flat MLP (:func:`_build_actor_critic`), and the layout check of every observation.
-    Listed before SB3's policy class, so these methods come first in the method order."""
+class _CandidatePolicy:
+    """What every candidate policy shares: the layout read from the spaces, the layout check of every
+    observation, and the saved constructor parameters (``hidden_size``, no ``net_arch``). Listed before
+    SB3's policy class, so these methods come first in the method order."""
 
     layout: CandidateLayout
 
@@ -406,18 +406,23 @@ class _CandidateScoringActorCritic:
         self.hidden_size = hidden_size
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)  # type: ignore[call-arg]
 
-    def _build(self, lr_schedule: Schedule) -> None:
-        _build_actor_critic(self, lr_schedule)
-
     def obs_to_tensor(self, observation: np.ndarray | dict[str, np.ndarray]) -> tuple[PyTorchObs, bool]:
         _check_observation(self.layout, observation)
         return super().obs_to_tensor(observation)  # type: ignore[misc]
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()  # type: ignore[misc]
-        data.pop("net_arch", None)  # the default ActorCriticPolicy filled in; ours has none
+        data.pop("net_arch", None)  # SB3's default filled in; ours has none
         data["hidden_size"] = self.hidden_size
         return data
+
+
+class _CandidateScoringActorCritic(_CandidatePolicy):
+    """The actor-critic policies' networks: the per-slot scorer and critic in place of SB3's flat MLP
+    (:func:`_build_actor_critic`)."""
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        _build_actor_critic(self, lr_schedule)
 
 
 class CandidateScoringPolicy(_CandidateScoringActorCritic, ActorCriticPolicy):
@@ -544,7 +549,7 @@ class CandidateQNetwork(QNetwork):
         return data
 
 
-class CandidateDQNPolicy(DQNPolicy):
+class CandidateDQNPolicy(_CandidatePolicy, DQNPolicy):
     """A ``DQNPolicy`` whose Q-network (and target network) is :class:`CandidateQNetwork`.
 
     Args:
@@ -567,33 +572,10 @@ class CandidateDQNPolicy(DQNPolicy):
     q_net: CandidateQNetwork
     q_net_target: CandidateQNetwork
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Discrete,
-        lr_schedule: Schedule,
-        hidden_size: int = 64,
-        **kwargs: Any,
-    ) -> None:
-        _check_policy_kwargs(kwargs)
-        self.layout = CandidateLayout.from_spaces(observation_space, action_space)
-        self.hidden_size = hidden_size
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
-
     def make_q_net(self) -> CandidateQNetwork:
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
         net_args.pop("net_arch", None)
         return CandidateQNetwork(**net_args, hidden_size=self.hidden_size).to(self.device)
-
-    def obs_to_tensor(self, observation: np.ndarray | dict[str, np.ndarray]) -> tuple[PyTorchObs, bool]:
-        _check_observation(self.layout, observation)
-        return super().obs_to_tensor(observation)
-
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        data = super()._get_constructor_parameters()
-        data.pop("net_arch", None)
-        data["hidden_size"] = self.hidden_size
-        return data
 
 
 # ----------------------------------------------------------------------------------------------------
