@@ -36,6 +36,14 @@ def _run(argv: list[str], timeout: int = 240) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, env=_env(), timeout=timeout, cwd=HERE.parent)
 
 
+def _why(done: subprocess.CompletedProcess) -> str:
+    """What a failed launch said: every line naming an error or an abort (a rank's own message comes long
+    before the launcher's summary), then the end of its output."""
+    lines = done.stderr.splitlines()
+    said = [line for line in lines if any(word in line for word in ("Error", "error", "terminate", "what()", "Abort"))]
+    return "\n".join(said[:40]) + "\n...\n" + "\n".join(lines[-25:])
+
+
 # ---------------------------------------------------------------------------------------- one process
 
 
@@ -68,9 +76,9 @@ def test_two_processes_take_the_same_update_as_one(tmp_path):
     script = str(HERE / "distributed" / "one_update.py")
     one, two = tmp_path / "one.pt", tmp_path / "two.pt"
     done = _run([sys.executable, script, str(policy), str(one)])
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, _why(done)
     done = _run([*LAUNCH, script, str(policy), str(two)])
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, _why(done)
     a, b = torch.load(one), torch.load(two)
     assert (a["processes"], b["processes"]) == (1, 2)
     start = {f"policy.{k}": v for k, v in load_file(policy / "model.safetensors").items()}

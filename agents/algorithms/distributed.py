@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -119,10 +121,26 @@ def current_processes() -> Processes:
         from accelerate import PartialState  # sets up the process group once per process
 
         state = PartialState(cpu=not torch.cuda.is_available())  # gloo on machines without GPUs
+        _leave_the_group_at_exit()
         device = torch.device("cpu") if state.device.type == "cpu" else state.device
         return Processes(state.num_processes, state.process_index, device)
     # One process: the GPU when there is one.
     return Processes(device=torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+@functools.cache
+def _leave_the_group_at_exit() -> None:
+    """Destroy the process group when the process exits, before the interpreter tears down its modules.
+
+    Left to the interpreter's teardown, gloo's connection threads can outlive the objects they use; a
+    process then aborts (SIGABRT) now and then as its peer closes its end, after a run that succeeded.
+    """
+    atexit.register(_destroy_group)
+
+
+def _destroy_group() -> None:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def split_evenly(total: int, processes: Processes, what: str) -> int:
