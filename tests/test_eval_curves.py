@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from _agents_tiny import save_tiny_policy
 
+from agents.algorithms.ppo import PPOConfig
 from agents.experiments.evaluate import load_examples
 from agents.experiments.run import RunSpec
 from agents.experiments.runner import EVAL_CURVE_NAME, run_and_evaluate
 from agents.experiments.settings import EvaluationConfig, ExperimentConfig
-from agents.algorithms.ppo import PPOConfig
 from agents.reporting.stats import episodes_to_reach, sample_efficiency
 
 TINY = PPOConfig(
@@ -96,3 +96,13 @@ def test_an_arm_that_never_reaches_the_target_says_so():
     assert result["episodes"] is None and result["reached_share"] == 0.0
     assert result["low"] is None and result["high"] is None
     assert episodes_to_reach(np.array([0, 80]), np.array([0.9, 0.95]), 0.5) == 0.0  # reached at the start
+
+
+def test_sample_efficiency_counts_in_the_unit_the_curves_give():
+    run = lambda *v: [{"timesteps": 1000 * i, "return": x} for i, x in enumerate(v)]  # noqa: E731
+    result = sample_efficiency([run(1.0, 3.0, 4.0)] * 2, [run(1.0, 2.0, 2.0)] * 2, metrics=["return"],
+                               bootstrap=50, unit="timesteps")["return"]
+    assert (result["episodes"], result["budget"], result["unit"]) == (500.0, 2000, "timesteps")
+    with pytest.raises(KeyError, match="timesteps"):
+        sample_efficiency([[{"episodes": 0, "return": 1.0}]], [[{"episodes": 0, "return": 1.0}]],
+                          metrics=["return"], unit="timesteps")

@@ -293,10 +293,12 @@ def paired_table(differences: Mapping[str, Mapping[str, float]], a: str, b: str)
 CURVE_METRICS: tuple[str, ...] = ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l")
 
 
-def _mean_curve(runs: Sequence[Sequence[Mapping[str, Any]]], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Episodes and the mean over runs of ``key`` at each evaluation point the runs share."""
+def _mean_curve(
+    runs: Sequence[Sequence[Mapping[str, Any]]], key: str, unit: str = "episodes"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``unit`` (episodes, steps) and the mean over runs of ``key`` at each evaluation point the runs share."""
     length = min(len(run) for run in runs)
-    episodes = np.array([runs[0][i]["episodes"] for i in range(length)], dtype=np.float64)
+    episodes = np.array([runs[0][i][unit] for i in range(length)], dtype=np.float64)
     values = np.array([[run[i][key] for i in range(length)] for run in runs], dtype=np.float64)
     return episodes, values.mean(axis=0)
 
@@ -328,10 +330,12 @@ def sample_efficiency(
     metrics: Sequence[str] = CURVE_METRICS,
     bootstrap: int = 2000,
     seed: int = 0,
+    unit: str = "episodes",
 ) -> dict[str, dict[str, Any]]:
-    """Episodes the ``candidate`` arm needs to reach the ``reference`` arm's final score, per metric.
+    """Episodes (or another ``unit`` of training the curves count, such as ``timesteps``) the ``candidate``
+    arm needs to reach the ``reference`` arm's final score, per metric.
 
-    Each arm is a list of runs (one per seed), each run its evaluation curve: points with ``episodes``
+    Each arm is a list of runs (one per seed), each run its evaluation curve: points with ``unit``
     and the metrics, the first point the policy both start from. The target is the reference's final
     score averaged over its runs; the episodes are where the candidate's mean curve first reaches it.
     The 95% interval resamples the seeds of both arms (percentile bootstrap); ``reached_share`` is the
@@ -347,18 +351,18 @@ def sample_efficiency(
         (0.325, 51.4, 160)
     """
     rng = np.random.default_rng(seed)
-    budget = int(min(run[-1]["episodes"] for run in reference))
+    budget = int(min(run[-1][unit] for run in reference))
     result: dict[str, dict[str, Any]] = {}
     for key in metrics:
         if any(point.get(key) is None for run in [*candidate, *reference] for point in run):
             continue
         target = float(np.mean([run[-1][key] for run in reference]))
-        episodes = episodes_to_reach(*_mean_curve(candidate, key), target)
+        episodes = episodes_to_reach(*_mean_curve(candidate, key, unit), target)
         draws = []
         for _ in range(bootstrap):
             c = [candidate[i] for i in rng.integers(len(candidate), size=len(candidate))]
             r = [reference[i] for i in rng.integers(len(reference), size=len(reference))]
-            draws.append(episodes_to_reach(*_mean_curve(c, key), float(np.mean([run[-1][key] for run in r]))))
+            draws.append(episodes_to_reach(*_mean_curve(c, key, unit), float(np.mean([run[-1][key] for run in r]))))
         reached = np.array([d for d in draws if d is not None])
         share = reached.size / bootstrap
         low = float(np.percentile(reached, 2.5)) if reached.size else None
@@ -371,11 +375,19 @@ def sample_efficiency(
             "high": None if not np.isfinite(high) else high,
             "reached_share": share,
             "budget": budget,
+            "unit": unit,  # what "episodes", "low", "high" and "budget" count
         }
     return result
 
 
-def sample_efficiency_table(result: Mapping[str, Mapping[str, Any]], candidate: str, reference: str) -> str:
+def sample_efficiency_table(
+    result: Mapping[str, Mapping[str, Any]],
+    candidate: str,
+    reference: str,
+    *,
+    unit: str = "episodes",
+    titles: Mapping[str, str] | None = None,
+) -> str:
     """The markdown table of :func:`sample_efficiency`: one row per metric.
 
     Example:
@@ -386,9 +398,9 @@ def sample_efficiency_table(result: Mapping[str, Mapping[str, Any]], candidate: 
         >>> print(sample_efficiency_table({"completeness": {**row, "target": 0.15}}, "fine-grained", "holistic").splitlines()[2])
         | Comp. ↑ | 0.150 | n/a: holistic ended at or below the start (0.200) | n/a | n/a |
     """
-    titles = dict(METRIC_COLUMNS)
+    titles = {**dict(METRIC_COLUMNS), **dict(titles or {})}
     lines = [
-        f"| metric | {reference}'s final score | episodes {candidate} needs to reach it | 95% CI "
+        f"| metric | {reference}'s final score | {unit} {candidate} needs to reach it | 95% CI "
         f"| saved of {reference}'s budget |",
         "| --- | --- | --- | --- | --- |",
     ]
