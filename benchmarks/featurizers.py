@@ -1,18 +1,18 @@
-"""Which featuriser should the candidate view use by default? Speed, and how well SB3 PPO learns with each.
+"""Which featuriser should the candidate view use? Speed, and how well SB3 PPO learns with each.
 
-    python benchmarks/featurizers.py                       # about 15 minutes on 2 cores
-    python benchmarks/featurizers.py --timesteps 4096 --seeds 0 --questions 20   # a quick look
+    python benchmarks/featurizers.py                       # about 25 minutes on 2 cores
+    python benchmarks/featurizers.py --featurizers hashing:64 --timesteps 4096 --seeds 0 --questions 20  # a look
 
-For each featuriser (``hashing`` at ``--dim``, ``minilm``, ``both``) it measures, on an otherwise idle
-machine:
+For each featuriser (``NAME[:DIM]``: ``hashing`` at DIM dimensions, ``minilm``, ``both`` = hashing at DIM
+beside MiniLM) it measures, on an otherwise idle machine:
 
 1. encoding speed: the distinct passage sentences of ``--questions`` dev questions, cold cache
    (every text encoded) and warm (every text cached), in texts per second;
 2. the candidate view's steps per second under a random agent, cold cache, on the train split;
-3. learning: Stable-Baselines3 PPO on the fine-grained view, ``--timesteps`` steps, ``--seeds``
-   (the same runs as ``fg-env sb3-compare --algorithms ppo --rewards fine-grained``): the final
-   return and relevance/factuality/completeness of deterministic dev answers, mean and 95% CI, and
-   the wall time per run.
+3. learning: Stable-Baselines3 PPO with ``--policy`` (the candidate-scoring policy by default) on the
+   fine-grained view, ``--timesteps`` steps, ``--seeds`` (the same runs as ``fg-env sb3-compare
+   --algorithms ppo --rewards fine-grained``): the final return and relevance/factuality/completeness of
+   deterministic dev answers, mean and 95% CI, and the wall time per run.
 
 The table it prints goes to BENCHMARKS.md.
 """
@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 import fg_env  # noqa: F401
-from agents.reporting.stats import mean_ci
 from agents.experiments.sb3_compare import SB3CompareConfig, random_agent, sb3_compare
+from agents.reporting.stats import mean_ci
 from fg_env.features import make_featurizer
 from fg_env.wrappers import CandidateSentences, LinearScalarization
 
@@ -43,6 +43,12 @@ def passage_sentences(questions: int) -> list[str]:
             for sentence in passage.sentences:
                 texts.setdefault(sentence.strip())
     return list(texts)
+
+
+def parse_featurizer(spec: str, default_dim: int) -> tuple[str, int]:
+    """``hashing:256`` -> (``hashing``, 256); a name alone takes ``default_dim``."""
+    name, _, dim = spec.partition(":")
+    return name, int(dim) if dim else default_dim
 
 
 def encode_speed(name: str, dim: int, texts: list[str]) -> tuple[float, float]:
@@ -79,11 +85,12 @@ def view_speed(name: str, dim: int, episodes: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--featurizers", default="hashing,minilm,both")
-    parser.add_argument("--dim", type=int, default=64, help="hashing dimension (alone and in both)")
+    parser.add_argument("--featurizers", default="hashing:64,hashing:256,minilm", help="NAME[:DIM],...")
+    parser.add_argument("--dim", type=int, default=256, help="hashing dimension where a featuriser names none")
+    parser.add_argument("--policy", default="candidate", choices=["candidate", "mlp"])
     parser.add_argument("--questions", type=int, default=200, help="dev questions whose sentences are encoded")
     parser.add_argument("--episodes", type=int, default=200, help="random-agent episodes for the view's speed")
-    parser.add_argument("--timesteps", type=int, default=16_384, help="PPO steps per learning run")
+    parser.add_argument("--timesteps", type=int, default=20_480, help="PPO steps per learning run")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--eval-questions", type=int, default=100)
     parser.add_argument("--out", default=None, help="keep the learning runs here (default: a temporary folder)")
@@ -94,18 +101,20 @@ def main() -> None:
     texts = passage_sentences(args.questions)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for name in args.featurizers.split(","):
-            cold, warm = encode_speed(name, args.dim, texts)
-            steps = view_speed(name, args.dim, args.episodes)
+        for spec in args.featurizers.split(","):
+            name, dim = parse_featurizer(spec, args.dim)
+            cold, warm = encode_speed(name, dim, texts)
+            steps = view_speed(name, dim, args.episodes)
             config = SB3CompareConfig(
                 timesteps=args.timesteps,
                 eval_every=args.timesteps,
                 eval_questions=args.eval_questions,
+                policy=args.policy,
                 featurizer=name,
-                feature_dim=args.dim,
+                feature_dim=dim,
                 workers=min(2, len(seeds)),
             )
-            out = os.path.join(args.out or scratch, name)
+            out = os.path.join(args.out or scratch, spec.replace(":", "-"))
             result = sb3_compare(out, config, algorithms=["ppo"], rewards=["fine-grained"], seeds=seeds, progress=False)
             runs = [r for r in result["runs"].values() if r["kind"] == "ppo"]
             finals = {
@@ -113,11 +122,12 @@ def main() -> None:
                 for key in ("return", "relevance_ratio", "factuality_ratio", "completeness")
             }
             seconds = float(np.mean([r["seconds"] for r in runs]))
-            dim = make_featurizer(name, **({"dim": args.dim} if name != "minilm" else {})).dim
+            dim = make_featurizer(name, **({"dim": dim} if name != "minilm" else {})).dim
             rows.append((name, dim, cold, warm, steps, finals, seconds))
             print(f"{name}: done", flush=True)
     print(
-        f"\n{len(texts)} distinct passage sentences of {args.questions} dev questions; PPO {args.timesteps:,} steps, seeds {args.seeds}"
+        f"\n{len(texts)} distinct passage sentences of {args.questions} dev questions; PPO ({args.policy} policy) "
+        f"{args.timesteps:,} steps, seeds {args.seeds}"
     )
     print(
         "| featuriser | dim | encode cold (texts/s) | encode warm (texts/s) | view steps/s (cold) | PPO return | rel. | fact. | comp. | s / run |"

@@ -30,7 +30,7 @@ def test_vector_env_example():
 def test_sb3_ppo_example():
     pytest.importorskip("sb3_contrib")
     out = run_example("sb3_ppo.py", "--timesteps", "128", "--questions", "3")
-    assert "actions: Discrete(25), observation: (1785,)" in out
+    assert "actions: Discrete(25), observation: (6777,)" in out
     assert all(f"\n{name} " in out for name in ("random", "PPO", "MaskablePPO"))
 
 

@@ -12,7 +12,7 @@ from fg_env.command import add_config_arguments, add_progress_flag, given_fields
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
-    from agents.experiments.sb3_compare import SB3Arms, SB3CompareConfig
+    from agents.experiments.sb3_compare import POLICIES, SB3Arms, SB3CompareConfig
 
     flags.add_out_argument(
         parser,
@@ -23,7 +23,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(arms_fields=add_config_arguments(arms, SB3Arms))
     settings = parser.add_argument_group("experiment (SB3CompareConfig)")
     names = add_config_arguments(
-        settings, SB3CompareConfig, options={"featurizer": {"choices": ["hashing", "minilm", "both"]}}
+        settings,
+        SB3CompareConfig,
+        options={"featurizer": {"choices": ["hashing", "minilm", "both"]}, "policy": {"choices": list(POLICIES)}},
     )
     parser.set_defaults(sb3_fields=names)
     add_progress_flag(parser)

@@ -1,26 +1,33 @@
 """The paper's claim with standard agents: Stable-Baselines3 PPO and DQN, fine-grained versus holistic.
 
 Each agent acts in the candidate-sentence view (:class:`fg_env.wrappers.CandidateSentences`): at every
-step it picks one of the question's passage sentences or ends the answer. The two reward arms differ
-only in *when* the reward comes, never in how much:
+step it picks one of the question's passage sentences or ends the answer. Its policy is the
+candidate-scoring network of :mod:`fg_env.integrations.sb3` (one network scores every (state,
+candidate) pair; ``--policy mlp`` takes SB3's ``MlpPolicy`` over the flat observation instead, which
+does not learn the task). The two reward arms differ only in *when* the reward comes, never in how much:
 
-- ``fine-grained``: :class:`~fg_env.wrappers.LinearScalarization`, the paper's weights, dense (each
-  sentence's relevance and factuality on its step, completeness at the end);
+- ``fine-grained``: :class:`~fg_env.wrappers.LinearScalarization`, the weights ``weights`` (the
+  paper's 0.3/0.5/0.3 by default), dense: each sentence's relevance and factuality on its step,
+  completeness at the end;
 - ``holistic``: :class:`~fg_env.wrappers.HolisticReward`, the same weighted return as one scalar on the
   step that ends the answer.
 
-Every run has the same budget (environment steps) and the same hyperparameters: Stable-Baselines3's
-defaults (PPO's rollout shortened to the budget only when the budget is shorter), except DQN's replay buffer (sized to the budget, which the default never fills anyway) and
-target-network interval (see :data:`DQN_SETTINGS`). Two bounds frame the table: a random agent over
-valid actions and a one-step greedy agent that tries every action on a copy of the environment and
-takes the best immediate fine-grained reward (it sees the exact reward before acting, which no
-learning agent does).
+Every run has the same budget (environment steps) and, per algorithm, the same hyperparameters in both
+arms: PPO and MaskablePPO take :class:`~fg_env.integrations.sb3.CandidatePPOSettings` (measured with
+the fine-grained reward: that arm's tuning is the holistic arm's too), DQN Stable-Baselines3's defaults
+but for :data:`CANDIDATE_DQN_SETTINGS`. Two bounds frame the table: a random agent over valid actions
+and a one-step greedy agent that tries every action on a copy of the environment and takes the best
+immediate fine-grained reward (it sees the exact reward before acting, which no learning agent does).
+
+The paper's weights pay +0.2 for a true sentence that is off topic (relevance -1 x 0.3, factuality +1 x
+0.5), so an agent that maximises them pads its answers; :data:`NO_PADDING_WEIGHTS` (relevance weighted
+as factuality) make such a sentence net 0: the ablation ``--weights 0.5,0.5,0.3``.
 
 Every ``eval_every`` steps (and before training) a run answers ``eval_questions`` dev questions
 deterministically; the answers are scored by fg_env's metrics (relevance and factuality ratios,
-completeness, ROUGE-L, length) and the fine-grained return. Runs go to a pool of ``workers``
-processes (one torch thread each); a finished run's record is written atomically to ``runs/`` and
-is not run again, so a killed experiment resumes where it stopped.
+completeness, ROUGE-L, length, Irrelevant spans per answer) and their return under ``weights``. Runs go
+to a pool of ``workers`` processes (one torch thread each); a finished run's record is written
+atomically to ``runs/`` and is not run again, so a killed experiment resumes where it stopped.
 
 Example:
     >>> import tempfile
@@ -52,36 +59,66 @@ from tqdm.auto import tqdm
 
 from agents.experiments.run import BUILT_IN, DatasetChoice
 from agents.experiments.settings import EVAL_QUESTIONS
-from agents.reporting.stats import METRIC_COLUMNS, format_estimate, mean_ci, paired_difference, save_figure
+from agents.reporting.stats import (
+    METRIC_COLUMNS,
+    format_estimate,
+    mean_ci,
+    paired_difference,
+    sample_efficiency,
+    sample_efficiency_table,
+    save_figure,
+)
 from fg_env.atomic import atomic_write_json, atomic_write_text
 from fg_env.errors import InvalidValueError, UnknownChoiceError
 
 __all__ = [
     "ALGORITHMS",
-    "DQN_SETTINGS",
+    "CANDIDATE_DQN_SETTINGS",
+    "MLP_DQN_SETTINGS",
+    "NO_PADDING_WEIGHTS",
+    "PAPER_WEIGHTS",
     "REWARD_ARMS",
     "SB3Arms",
     "SB3CompareConfig",
+    "build_model",
     "evaluate_agent",
     "greedy_agent",
     "sb3_compare",
 ]
 
-ALGORITHMS: tuple[str, ...] = ("ppo", "dqn")
+ALGORITHMS: tuple[str, ...] = ("ppo", "maskable-ppo", "dqn")
 REWARD_ARMS: tuple[str, ...] = ("fine-grained", "holistic")
-#: DQN's departures from Stable-Baselines3's defaults, the same for both reward arms. The default
-#: buffer (1M transitions) is never filled within these budgets, so sizing it to the budget changes
-#: nothing but the memory it reserves; the default target interval (10,000 steps) would update the
-#: target network once or twice in a run.
-DQN_SETTINGS: dict[str, Any] = {"target_update_interval": 1_000}
-#: Columns of the table: fg_env's metrics, then the fine-grained return of the answers.
-COLUMNS: tuple[tuple[str, str], ...] = (*METRIC_COLUMNS, ("return", "Return ↑"))
+POLICIES: tuple[str, ...] = ("candidate", "mlp")
+#: The paper's weights of relevance, factuality and completeness.
+PAPER_WEIGHTS: tuple[float, float, float] = (0.3, 0.5, 0.3)
+#: Relevance weighted as factuality: a true but irrelevant sentence (relevance -1, factuality +1) nets 0
+#: instead of the paper's +0.2, so padding an answer with true off-topic sentences no longer pays.
+NO_PADDING_WEIGHTS: tuple[float, float, float] = (0.5, 0.5, 0.3)
+#: DQN's departures from Stable-Baselines3's defaults with the candidate-scoring Q-network, the same for
+#: both reward arms (the buffer is sized to the budget too: the default 1M is never filled). Measured with
+#: the fine-grained reward, seed 0, 20,480 steps: at the default learning rate (1e-4) the greedy return on
+#: the 100 dev questions peaked at 4.89 after 5k steps and sank to 4.54; at 1e-3 it ended at 4.84. The
+#: default target interval (10,000 steps) would update the target network once or twice in a run.
+CANDIDATE_DQN_SETTINGS: dict[str, Any] = {"learning_rate": 1e-3, "target_update_interval": 1_000}
+#: DQN's departures with ``MlpPolicy`` (the first study's): the default target interval (10,000 steps)
+#: would update the target network once or twice in a run.
+MLP_DQN_SETTINGS: dict[str, Any] = {"target_update_interval": 1_000}
+#: Columns of the table: fg_env's metrics, the Irrelevant spans of an answer (padding shows there), then
+#: the return of the answers under the run's weights.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    *METRIC_COLUMNS,
+    ("irrelevant_per_answer", "Irrelevant / answer ↓"),
+    ("return", "Return ↑"),
+)
+#: The metrics of the sample-efficiency table: steps for fine-grained to reach holistic's final score.
+EFFICIENCY_METRICS: tuple[str, ...] = ("return", "relevance_ratio", "completeness")
 RANDOM, GREEDY = "random", "greedy (one step)"
 
 
 @dataclass(frozen=True)
 class SB3CompareConfig:
-    """Settings of :func:`sb3_compare`: the budget, the candidate view, the evaluation and the pool.
+    """Settings of :func:`sb3_compare`: the budget, the policy, the reward weights, the candidate view,
+    the evaluation and the pool.
 
     Example:
         >>> SB3CompareConfig(timesteps=100, eval_every=30)
@@ -95,11 +132,23 @@ class SB3CompareConfig:
         default=4_096, metadata={"help": "steps between evaluations (learning-curve points); divides --timesteps"}
     )
     eval_questions: int = field(default=EVAL_QUESTIONS, metadata={"help": "dev questions each evaluation answers"})
+    policy: str = field(
+        default="candidate",
+        metadata={"help": "candidate (fg_env.integrations.sb3's candidate-scoring policies) or mlp (SB3's MlpPolicy)"},
+    )
+    weights: tuple[float, ...] = field(
+        default=PAPER_WEIGHTS,
+        metadata={
+            "metavar": "REL,FACT,COMP",
+            "help": "weights of relevance, factuality and completeness in both arms' reward and the return; "
+            "0.5,0.5,0.3 makes a true off-topic sentence net 0 (the no-padding ablation)",
+        },
+    )
     num_candidates: int = field(default=24, metadata={"help": "candidate slots of the view (actions: slots + end)"})
     featurizer: str = field(default="hashing", metadata={"help": "sentence featuriser: hashing, minilm or both"})
-    feature_dim: int = field(default=64, metadata={"help": "vector size of the hashing featuriser (alone or in both)"})
-    # The environment's own default episode length, unlike the LM experiments' MAX_SENTENCES (6): the committed
-    # results were measured with it.
+    feature_dim: int = field(default=256, metadata={"help": "vector size of the hashing featuriser (alone or in both)"})
+    # The environment's own default episode length, unlike the LM experiments' MAX_SENTENCES (6): the first
+    # study was measured with it.
     max_sentences: int = field(default=10, metadata={"help": "an answer is truncated at this many sentences"})
     train_split: str = field(default=BUILT_IN.train_split, metadata={"help": "split of the built-in world to train on"})
     eval_split: str = field(default=BUILT_IN.eval_split, metadata={"help": "split to evaluate on"})
@@ -120,6 +169,14 @@ class SB3CompareConfig:
                 raise InvalidValueError(f"{name} must be a positive integer, got {value!r}")
         if self.timesteps % self.eval_every:
             raise InvalidValueError(f"eval_every ({self.eval_every}) must divide timesteps ({self.timesteps})")
+        if self.policy not in POLICIES:
+            raise UnknownChoiceError("policy", self.policy, POLICIES)
+        weights = tuple(self.weights)
+        if len(weights) != 3 or any(not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0 for w in weights):
+            raise InvalidValueError(
+                f"weights must be three non-negative numbers (relevance, factuality, completeness), got {self.weights!r}"
+            )
+        object.__setattr__(self, "weights", tuple(float(w) for w in weights))
 
     @property
     def dataset(self) -> DatasetChoice:
@@ -141,7 +198,8 @@ class SB3Arms:
     """
 
     algorithms: tuple[str, ...] = field(
-        default=ALGORITHMS, metadata={"help": f"Stable-Baselines3 algorithms among {', '.join(ALGORITHMS)}."}
+        default=("ppo", "dqn"),
+        metadata={"help": f"Stable-Baselines3 algorithms among {', '.join(ALGORITHMS)}."},
     )
     rewards: tuple[str, ...] = field(
         default=REWARD_ARMS, metadata={"help": f"Reward arms among {', '.join(REWARD_ARMS)}."}
@@ -167,7 +225,10 @@ def make_view(config: SB3CompareConfig, reward: str, split: str) -> gym.Env:
         num_candidates=config.num_candidates,
         featurizer=make_featurizer(config.featurizer, **options),
     )
-    return LinearScalarization(view) if reward == "fine-grained" else HolisticReward(view)
+    weights = list(config.weights)
+    if reward == "fine-grained":
+        return LinearScalarization(view, weights=weights)
+    return HolisticReward(view, weights=weights)
 
 
 Agent = Callable[[np.ndarray, gym.Env], int]
@@ -203,10 +264,15 @@ def random_agent(seed: int) -> Agent:
 
 
 def model_agent(model: Any) -> Agent:
-    """A Stable-Baselines3 model acting deterministically (a masked pick ends the answer: the view's rule)."""
+    """A Stable-Baselines3 model acting deterministically (a masked pick ends the answer: the view's rule;
+    MaskablePPO is given the view's action masks)."""
+    maskable = type(model).__name__ == "MaskablePPO"
 
     def act(obs: np.ndarray, env: gym.Env) -> int:
-        action, _ = model.predict(obs, deterministic=True)
+        if maskable:
+            action, _ = model.predict(obs, deterministic=True, action_masks=env.get_wrapper_attr("action_masks")())
+        else:
+            action, _ = model.predict(obs, deterministic=True)
         return int(action)
 
     return act
@@ -233,6 +299,7 @@ def evaluate_agent(agent: Agent, env: gym.Env, questions: int) -> dict[str, Any]
         answers.append(qa.response)
         returns.append(total)
     metrics = metrics_of(qa.examples[:questions], answers)
+    metrics["irrelevant_per_answer"] = metrics["error_counts"].get("Irrelevant", 0) / questions
     metrics["return"] = float(np.mean(returns))
     return metrics
 
@@ -242,12 +309,47 @@ def evaluate_agent(agent: Agent, env: gym.Env, questions: int) -> dict[str, Any]
 # ----------------------------------------------------------------------------------------------------
 
 
-PPO_ROLLOUT = 2048  # Stable-Baselines3's default n_steps
+PPO_ROLLOUT = 2048  # Stable-Baselines3's default n_steps, and CandidatePPOSettings'
 
 
 def ppo_rollout(timesteps: int) -> int:
     """PPO's rollout length: its default, or the whole budget when that is shorter (tiny runs)."""
     return min(PPO_ROLLOUT, timesteps)
+
+
+def build_model(config: SB3CompareConfig, algorithm: str, env: gym.Env, seed: int) -> Any:
+    """The untrained Stable-Baselines3 model of one run: ``algorithm`` with ``config.policy`` on ``env``.
+
+    Example:
+        >>> config = SB3CompareConfig(timesteps=64, eval_every=32, num_candidates=4, feature_dim=16)
+        >>> model = build_model(config, "dqn", make_view(config, "fine-grained", "dev"), seed=0)
+        >>> type(model).__name__, type(model.policy).__name__
+        ('DQN', 'CandidateDQNPolicy')
+    """
+    from stable_baselines3 import DQN, PPO
+
+    if algorithm not in ALGORITHMS:
+        raise UnknownChoiceError("algorithm", algorithm, ALGORITHMS)
+    n_steps = ppo_rollout(config.timesteps)
+    if config.policy == "mlp":
+        if algorithm == "dqn":
+            return DQN("MlpPolicy", env, seed=seed, device="cpu", buffer_size=config.timesteps, **MLP_DQN_SETTINGS)
+        ppo: Any = PPO
+        if algorithm == "maskable-ppo":
+            from sb3_contrib import MaskablePPO
+
+            ppo = MaskablePPO
+        return ppo("MlpPolicy", env, seed=seed, device="cpu", n_steps=n_steps, batch_size=min(64, n_steps))
+
+    from fg_env.integrations.sb3 import CandidateDQNPolicy, CandidatePPOSettings, candidate_ppo
+
+    if algorithm == "dqn":
+        return DQN(
+            CandidateDQNPolicy, env, seed=seed, device="cpu", buffer_size=config.timesteps, **CANDIDATE_DQN_SETTINGS
+        )
+    settings = CandidatePPOSettings()
+    settings = dataclasses.replace(settings, n_steps=n_steps, batch_size=min(settings.batch_size, n_steps))
+    return candidate_ppo(env, settings, maskable=algorithm == "maskable-ppo", seed=seed)
 
 
 def run_name(algorithm: str, reward: str, seed: int) -> str:
@@ -257,18 +359,13 @@ def run_name(algorithm: str, reward: str, seed: int) -> str:
 def _train_run(config: SB3CompareConfig, algorithm: str, reward: str, seed: int, curve_path: str) -> dict[str, Any]:
     """Train one agent, evaluating it every ``eval_every`` steps; the curve is appended to ``curve_path``."""
     import torch
-    from stable_baselines3 import DQN, PPO
     from stable_baselines3.common.callbacks import BaseCallback
 
     torch.set_num_threads(1)
     started = time.perf_counter()
     env = make_view(config, reward, config.dataset.train_split)
     eval_env = make_view(config, "fine-grained", config.dataset.eval_split)
-    if algorithm == "ppo":
-        n_steps = ppo_rollout(config.timesteps)
-        model: Any = PPO("MlpPolicy", env, seed=seed, device="cpu", n_steps=n_steps, batch_size=min(64, n_steps))
-    else:
-        model = DQN("MlpPolicy", env, seed=seed, device="cpu", buffer_size=config.timesteps, **DQN_SETTINGS)
+    model = build_model(config, algorithm, env, seed)
     curve: list[dict[str, Any]] = []
     Path(curve_path).write_text("")
     final: dict[str, Any] = {}
@@ -316,8 +413,11 @@ def _bound_run(config: SB3CompareConfig, kind: str, seed: int) -> dict[str, Any]
 # ----------------------------------------------------------------------------------------------------
 
 
+ALGORITHM_NAMES: dict[str, str] = {"ppo": "PPO", "maskable-ppo": "MaskablePPO", "dqn": "DQN"}
+
+
 def row_name(algorithm: str, reward: str) -> str:
-    return f"{algorithm.upper()} {reward}"
+    return f"{ALGORITHM_NAMES[algorithm]} {reward}"
 
 
 def sb3_compare(
@@ -339,7 +439,7 @@ def sb3_compare(
             raise UnknownChoiceError("reward arm", reward, REWARD_ARMS)
     if not seeds or len(set(seeds)) != len(seeds):
         raise InvalidValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
-    if "ppo" in algorithms and config.timesteps % ppo_rollout(config.timesteps):
+    if any(a.endswith("ppo") for a in algorithms) and config.timesteps % ppo_rollout(config.timesteps):
         raise InvalidValueError(
             f"PPO updates every {PPO_ROLLOUT} steps: timesteps ({config.timesteps}) must be a multiple of it, "
             "so that every run gets the same budget"
@@ -387,15 +487,16 @@ def sb3_compare(
 def _check_same_config(out: Path, config: SB3CompareConfig) -> None:
     """Refuse to resume runs made with other settings (their records would be mixed into the table)."""
     path = out / "config.json"
+    current = json.loads(json.dumps(config.to_dict()))  # as saved: tuples become lists
     if path.is_file():
         saved = json.loads(path.read_text())
-        if saved != config.to_dict():
-            changed = sorted(k for k in set(saved) | set(config.to_dict()) if saved.get(k) != config.to_dict().get(k))
+        if saved != current:
+            changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
             raise InvalidValueError(
                 f"{out} holds runs made with other settings ({', '.join(changed)}): use another --out"
             )
     else:
-        atomic_write_json(path, config.to_dict())
+        atomic_write_json(path, current)
 
 
 def _summarise(
@@ -412,26 +513,45 @@ def _summarise(
     order = [RANDOM, GREEDY] + [row_name(a, r) for a in algorithms for r in rewards]
     summary = {name: {key: mean_ci([r["final"][key] for r in rows[name]]) for key, _ in COLUMNS} for name in order}
     paired: dict[str, dict[str, Any]] = {}
+    efficiency: dict[str, dict[str, Any]] = {}
     if set(REWARD_ARMS) <= set(rewards):
         for algorithm in algorithms:
-            by_seed = {arm: {r["seed"]: r["final"] for r in rows[row_name(algorithm, arm)]} for arm in REWARD_ARMS}
-            paired[algorithm.upper()] = {
+            arms = {arm: {r["seed"]: r for r in rows[row_name(algorithm, arm)]} for arm in REWARD_ARMS}
+            name = ALGORITHM_NAMES[algorithm]
+            paired[name] = {
                 key: paired_difference(
-                    [by_seed["fine-grained"][s][key] for s in seeds], [by_seed["holistic"][s][key] for s in seeds]
+                    [arms["fine-grained"][s]["final"][key] for s in seeds],
+                    [arms["holistic"][s]["final"][key] for s in seeds],
                 )
                 for key, _ in COLUMNS
             }
+            efficiency[name] = sample_efficiency(
+                [arms["fine-grained"][s]["curve"] for s in seeds],
+                [arms["holistic"][s]["curve"] for s in seeds],
+                metrics=EFFICIENCY_METRICS,
+                unit="timesteps",
+            )
     return {
         "config": config.to_dict(),
         "algorithms": list(algorithms),
         "rewards": list(rewards),
         "seeds": list(seeds),
-        "dqn_settings": DQN_SETTINGS,
+        "settings": _settings(config),
         "summary": summary,
         "paired_fine_grained_minus_holistic": paired,
+        "sample_efficiency": efficiency,
         "runs": records,
         "train_seconds": sum(r["seconds"] for r in records.values()),
     }
+
+
+def _settings(config: SB3CompareConfig) -> dict[str, Any]:
+    """The algorithms' settings the runs used, for the record."""
+    if config.policy == "mlp":
+        return {"ppo": "Stable-Baselines3 defaults (batch 64)", "dqn": MLP_DQN_SETTINGS}
+    from fg_env.integrations.sb3 import CandidatePPOSettings
+
+    return {"ppo": CandidatePPOSettings().to_dict(), "dqn": CANDIDATE_DQN_SETTINGS}
 
 
 def results_markdown(result: dict[str, Any]) -> str:
@@ -446,12 +566,17 @@ def results_markdown(result: dict[str, Any]) -> str:
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     seeds = ", ".join(map(str, result["seeds"]))
+    policy = "the candidate-scoring policy" if config.get("policy", "candidate") == "candidate" else "MlpPolicy"
+    weights = "/".join(f"{w:g}" for w in config.get("weights", PAPER_WEIGHTS))
+    features = config["featurizer"] + (f" ({config['feature_dim']}-dim)" if config["featurizer"] == "hashing" else "")
     lines += [
         "",
-        f"Stable-Baselines3 agents on the candidate view ({config['num_candidates']} slots, {config['featurizer']} "
-        f"features), {config['timesteps']:,} environment steps per run on the {config['train_split']} split; "
-        f"deterministic answers to {config['eval_questions']} {config['eval_split']} questions. Mean ± 95% "
-        f"confidence interval (Student t) over seeds {seeds}; the greedy bound is deterministic (one run).",
+        f"Stable-Baselines3 agents with {policy} on the candidate view ({config['num_candidates']} slots, "
+        f"{features} features, at most {config['max_sentences']} sentences), reward weights {weights} "
+        f"(relevance/factuality/completeness), {config['timesteps']:,} environment steps per run on the "
+        f"{config['train_split']} split; deterministic answers to {config['eval_questions']} {config['eval_split']} "
+        f"questions. Mean ± 95% confidence interval (Student t) over seeds {seeds}; the greedy bound is "
+        "deterministic (one run).",
     ]
     if result["paired_fine_grained_minus_holistic"]:
         lines += ["", "Fine-grained minus holistic, paired by seed (mean [95% CI], paired t-test p):", ""]
@@ -463,6 +588,17 @@ def results_markdown(result: dict[str, Any]) -> str:
                 for c in (cells[key] for key, _ in COLUMNS)
             ]
             lines.append(f"| {algorithm} | " + " | ".join(texts) + " |")
+    titles = dict(COLUMNS)
+    for algorithm, efficiency in result.get("sample_efficiency", {}).items():
+        lines += [
+            "",
+            f"{algorithm}: environment steps fine-grained needs to reach holistic's final score "
+            "(mean curves; 95% CI by resampling the seeds):",
+            "",
+        ]
+        lines.append(
+            sample_efficiency_table(efficiency, "fine-grained", "holistic", unit="steps", titles=titles).rstrip("\n")
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -305,20 +305,26 @@ def _mean_curve(
 
 def episodes_to_reach(episodes: np.ndarray, curve: np.ndarray, target: float) -> float | None:
     """The episode count at which ``curve`` first reaches ``target`` (linear between evaluation points;
-    0 when it starts there), or None when it never does.
+    0 when it starts there), or None when it never does. A point without a value (NaN: a ratio of
+    answers that had nothing to judge, such as empty answers) never reaches the target, and the
+    crossing after it is placed at the first point that does.
 
     Example:
         >>> round(episodes_to_reach(np.array([0, 80, 160]), np.array([0.5, 0.6, 0.8]), 0.7), 6)
         120.0
         >>> episodes_to_reach(np.array([0, 80]), np.array([0.5, 0.6]), 0.7) is None
         True
+        >>> float(episodes_to_reach(np.array([0, 80, 160]), np.array([np.nan, 0.8, 0.9]), 0.7))
+        80.0
     """
-    above = np.flatnonzero(curve >= target)
+    above = np.flatnonzero(np.nan_to_num(curve, nan=-np.inf) >= target)
     if above.size == 0:
         return None
     i = int(above[0])
     if i == 0:
         return 0.0
+    if np.isnan(curve[i - 1]):
+        return float(episodes[i])
     rise = curve[i] - curve[i - 1]
     return float(episodes[i - 1] + (target - curve[i - 1]) / rise * (episodes[i] - episodes[i - 1]))
 
