@@ -1,6 +1,7 @@
 """GRPO with TRL on fg_env's fine-grained reward models: one TRL reward function per reward model.
 
     python examples/trl_grpo.py [--policy PATH] [--steps 6] [--questions 8] [--num-generations 4]
+                                [--normalize-per-component]
 
 Trains a policy with TRL's ``GRPOTrainer`` for a few steps and prints, after each, the mean episode
 return of each reward model (relevance, factuality, completeness) and the weighted reward TRL
@@ -12,6 +13,10 @@ tokenizer, e.g. fg_env's SFT policy (``fg-env sft`` builds it, in ``~/.cache/fg_
 TRL takes one scalar per completion, so each completion is played through FineGrainedQA-v0 sentence
 by sentence and each reward model's step rewards are summed over the episode; the dense placement
 of the paper (each segment's reward on its last token) is what ``agents.algorithms.ppo.FineGrainedPPO`` does.
+
+``--normalize-per-component`` trains with TRL's ``multi_objective_aggregation="normalize_then_sum"`` (GDPO):
+each reward model's returns are normalised within the question's group of completions before the
+weighted sum, so that no model drowns the others by its spread (``FineGrainedRewards.grpo_kwargs``).
 
 Needs ``pip install "fg-env[trl]"``; runs offline on the CPU.
 """
@@ -56,6 +61,11 @@ def main() -> None:
     parser.add_argument("--max-completion-length", type=int, default=48, help="tokens per completion")
     parser.add_argument("--max-sentences", type=int, default=10, help="the env truncates answers here")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--normalize-per-component",
+        action="store_true",
+        help="GDPO: normalise each reward model within the group before the weighted sum (TRL's normalize_then_sum)",
+    )
     parser.add_argument("--out", help="TRL's output_dir (default: a temporary folder)")
     args = parser.parse_args()
 
@@ -78,7 +88,8 @@ def main() -> None:
         per_device_train_batch_size=2 * args.num_generations,  # two questions per step
         num_generations=args.num_generations,
         max_completion_length=args.max_completion_length,
-        reward_weights=rewards.reward_weights,  # the paper's 0.3, 0.5, 0.3
+        # The paper's weights 0.3, 0.5, 0.3; with GDPO, also multi_objective_aggregation="normalize_then_sum".
+        **(rewards.grpo_kwargs() if args.normalize_per_component else {"reward_weights": rewards.reward_weights}),
         learning_rate=1e-4,
         use_cpu=True,
         bf16=False,  # TRL defaults to bf16 mixed precision; plain float32 is exact and no slower on a CPU here

@@ -143,6 +143,20 @@ def test_bad_input_gives_errors_that_name_the_problem(rewards):
         FineGrainedRewards(split="dev", num_envs=1, env_wrappers=[LinearScalarization])
 
 
+def test_grpo_kwargs_build_a_gdpo_config_trl_accepts(rewards, tmp_path):
+    """Per-component normalisation in TRL: the weights in the reward functions' order and TRL's
+    normalize_then_sum, accepted by GRPOConfig as they are."""
+    import trl
+
+    kwargs = rewards.grpo_kwargs()
+    assert kwargs == {"reward_weights": [0.3, 0.5, 0.3], "multi_objective_aggregation": "normalize_then_sum"}
+    config = trl.GRPOConfig(output_dir=str(tmp_path), use_cpu=True, report_to="none", **kwargs)
+    assert (config.reward_weights, config.multi_objective_aggregation) == ([0.3, 0.5, 0.3], "normalize_then_sum")
+    assert rewards.grpo_kwargs("sum_then_normalize")["multi_objective_aggregation"] == "sum_then_normalize"
+    with pytest.raises(ValueError, match="unknown multi_objective_aggregation 'normalise'; valid choices: normalize_then_sum"):
+        rewards.grpo_kwargs("normalise")
+
+
 def test_prompt_dataset_holds_canonical_prompts_and_ids():
     examples = FineGrainedQAEnv(split="dev").examples
     rows = prompt_dataset("synthetic", "dev", limit=3)
@@ -196,7 +210,7 @@ def test_prompt_dataset_and_rewards_on_qa_feedback():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("algorithm", ["grpo", "rloo"])
+@pytest.mark.parametrize("algorithm", ["grpo", "rloo", "gdpo"])
 def test_a_trl_trainer_trains_two_steps_and_logs_each_reward_model(tmp_path, algorithm):
     import trl
 
@@ -207,7 +221,9 @@ def test_a_trl_trainer_trains_two_steps_and_logs_each_reward_model(tmp_path, alg
     completion_tokens = 16
     room = policy.model.config.n_positions - completion_tokens  # TRL 1.x does not cut prompts itself
     dataset = prompt_dataset("synthetic", "train", limit=2, tokenizer=policy.tokenizer, max_prompt_tokens=room)
-    Config, Trainer = (trl.GRPOConfig, trl.GRPOTrainer) if algorithm == "grpo" else (trl.RLOOConfig, trl.RLOOTrainer)
+    Config, Trainer = (trl.RLOOConfig, trl.RLOOTrainer) if algorithm == "rloo" else (trl.GRPOConfig, trl.GRPOTrainer)
+    # gdpo: GRPO with each reward function normalised within its group before the weighted sum.
+    weighting = rewards.grpo_kwargs() if algorithm == "gdpo" else {"reward_weights": rewards.reward_weights}
     args = Config(
         output_dir=str(tmp_path / "run"),
         use_cpu=True,
@@ -221,7 +237,7 @@ def test_a_trl_trainer_trains_two_steps_and_logs_each_reward_model(tmp_path, alg
         logging_steps=1,
         save_strategy="no",
         disable_tqdm=True,
-        reward_weights=rewards.reward_weights,
+        **weighting,
     )
     model = policy.model
     if algorithm == "rloo":  # its KL reference (beta 0.05) is loaded again from the policy's folder

@@ -12,6 +12,8 @@ Those steps live here, so a second trainer reuses them rather than copying PPO's
 3. **Rollouts** (:func:`sample_rollouts`, :func:`build_rollouts`): one batched ``generate`` call, the answers
    replayed sentence by sentence through copies of the scheme-wrapped environment, every segment's weighted
    reward on its last token; and the per-component reward statistics logged beside them.
+4. **Per-component normalisation** (:func:`normalized_token_rewards`, GDPO's normalise-then-sum on token
+   rewards): each reward component's returns standardised over a group of answers before the weighted sum.
 
 Example (a group baseline, the core of a REINFORCE or GRPO update):
     >>> import gymnasium as gym, fg_env
@@ -32,7 +34,7 @@ Example (a group baseline, the core of a REINFORCE or GRPO update):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -55,6 +57,10 @@ __all__ = [
     "logprobs_of",
     "masked_mean",
     "masked_var",
+    "NORMALIZATION_EPS",
+    "component_returns",
+    "group_mean_std",
+    "normalized_token_rewards",
     "reference_logprobs",
     "sample_rollouts",
     "segment_weights",
@@ -451,3 +457,148 @@ def sample_rollouts(
         rollouts.scores.to(device),
     )
     return rollouts, generations, {"time_generate": generated - start, "time_env": replayed - generated}
+
+
+# ----------------------------------------------------------------------------------------------------
+# 4. Per-component normalisation (GDPO: normalise each reward, then sum)
+# ----------------------------------------------------------------------------------------------------
+
+#: The epsilon of ``(R - mean) / (std + eps)``: TRL's (``GRPOTrainer``'s ``normalize_then_sum``), so that the two
+#: normalisations agree on the same returns. A component whose spread in a group is at most this is left out.
+NORMALIZATION_EPS = 1e-4
+
+
+def component_returns(records: Sequence[Any], components: Sequence[str]) -> np.ndarray:
+    """Each episode's unweighted return per component, ``(B, C)`` float64: the sum of the values of the
+    component's segments (0 for a component with no segment in the episode).
+
+    Example:
+        >>> from types import SimpleNamespace as R
+        >>> seg = lambda name, value: R(component=name, value=value)
+        >>> component_returns([R(segments=(seg("relevance", 1.0), seg("relevance", -1.0), seg("completeness", 0.5)))],
+        ...                   ["relevance", "completeness"]).tolist()
+        [[0.0, 0.5]]
+    """
+    column = {name: k for k, name in enumerate(components)}
+    returns = np.zeros((len(records), len(components)), dtype=np.float64)
+    for row, record in enumerate(records):
+        for segment in record.segments:
+            if segment.component not in column:
+                raise InvalidValueError(
+                    f"no weight for reward component {segment.component!r}; weights cover {sorted(column)}"
+                )
+            returns[row, column[segment.component]] += float(segment.value)
+    return returns
+
+
+def group_mean_std(
+    returns: torch.Tensor, group_size: int | None, total: Callable[[torch.Tensor], torch.Tensor] = _local
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and unbiased standard deviation of each column of ``returns`` (``(B, C)``) over each episode's group,
+    broadcast back to ``(B, C)``.
+
+    ``group_size=k``: the groups are ``k`` consecutive rows (the answers sampled for one question, GRPO's and
+    GDPO's group); they lie within one process, so ``total`` is not used. ``None``: one group, the whole batch,
+    over every process of a data-parallel run (``total`` sums over them). A group of one row has std 0.
+
+    Example:
+        >>> r = torch.tensor([[1.0], [3.0], [5.0], [5.0]], dtype=torch.float64)
+        >>> mean, std = group_mean_std(r, 2)
+        >>> mean.flatten().tolist(), std.flatten().tolist()  # groups (1, 3) and (5, 5)
+        ([2.0, 2.0, 5.0, 5.0], [1.4142135623730951, 1.4142135623730951, 0.0, 0.0])
+        >>> [round(x, 4) for x in group_mean_std(r, None)[1].flatten().tolist()]  # one group of 4
+        [1.9149, 1.9149, 1.9149, 1.9149]
+    """
+    rows, columns = returns.shape
+    if group_size is not None:
+        if group_size < 1 or rows % group_size:
+            raise InvalidValueError(f"{rows} episodes do not form groups of {group_size}")
+        grouped = returns.view(rows // group_size, group_size, columns)
+        mean = grouped.mean(dim=1, keepdim=True)
+        if group_size > 1:
+            std = grouped.std(dim=1, keepdim=True)  # unbiased, as TRL's nanstd
+        else:
+            std = torch.zeros_like(mean)
+        return mean.expand_as(grouped).reshape(rows, columns), std.expand_as(grouped).reshape(rows, columns)
+    # The whole batch: sums over every process, the mean first, then the squared deviations from it.
+    count = total(torch.tensor(float(rows), dtype=returns.dtype, device=returns.device))
+    mean = total(returns.sum(dim=0)) / count.clamp(min=1.0)
+    squares = total(((returns - mean) ** 2).sum(dim=0))
+    std = torch.sqrt(squares / (count - 1)) if count > 1 else torch.zeros_like(mean)
+    return mean.expand(rows, columns), std.expand(rows, columns)
+
+
+def normalized_token_rewards(
+    records: Sequence[Any],
+    weights: Mapping[str, float],
+    width: int,
+    *,
+    group_size: int | None,
+    eps: float = NORMALIZATION_EPS,
+    total: Callable[[torch.Tensor], torch.Tensor] = _local,
+    device: torch.device | str = "cpu",
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Per-token rewards ``(B, width)`` with each reward component normalised over its group before the weighted
+    sum (GDPO's normalise-then-sum, with the dense placement kept), and the share of episodes whose group had no
+    spread in each component (``rewards/<name>/zero_spread``).
+
+    For component ``c`` with weight ``w_c`` (``weights``: the scheme's, :func:`segment_weights`), episode ``b``
+    of group ``g`` and ``R_c(b)`` the sum of the values of ``c``'s segments in ``b``::
+
+        mu_c,g, sigma_c,g = mean and unbiased std of R_c over the episodes of g     (group_mean_std)
+        r_t(b) = sum_c w_c / (sigma_c,g + eps) * [ sum of c's segment values whose last token is t
+                                                    - (t == final token of b) * mu_c,g ]
+
+    so the variable part keeps its placement (each segment's value, scaled, on its last token) and the mean
+    is removed once, on the final token: each episode's normalised return of ``c`` is exactly
+    ``(R_c(b) - mu_c,g) / (sigma_c,g + eps)``, and its total return ``sum_c w_c (R_c - mu_c,g) / (sigma_c,g + eps)``.
+    A component with ``sigma_c,g <= eps`` in a group contributes 0 there: its answers agree (up to rounding),
+    so it says nothing to prefer one over another, and dividing its segment values by ``eps`` would put
+    rewards of order ``value / eps`` on single tokens that only cancel in the return.
+
+    ``group_size=k``: each run of ``k`` consecutive records (a question's answers) is a group; ``None``: the
+    whole batch, over every process with ``total``. Tokens past an episode's ``num_used_tokens`` get 0.
+
+    Example (one group: relevance returns 1, 2, 0 with mean 1 and std 1; completeness 0.5 everywhere: no spread):
+        >>> from agents.algorithms.rollout import EpisodeRecord, SegmentRecord
+        >>> from agents.policies.policy import Generation
+        >>> def record(relevance_tokens):
+        ...     g = Generation("p", [0], [5, 6, 7], "a b c", [1, 3, 5], finished=False)
+        ...     seg = lambda c, v, t: SegmentRecord(component=c, granularity="sentence", start=0, end=1, text="a",
+        ...                                         value=v, label=None, step=0, token_index=t)
+        ...     segments = [seg("relevance", 1.0, t) for t in relevance_tokens] + [seg("completeness", 0.5, 2)]
+        ...     return EpisodeRecord("q", g, "a b c", ("relevance", "completeness"), (0.3, 0.3), np.zeros((1, 2)),
+        ...                          np.ones((1, 2), bool), tuple(segments), True, False, 3, 2)
+        >>> rewards, zero = normalized_token_rewards([record([0]), record([0, 1]), record([])],
+        ...                                          {"relevance": 1.0, "completeness": 1.0}, 3, group_size=3)
+        >>> [[round(x, 3) for x in row] for row in rewards.tolist()]  # (R - 1) / (1 + eps) per answer
+        [[1.0, 0.0, -1.0], [1.0, 1.0, -1.0], [0.0, 0.0, -1.0]]
+        >>> zero
+        {'rewards/relevance/zero_spread': 0.0, 'rewards/completeness/zero_spread': 1.0}
+    """
+    from agents.algorithms.rollout import token_rewards
+
+    components = list(weights)
+    rows = len(records)
+    returns = torch.as_tensor(component_returns(records, components), device=device)
+    # (C, B, width): component c's unweighted segment values on their tokens (token_rewards' placement).
+    values = torch.zeros(len(components), rows, width, dtype=torch.float64)
+    for k, name in enumerate(components):
+        only_this = {other: float(other == name) for other in components}
+        for row, record in enumerate(records):
+            placed = token_rewards(record, only_this)[:width]
+            values[k, row, : len(placed)] = torch.from_numpy(placed.astype(np.float64))
+    values = values.to(device)
+
+    mean, std = group_mean_std(returns, group_size, total)  # (B, C) each
+    spread = std > eps
+    scale = torch.where(spread, 1.0 / (std + eps), torch.zeros_like(std))  # (B, C): 0 for no spread
+    weight = torch.tensor([float(weights[name]) for name in components], dtype=torch.float64, device=device)
+    rewards = torch.einsum("cbt,bc,c->bt", values, scale, weight)
+    finals = torch.tensor([record.final_token_index for record in records], dtype=torch.long, device=device)
+    rewards[torch.arange(rows, device=device), finals] -= (mean * scale * weight).sum(dim=1)
+    zero_spread = {
+        f"rewards/{name}/zero_spread": float((~spread[:, k]).double().mean()) if rows else 0.0
+        for k, name in enumerate(components)
+    }
+    return rewards.float(), zero_spread

@@ -24,6 +24,12 @@ The per-token reward of response token ``t`` is::
 (episode-level rewards land on the answer's final token). Rewards are divided by their standard
 deviation over the batch (no mean shift), advantages come from GAE (gamma 1, lambda 0.95) and are
 whitened, and the policy and value losses are clipped at 0.2.
+
+With ``reward_normalization="per-component"`` (GDPO's normalise-then-sum; off by default, not the paper's),
+each component's rewards are first standardised over the answers to the same question (over the whole batch
+when there is one answer per question), so ``reward_k(segment)`` above becomes ``reward_k(segment) /
+(sigma_k + eps)`` and ``- mu_k / (sigma_k + eps)`` lands on the final token:
+:func:`~agents.algorithms.lm_rl.normalized_token_rewards` gives the formula.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from agents.algorithms.lm_rl import (
     forward_responses,
     logprobs_of,
     masked_mean,
+    normalized_token_rewards,
     reference_logprobs,
     sample_rollouts,
     segment_weights,
@@ -168,6 +175,21 @@ class PPOConfig:
             "help": (
                 "Divide per-token rewards by their standard deviation over the batch, without shifting their "
                 "mean (paper: on), so a reward's sign survives and the value targets have unit scale."
+            )
+        },
+    )
+    reward_normalization: Literal["none", "per-component"] = field(
+        default="none",
+        metadata={
+            "help": (
+                "none: the scheme's weighted sum of segment rewards (the paper's). per-component: GDPO's "
+                "normalise-then-sum (TRL's multi_objective_aggregation=normalize_then_sum): before the weighted "
+                "sum, each reward component's segment rewards are divided by the std of its episode returns over "
+                "the group and its group mean is subtracted once on the final token, so each answer's return of "
+                "component c is (R_c - mean_c) / (std_c + 1e-4) and no component drowns the others by its spread; "
+                "a component without spread in a group adds 0 there. The group is a question's samples_per_prompt "
+                "answers, or the whole batch (all processes) when samples_per_prompt is 1. The KL penalty and "
+                "whiten_rewards apply after it; the logged return stays the scheme's weighted sum."
             )
         },
     )
@@ -320,6 +342,10 @@ class PPOConfig:
             raise InvalidValueError(f"PPOConfig.max_grad_norm must be > 0 or None, got {self.max_grad_norm!r}")
         if self.kl_threshold is not None and not (math.isfinite(self.kl_threshold) and self.kl_threshold > 0):
             raise InvalidValueError(f"PPOConfig.kl_threshold must be > 0 or None, got {self.kl_threshold!r}")
+        if self.reward_normalization not in REWARD_NORMALIZATIONS:
+            raise InvalidValueError(
+                f"PPOConfig.reward_normalization must be 'none' or 'per-component', got {self.reward_normalization!r}"
+            )
         if self.value_model not in ("head", "separate"):
             raise InvalidValueError(f"PPOConfig.value_model must be 'head' or 'separate', got {self.value_model!r}")
         if self.precision not in PRECISIONS:
@@ -337,6 +363,18 @@ class PPOConfig:
     @property
     def episodes_per_iteration(self) -> int:
         return self.prompts_per_iteration * self.samples_per_prompt
+
+    @property
+    def normalization_group(self) -> int | None:
+        """The group ``reward_normalization`` standardises each component over: a question's
+        ``samples_per_prompt`` answers (GRPO's and GDPO's group, always within one process), or None for the
+        whole batch (over every process) when each question gets one answer.
+
+        Example:
+            >>> PPOConfig(samples_per_prompt=4).normalization_group, PPOConfig(samples_per_prompt=1).normalization_group
+            (4, None)
+        """
+        return self.samples_per_prompt if self.samples_per_prompt > 1 else None
 
     def to_dict(self) -> dict[str, Any]:
         """The settings; those added after runs were recorded appear only when set, so the records (and
@@ -357,8 +395,18 @@ class PPOConfig:
         return cls(**dict(data))
 
 
-# Settings added with real-model support: left out of a run's record while at their defaults.
-_LATER_FIELDS = ("precision", "gradient_checkpointing", "lora_rank", "lora_alpha", "lora_target_modules")
+# Settings added after runs were recorded (real-model support, then reward normalisation): left out of a run's
+# record while at their defaults, so the keys of earlier runs stay valid.
+_LATER_FIELDS = (
+    "precision",
+    "gradient_checkpointing",
+    "lora_rank",
+    "lora_alpha",
+    "lora_target_modules",
+    "reward_normalization",
+)
+#: The values of PPOConfig.reward_normalization.
+REWARD_NORMALIZATIONS = ("none", "per-component")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -757,7 +805,8 @@ class FineGrainedPPO:
             old_values = old_values * mask
 
             # r_t = weighted segment rewards on last tokens - beta * (log pi - log pi_ref)
-            rewards, kl = kl_penalized_rewards(scores, old_logprobs, ref_logprobs, mask, self.kl_controller.value)
+            task_rewards, normalization_stats = self.task_rewards(rollouts)
+            rewards, kl = kl_penalized_rewards(task_rewards, old_logprobs, ref_logprobs, mask, self.kl_controller.value)
             if config.whiten_rewards:
                 rewards = whiten(rewards, mask, shift_mean=False, total=total)
             advantages, returns = gae_advantages(rewards, old_values, mask, config.gamma, config.lam)
@@ -828,9 +877,31 @@ class FineGrainedPPO:
                 # forward passes of the rollout (policy, critic, reference) vs. the epochs of updates
                 "time_update_forward": scored - began,
                 "time_update_optimise": time.perf_counter() - scored,
+                **normalization_stats,
             }
         )
         return summary
+
+    def task_rewards(self, rollouts: Rollouts) -> tuple[torch.Tensor, dict[str, float]]:
+        """The per-token rewards PPO maximises before the KL penalty, and statistics to log.
+
+        ``reward_normalization="none"``: ``rollouts.scores`` itself, the scheme's weighted segment rewards.
+        ``"per-component"``: each component standardised over its group first
+        (:func:`~agents.algorithms.lm_rl.normalized_token_rewards`, weighted by the scheme's weights), with the
+        share of episodes whose group had no spread in each component.
+        """
+        config = self.config
+        if config.reward_normalization == "none":
+            return rollouts.scores, {}
+        rewards, zero_spread = normalized_token_rewards(
+            rollouts.records,
+            self.weights,
+            rollouts.scores.shape[1],
+            group_size=config.normalization_group,
+            total=self.processes.sum,  # used for the whole-batch group only: a question's answers share a process
+            device=rollouts.scores.device,
+        )
+        return rewards * rollouts.mask, zero_spread
 
     def _reference_logprobs(self, batch: SequenceBatch) -> torch.Tensor:
         if self.peft_model is None:

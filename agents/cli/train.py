@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     flags.check_report_to(args.report_to)
     config = flags.experiment_config(args)
     flags.check_trainer(config)
+    get_scheme(scheme).settings_for(config.training)  # a setting the trainer lacks fails now, not after SFT
     out = Path(args.out)
     checkpoint = out / CHECKPOINT_NAME
     if args.resume:
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
             f"{str(out)!r} already holds a run (checkpoint.pt); pass --resume to continue it or choose another --out"
         )
     policy_path = flags.resolve_policy(policy, config.sft == "quick", args.progress)
-    # `train` runs the experiment's settings as given: a scheme's own KL coefficient (compare's) is not applied.
+    # `train` runs the experiment's settings as given: a scheme's own KL coefficient (compare's) is not applied;
+    # a scheme's trainer settings (fine-grained-normalized's) are, by RunSpec.
     spec = RunSpec.from_experiment(
         config, policy_path, scheme, weights=weights, reward_models=reward_models, dataset=dataset
     )

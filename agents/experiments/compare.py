@@ -151,6 +151,8 @@ def compare(
         raise InvalidValueError(
             f"{dataset.name} has no annotator: give --reward-models (learned models judge the answers)"
         )
+    for scheme in arms.schemes:  # a scheme that sets a setting the trainer lacks fails now, not after SFT
+        get_scheme(scheme).settings_for(config.training)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     seeds, schemes = arms.seeds, arms.schemes

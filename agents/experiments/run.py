@@ -224,7 +224,9 @@ class RunSpec:
         metadata={
             "help": (
                 "Reward scheme (agents/experiments/schemes.py): fine-grained, holistic, sentence, episode, "
-                "no-relevance, no-factuality, no-completeness."
+                "no-relevance, no-factuality, no-completeness, fine-grained-normalized (fine-grained with each "
+                "reward model normalised per question before the weighted sum: GDPO; it sets "
+                "--reward-normalization per-component)."
             )
         },
     )
@@ -249,12 +251,15 @@ class RunSpec:
         object.__setattr__(self, "policy", str(self.policy))
         if self.weights is not None:
             object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
-        get_scheme(self.scheme)
+        scheme = get_scheme(self.scheme)
         entry = get_trainer(self.trainer)
         if not isinstance(self.training, entry.settings):
             raise InvalidValueError(
                 f"trainer {self.trainer!r} takes {entry.settings.__name__} settings, not {type(self.training).__name__}"
             )
+        # A scheme that changes how the trainer treats the reward (fine-grained-normalized) sets its trainer
+        # settings here, so every command's run of it gets them and its key says so.
+        object.__setattr__(self, "training", scheme.settings_for(self.training))
 
     @classmethod
     def from_experiment(

@@ -11,16 +11,25 @@ exactly the reward the scheme defines, whatever the scheme:
 ``sentence``            fine-grained, but sub-sentence rewards merged per sentence
 ``episode``             fine-grained rewards all held back to the answer's end (one per model)
 ``no-relevance`` etc.   fine-grained without one reward model (leave-one-out)
+``fine-grained-         fine-grained, each reward model's rewards normalised over the question's
+normalized``            answers before the weighted sum (GDPO; sets PPO's ``reward_normalization``)
 ======================  ======================================================================
 
 Weights always name the environment's reward models in order (``relevance, factuality,
 completeness`` by default); a leave-one-out scheme ignores the weight of the model it drops.
+
+A scheme may also set trainer settings (``trainer_settings``) where what it changes is how the trainer
+treats the reward rather than the reward the environment returns: ``fine-grained-normalized`` wraps the
+environment as ``fine-grained`` does and sets ``reward_normalization="per-component"``. Every run of it
+gets them (:class:`agents.experiments.run.RunSpec` applies :meth:`RewardScheme.settings_for`), and a
+trainer whose settings lack them is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -28,6 +37,8 @@ import numpy as np
 from fg_env.errors import InvalidValueError, UnknownChoiceError
 from fg_env.rewards.defaults import paper_weights
 from fg_env.wrappers import HolisticReward, LinearScalarization, RewardDensity, SelectRewards
+
+Settings = TypeVar("Settings")
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,28 @@ class RewardScheme:
     name: str
     description: str
     _wrap: Callable[[gym.Env, np.ndarray], gym.Env]
+    trainer_settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def settings_for(self, settings: Settings) -> Settings:
+        """``settings`` (a trainer's settings dataclass) with this scheme's ``trainer_settings`` set; the same
+        object for a scheme that sets none. Settings that lack one of them are refused, naming it.
+
+        Example:
+            >>> from agents.algorithms.ppo import PPOConfig
+            >>> get_scheme("fine-grained-normalized").settings_for(PPOConfig()).reward_normalization
+            'per-component'
+            >>> get_scheme("fine-grained").settings_for(PPOConfig()).reward_normalization
+            'none'
+        """
+        if not self.trainer_settings:
+            return settings
+        missing = sorted(set(self.trainer_settings) - {f.name for f in fields(settings)})  # type: ignore[arg-type]
+        if missing:
+            raise InvalidValueError(
+                f"reward scheme {self.name!r} sets the trainer setting(s) {', '.join(missing)}, which "
+                f"{type(settings).__name__} does not have: run it with a trainer that has them (ppo)"
+            )
+        return replace(settings, **self.trainer_settings)  # type: ignore[type-var]
 
     def wrap(self, env: gym.Env, weights: Sequence[float] | np.ndarray | None = None) -> gym.Env:
         """Wrap ``env``; ``weights`` (one per reward model of ``env``) default to the paper's."""
@@ -116,6 +149,12 @@ SCHEMES: dict[str, RewardScheme] = {
         RewardScheme("no-relevance", "fine-grained without the relevance reward", _leave_out("relevance")),
         RewardScheme("no-factuality", "fine-grained without the factuality reward", _leave_out("factuality")),
         RewardScheme("no-completeness", "fine-grained without the completeness reward", _leave_out("completeness")),
+        RewardScheme(
+            "fine-grained-normalized",
+            "fine-grained, each reward model normalised over the question's answers before the weighted sum (GDPO)",
+            lambda env, w: LinearScalarization(env, w),
+            trainer_settings={"reward_normalization": "per-component"},
+        ),
     )
 }
 

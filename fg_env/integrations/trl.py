@@ -9,7 +9,9 @@ to put it); fg_env's own PPO (:class:`agents.algorithms.ppo.FineGrainedPPO`) kee
 reward on its last token.
 
 - :class:`FineGrainedRewards`: the reward functions (``reward_funcs``) and the paper's weights in the
-  same order (``reward_weights``, for ``GRPOConfig(reward_weights=...)``).
+  same order (``reward_weights``, for ``GRPOConfig(reward_weights=...)``); ``grpo_kwargs()`` gives those
+  weights with TRL's ``multi_objective_aggregation``, by default ``"normalize_then_sum"`` (GDPO: each reward
+  model's returns normalised within the question's group before the weighted sum).
 - :func:`prompt_dataset`: the ``datasets.Dataset`` of prompts to train on, with the ``example_id``
   column through which TRL tells the reward functions which question each completion answers.
 
@@ -37,10 +39,15 @@ With TRL (the trainer needs a policy; ``examples/trl_grpo.py`` runs this on a ti
     ...     args=GRPOConfig(output_dir="runs/grpo", reward_weights=rewards.reward_weights),
     ...     train_dataset=prompt_dataset("synthetic", "dev", limit=64),
     ... )
+
+Per-component normalisation (GDPO), TRL's ``normalize_then_sum``, with the same weights:
+
+    >>> args = GRPOConfig(output_dir="runs/gdpo", **rewards.grpo_kwargs())  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +57,7 @@ import numpy as np
 from fg_env.data.base import QADataset, make_dataset
 from fg_env.envs.answers import play_answers
 from fg_env.envs.vector import FineGrainedQAVectorEnv
-from fg_env.errors import InvalidTypeError, InvalidValueError, MissingDependencyError
+from fg_env.errors import InvalidTypeError, InvalidValueError, MissingDependencyError, UnknownChoiceError
 from fg_env.prompts import answer_prompt, format_passages, question_context
 from fg_env.types import QAExample
 
@@ -60,6 +67,8 @@ if TYPE_CHECKING:
 __all__ = ["EpisodeReward", "EpisodeScorer", "FineGrainedRewards", "completion_text", "prompt_dataset"]
 
 INSTALL_HINT = 'pip install "fg-env[trl]"'
+#: The values of TRL's ``GRPOConfig.multi_objective_aggregation`` (TRL 0.27 and later; 1.16's are these two).
+AGGREGATIONS = ("normalize_then_sum", "sum_then_normalize")
 # What TRL passes every reward function besides the dataset's columns (left out of error messages).
 _TRL_KWARGS = frozenset({"prompts", "completion_ids", "trainer_state", "log_extra", "log_metric", "environments"})
 
@@ -266,6 +275,43 @@ class FineGrainedRewards:
     def examples(self) -> Sequence[QAExample]:
         """The questions of the split the functions score against."""
         return self.scorer.examples
+
+    def grpo_kwargs(self, aggregation: str = "normalize_then_sum") -> dict[str, Any]:
+        """The ``GRPOConfig`` arguments that go with :attr:`reward_funcs`: ``reward_weights`` (in their order)
+        and ``multi_objective_aggregation``.
+
+        ``"normalize_then_sum"`` (the default here; GDPO, arXiv:2601.05242): TRL standardises each reward
+        function's values over a prompt's ``num_generations`` completions, ``(R_k - mean_k) / (std_k + 1e-4)``,
+        sums them with ``reward_weights`` and standardises that sum over the batch for the advantages
+        (``scale_rewards`` is then not used). ``"sum_then_normalize"`` is TRL's default: the weighted sum first,
+        then ``scale_rewards``. fg_env's own PPO does the former on token rewards:
+        ``PPOConfig(reward_normalization="per-component")``, the ``fine-grained-normalized`` scheme.
+
+        Needs a TRL whose ``GRPOConfig`` has ``multi_objective_aggregation`` (0.27 or later); only GRPO has it
+        (``RLOOConfig`` takes ``reward_weights`` alone).
+
+        Example:
+            >>> rewards = FineGrainedRewards(split="dev", num_envs=1)
+            >>> rewards.grpo_kwargs()  # doctest: +SKIP
+            {'reward_weights': [0.3, 0.5, 0.3], 'multi_objective_aggregation': 'normalize_then_sum'}
+            >>> rewards.grpo_kwargs("mean")
+            Traceback (most recent call last):
+            ...
+            fg_env.errors.UnknownChoiceError: unknown multi_objective_aggregation 'mean'; valid choices: normalize_then_sum, sum_then_normalize
+        """
+        if aggregation not in AGGREGATIONS:
+            raise UnknownChoiceError("multi_objective_aggregation", aggregation, AGGREGATIONS)
+        try:
+            import trl
+            from trl import GRPOConfig
+        except ImportError as error:  # the arguments are for TRL's GRPOConfig, an optional extra
+            raise MissingDependencyError(f"grpo_kwargs() is for TRL's GRPOConfig: {INSTALL_HINT}") from error
+        if "multi_objective_aggregation" not in {f.name for f in dataclasses.fields(GRPOConfig)}:
+            raise MissingDependencyError(
+                f"TRL {trl.__version__}'s GRPOConfig has no multi_objective_aggregation (added in TRL 0.27, with "
+                'GDPO): pip install -U "trl>=0.27"'
+            )
+        return {"reward_weights": list(self.reward_weights), "multi_objective_aggregation": aggregation}
 
     def __repr__(self) -> str:
         qa = self.scorer.envs.core_envs[0]
