@@ -1,6 +1,6 @@
 """The ``fg-env`` command.
 
-Sub-commands come from this package (``info``, ``integrity``, ``rm``) and from plug-ins that declare a
+Sub-commands come from this package (``info``, ``integrity``, ``serve``, ``rm``) and from plug-ins that declare a
 ``register(subparsers)`` function in the ``fg_env.commands`` entry-point group (the ``agents`` package
 adds ``sft``, ``train``, ``evaluate``, ``compare`` and ``sweep-weights`` this way), so ``fg_env``
 never imports agent code. Every sub-command is a :class:`fg_env.command.CommandParser`: its flags are
@@ -50,6 +50,55 @@ def _integrity(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    import json
+
+    from fg_env.command import float_list, positive_int
+
+    example = '{"max_sentences": 6}'
+
+    def json_object(text: str) -> dict[str, Any]:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise argparse.ArgumentTypeError(f"expected a JSON object such as {example}: {error}") from None
+        if not isinstance(value, dict):
+            raise argparse.ArgumentTypeError(f"expected a JSON object such as {example}, got {text!r}")
+        return value
+
+    parser.add_argument(
+        "--env",
+        default="FineGrainedQA-v0",
+        help="registered env id to serve; 'package:Env-v0' imports its package first",
+    )
+    parser.add_argument(
+        "--env-kwargs", type=json_object, default=None, help=f"the env's arguments, as a JSON object ({example})"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=positive_int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--weights", type=float_list, default=None, help="weights of OpenEnv's scalar reward (default: the env's)"
+    )
+    parser.add_argument("--max-sessions", type=positive_int, default=64, help="sessions (connections) open at once")
+    parser.add_argument("--log-level", default="info", help="uvicorn's log level")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import fg_env  # noqa: F401 - registers the environments
+    from fg_env.integrations.openenv import serve
+
+    serve(
+        args.env,
+        host=args.host,
+        port=args.port,
+        weights=args.weights,
+        max_sessions=args.max_sessions,
+        env_kwargs=args.env_kwargs,
+        log_level=args.log_level,
+    )
+    return 0
+
+
 def _register_builtin(subparsers: argparse._SubParsersAction) -> None:
     add_command(subparsers, "info", _info, help="list datasets, reward models and the default environment")
     add_command(
@@ -60,6 +109,16 @@ def _register_builtin(subparsers: argparse._SubParsersAction) -> None:
         help="probe the built-in world's annotator with adversarial answers and report pass rates per class",
         description="Probe the built-in world's annotator with adversarial variants of gold sentences, each "
         "with the label a careful annotator gives it, and print each class's pass rate.",
+    )
+    add_command(
+        subparsers,
+        "serve",
+        _serve,
+        arguments=_serve_arguments,
+        help="serve an environment over OpenEnv (WebSocket sessions; needs the openenv extra)",
+        description="Serve an fg_env environment over OpenEnv: one session per WebSocket connection, the reward "
+        "vector and the scored segments in each step's metadata, the weighted sum as OpenEnv's reward. Clients: "
+        "fg_env.integrations.openenv.RemoteFineGrainedEnv (a Gymnasium env) or FineGrainedEnvClient (OpenEnv's).",
     )
     try:
         from fg_env.rewards.learned.cli import register as register_rm

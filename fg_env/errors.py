@@ -28,6 +28,10 @@ error                            built-in / Gymnasium parent     raised for
 :class:`MissingDependencyError`  ``ImportError``                 an optional package that is not installed
 :class:`CommandError`            (none)                          a command line's arguments that do not fit
                                                                  together
+:class:`EnvServerError`          ``RuntimeError``                a served environment's server that failed a
+                                                                 request (at capacity, a server-side bug)
+:class:`ServerUnreachableError`  ``ConnectionError``             a served environment's server that cannot be
+                                                                 reached, dropped the connection or timed out
 ===============================  ==============================  ==============================================
 
 The ``fg-env`` command prints an :class:`FgEnvError` (and a missing or unreadable file) as one line and
@@ -51,6 +55,7 @@ from gymnasium import error as gym_error
 __all__ = [
     "CheckpointError",
     "CommandError",
+    "EnvServerError",
     "FeedbackFormatError",
     "FgEnvError",
     "InvalidActionError",
@@ -64,6 +69,7 @@ __all__ = [
     "PolicyLoadError",
     "QAFeedbackFormatError",
     "ResetNeededError",
+    "ServerUnreachableError",
     "UnknownChoiceError",
 ]
 
@@ -116,6 +122,21 @@ class ResetNeededError(FgEnvError, gym_error.ResetNeeded, RuntimeError):
 
 class InvalidActionError(FgEnvError, gym_error.InvalidAction, TypeError):
     """An action that is not a string (an action is one sentence of text)."""
+
+
+class EnvServerError(FgEnvError, RuntimeError):
+    """A served environment's server (:mod:`fg_env.integrations.openenv`) failed a request for a reason
+    of its own: it is at capacity, or something broke on its side; the message names its URL."""
+
+
+class ServerUnreachableError(EnvServerError, ConnectionError):
+    """A served environment's server cannot be reached, dropped the connection or did not answer in time;
+    the message names its URL. The episode the connection held is gone: ``reset()`` starts a new one.
+
+    Example:
+        >>> isinstance(ServerUnreachableError("ws://127.0.0.1:8000/ws refused the connection"), ConnectionError)
+        True
+    """
 
 
 # -------------------------------------------------------------------------------------- data and files
