@@ -11,6 +11,11 @@ and marks the tokens the environment never saw (those after a truncation at ``ma
 :func:`token_rewards` then gives the paper's per-token reward: on each segment's last token, the sum over
 reward models of weight x value; episode-level rewards on the final token.
 
+The placement and the per-token sum are :mod:`fg_env.tokens`' (:func:`fg_env.tokens.place_played`,
+:func:`fg_env.tokens.token_rewards`): the one implementation every trainer shares, verl's included. This
+module adds what is the LM agent's own: its :class:`~agents.policies.policy.Generation` and the episode
+record that keeps it.
+
 Example:
     >>> import gymnasium as gym, fg_env
     >>> from agents.testing import tiny_policy
@@ -25,8 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import bisect
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,9 +38,10 @@ import gymnasium as gym
 import numpy as np
 
 from agents.policies.policy import Generation
+from fg_env import tokens
 from fg_env.envs.answers import PlayedAnswer, play_answer, play_answers, sentence_actions
 from fg_env.errors import InvalidValueError
-from fg_env.segments import ScoredSegment
+from fg_env.tokens import TokenPlacement, token_index_of_char
 
 if TYPE_CHECKING:
     from fg_env.envs.vector import FineGrainedVectorEnv
@@ -55,18 +59,11 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
-class SegmentRecord(ScoredSegment):
-    """A scored segment of an episode (the environment's :class:`~fg_env.segments.ScoredSegment`) and
-    the response token that receives its reward.
-
-    ``start``/``end`` are offsets in the environment's response (``EpisodeRecord.response``), as in
-    ``info["segments"]``; ``step`` is the environment step that scored it; ``weight`` is the weight a
-    scalarising wrapper attached to it (None if none).
-    """
-
-    step: int
-    token_index: int
+#: A scored segment of an episode and the response token that receives its reward: ``start``/``end`` are
+#: offsets in the environment's response (``EpisodeRecord.response``), ``step`` the step that scored it,
+#: ``weight`` the weight a scalarising wrapper attached to it (None if none). It is
+#: :class:`fg_env.tokens.TokenSegment`, under the name the agents have always used.
+SegmentRecord = tokens.TokenSegment
 
 
 @dataclass(frozen=True)
@@ -102,61 +99,20 @@ class EpisodeRecord:
     def num_steps(self) -> int:
         return int(self.step_rewards.shape[0])
 
+    @property
+    def placement(self) -> TokenPlacement:
+        """The episode's segments on tokens, as :mod:`fg_env.tokens` states them (what :func:`token_rewards` sums)."""
+        return TokenPlacement(
+            self.segments,
+            len(self.generation.response_ids),
+            self.num_used_tokens,
+            self.reward_names,
+            self.default_weights,
+        )
+
     def total_reward(self) -> np.ndarray:
         """The unweighted return of each reward model, shape ``(K,)``."""
         return self.step_rewards.sum(axis=0)
-
-
-def token_index_of_char(token_end_chars: Sequence[int], char: int) -> int:
-    """Index of the LAST token whose character range ``[end[i-1], end[i])`` contains ``char``.
-
-    Several tokens share one range when they hold the bytes of one multi-byte character; the last of them
-    is the one that completes it, so it is the one that receives the reward.
-
-    Example:
-        >>> token_index_of_char([3, 4, 4, 9], 3)  # tokens 1 and 2 both end at 4: char 3 is completed by 2
-        2
-    """
-    if not token_end_chars or not 0 <= char < token_end_chars[-1]:
-        raise InvalidValueError(
-            f"character {char} is outside the response tokens' text [0, {token_end_chars[-1] if token_end_chars else 0})"
-        )
-    first = bisect.bisect_right(token_end_chars, char)
-    return bisect.bisect_right(token_end_chars, token_end_chars[first]) - 1
-
-
-@dataclass
-class _Piece:
-    """An action as appended by the env: env chars [env_start, env_start+length) are generation chars [gen_start, ...)."""
-
-    env_start: int
-    gen_start: int
-    length: int
-
-
-def _env_to_generation(pieces: list[_Piece], char: int) -> int:
-    """The generation character that env response character ``char`` came from.
-
-    A separator the env inserted between two actions belongs to no generated character; it maps to the
-    character before it (segments never end on whitespace, so no reward lands there anyway).
-    """
-    for piece in reversed(pieces):
-        if char >= piece.env_start:
-            return piece.gen_start + min(char - piece.env_start, piece.length - 1)
-    raise InvalidValueError(f"response character {char} precedes every action")
-
-
-def _reward_names(env: Any, reward: np.ndarray) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    """The names and default weights of the reward ``env`` returns (a scalar: one unnamed entry)."""
-    if reward.ndim == 1:  # one scalar per step
-        return ("reward",), (1.0,)
-    lookup = env.get_wrapper_attr if isinstance(env, gym.Env) else functools.partial(getattr, env.unwrapped)
-    names = tuple(lookup("reward_names"))
-    try:
-        weights = tuple(float(w) for w in lookup("default_weights"))
-    except AttributeError:
-        weights = (1.0,) * len(names)
-    return names, weights
 
 
 def replay(
@@ -223,75 +179,26 @@ def _record(env: Any, generation: Generation, played: PlayedAnswer) -> EpisodeRe
             f"the generation was made for another prompt than question {played.example_id!r}: "
             f"{generation.prompt[:80]!r}... versus {played.prompt[:80]!r}..."
         )
-    pieces = _pieces(played)
-    ends, num_used = _used_tokens(generation, played)
-    final_token = num_used - 1
-    segments = tuple(
-        _place(step, s, ends, pieces, final_token, played.response)
-        for step, info in enumerate(played.infos)
-        for s in info.get("segments", ())
-    )
-    reward_names, default_weights = _reward_names(env, played.rewards)
+    # The eos token ends where the text ends but holds no character: never the owner of a segment's last
+    # character (it gets episode-level rewards as the final token instead).
+    ids = generation.response_ids
+    text_tokens = len(ids) - 1 if generation.finished else len(ids)
+    placement = tokens.place_played(played, generation.token_end_chars, num_text_tokens=text_tokens, env=env)
     step_rewards = played.rewards.reshape(played.num_steps, -1).astype(np.float32)
     return EpisodeRecord(
         example_id=played.example_id,
         generation=generation,
         response=played.response,
-        reward_names=reward_names,
-        default_weights=default_weights,
+        reward_names=placement.reward_names,
+        default_weights=placement.default_weights,
         step_rewards=step_rewards,
         step_reward_masks=played.reward_masks,
-        segments=segments,
+        segments=placement.segments,
         terminated=played.terminated,
         truncated=played.truncated,
-        num_used_tokens=num_used,
-        final_token_index=final_token,
+        num_used_tokens=placement.num_used_tokens,
+        final_token_index=placement.final_token_index,
     )
-
-
-def _pieces(played: PlayedAnswer) -> list[_Piece]:
-    """Where the env put each non-empty action in its response."""
-    pieces, before = [], ""
-    for (start, end), after in zip(played.actions, played.responses):
-        if end > start:
-            pieces.append(_appended_piece(before, after, played.answer[start:end], start))
-        before = after
-    return pieces
-
-
-def _appended_piece(before: str, after: str, action: str, generation_start: int) -> _Piece:
-    """Where the env put ``action`` in its response (verbatim, after at most one separator)."""
-    separator = len(after) - len(before) - len(action)
-    if separator not in (0, 1) or not after.startswith(before) or not after.endswith(action):
-        raise RuntimeError(
-            f"the environment did not append action {action!r} to the response (verbatim, with at most one "
-            f"separator): got {after[len(before) :]!r}"
-        )
-    return _Piece(len(before) + separator, generation_start, len(action))
-
-
-def _used_tokens(generation: Generation, played: PlayedAnswer) -> tuple[list[int], int]:
-    """The end characters of the tokens that can own a segment, and how many tokens the env saw."""
-    ids = generation.response_ids
-    # The eos token ends where the text ends but holds no character: never the owner of a segment's last
-    # character (it gets episode-level rewards through final_token_index instead).
-    ends = generation.token_end_chars[: len(ids) - 1] if generation.finished else generation.token_end_chars
-    if played.truncated and played.consumed_end > 0:
-        # Tokens after the last sentence the env took were never seen by it: mask them out of training.
-        return ends, token_index_of_char(ends, played.consumed_end - 1) + 1
-    return ends, len(ids)
-
-
-def _place(
-    step: int, s: Mapping[str, Any], ends: list[int], pieces: list[_Piece], final_token: int, response: str
-) -> SegmentRecord:
-    """The segment as a record, on the token that holds its last character (episode level: the last)."""
-    if s["granularity"] == "episode" or s["end"] <= s["start"]:
-        token = final_token
-    else:
-        token = min(token_index_of_char(ends, _env_to_generation(pieces, s["end"] - 1)), final_token)
-    segment = ScoredSegment.from_info({"text": response[s["start"] : s["end"]], **s})
-    return SegmentRecord(**vars(segment), step=step, token_index=token)
 
 
 def replay_many(
@@ -306,34 +213,9 @@ def replay_many(
     return [replay(env, g, example_id=i, seed=seed) for g, i in zip(generations, example_ids)]
 
 
-def _weight_lookup(record: EpisodeRecord, weights: Mapping[str, float] | Sequence[float] | np.ndarray | None):
-    if weights is None:
-        defaults = dict(zip(record.reward_names, record.default_weights))
-        # A scalarising wrapper already attached each segment's weight; otherwise the env's defaults.
-        return lambda s: s.weight if s.weight is not None else defaults.get(s.component, 1.0)
-    if isinstance(weights, Mapping):
-        table = {str(k): float(v) for k, v in weights.items()}
-    else:
-        values = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if values.shape[0] != len(record.reward_names):
-            raise InvalidValueError(
-                f"weights has {values.shape[0]} entries but the episode has {len(record.reward_names)} reward models "
-                f"{list(record.reward_names)}"
-            )
-        table = dict(zip(record.reward_names, values.tolist()))
-
-    def lookup(s: SegmentRecord) -> float:
-        if s.component not in table:
-            raise InvalidValueError(f"no weight for reward component {s.component!r}; weights cover {sorted(table)}")
-        return table[s.component]
-
-    return lookup
-
-
-def token_rewards(
-    record: EpisodeRecord, weights: Mapping[str, float] | Sequence[float] | np.ndarray | None = None
-) -> np.ndarray:
-    """Per-token rewards of one episode, shape ``(len(response_ids),)``, float32.
+def token_rewards(record: EpisodeRecord, weights: tokens.Weights = None) -> np.ndarray:
+    """Per-token rewards of one episode, shape ``(len(response_ids),)``, float32: :func:`fg_env.tokens.token_rewards`
+    of the record's placement.
 
     Each segment adds ``weight x value`` on its token (episode-level ones on the final token); tokens
     outside ``response_mask`` are 0. ``weights`` maps component names to weights, or lists one per
@@ -350,12 +232,7 @@ def token_rewards(
         >>> token_rewards(r).tolist(), token_rewards(r, {"factuality": 2.0}).tolist()
         ([0.0, 0.0, -0.5, 0.0], [0.0, 0.0, -2.0, 0.0])
     """
-    lookup = _weight_lookup(record, weights)
-    out = np.zeros(len(record.generation.response_ids), dtype=np.float32)
-    for segment in record.segments:
-        out[segment.token_index] += lookup(segment) * segment.value
-    out[record.num_used_tokens :] = 0.0
-    return out
+    return tokens.token_rewards(record.placement, weights)
 
 
 def run_episode(

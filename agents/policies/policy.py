@@ -16,7 +16,7 @@ Token end offsets come from the tokenizer's offset mapping: the response is deco
 is run through the fast tokenizer with ``return_offsets_mapping=True``, and when that gives back the very
 ids that were generated the offsets are the tokenizer's own. Sampling often produces a tokenisation that
 is not the canonical one (" the" generated as " t" + "he"); then the ids do not round-trip and the ends are
-read from incremental decoding instead (see :func:`token_end_chars`). Prefixes of the text are never
+read from incremental decoding instead (see :func:`fg_env.tokens.token_end_chars`). Prefixes of the text are never
 re-tokenised: that would split tokens differently from what the model generated.
 
 An encoder-decoder model reads the prompt with its encoder and writes the answer with its decoder:
@@ -51,6 +51,7 @@ from agents.policies.cache import atomic_directory
 from fg_env.errors import InvalidTypeError, InvalidValueError, PolicyLoadError
 from fg_env.prompts import answer_prompt
 from fg_env.text import split_sentences
+from fg_env.tokens import token_end_chars  # where each token ends in the answer: fg_env's, re-exported here
 
 __all__ = [
     "ANSWER_TOKENS",
@@ -99,51 +100,6 @@ class Generation:
             raise InvalidValueError(
                 f"token_end_chars has {len(self.token_end_chars)} entries for {len(self.response_ids)} response tokens"
             )
-
-
-def token_end_chars(tokenizer: PreTrainedTokenizerBase, ids: Sequence[int], text: str) -> list[int]:
-    """Where each of ``ids`` ends in ``text`` (their decoding), as a non-decreasing list of char offsets.
-
-    First try: tokenise ``text`` with offsets; if that yields exactly ``ids`` the offsets are exact. Otherwise
-    (non-canonical tokenisation from sampling, special tokens skipped by decode, tokenizers whose decode
-    is not the inverse of encode) decode every prefix ``ids[:i+1]`` in one batched call: when that prefix
-    decodes to a prefix of ``text`` its length is the token's end; when it does not (the token holds only
-    some bytes of a multi-byte character, which decodes to U+FFFD), the token ends where the next token
-    that completes a clean prefix ends. A running maximum keeps the ends monotone.
-
-    Example (a byte-level tokenizer that has never seen "ü" spends two tokens on its two bytes; both
-    end after it):
-        >>> from agents.policies.tokenizer import train_tokenizer
-        >>> tok = train_tokenizer(["Ada was born in Paris."] * 20, vocab_size=270)
-        >>> ids = tok(" Zü", add_special_tokens=False).input_ids
-        >>> list(zip([tok.decode([i]) for i in ids], token_end_chars(tok, ids, " Zü")))
-        [(' ', 1), ('Z', 2), ('�', 3), ('�', 3)]
-    """
-    ids = list(ids)
-    if not ids:
-        return []
-    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    if list(encoding["input_ids"]) == ids:
-        ends = [int(end) for _, end in encoding["offset_mapping"]]
-    else:
-        prefixes = tokenizer.batch_decode(
-            [ids[: i + 1] for i in range(len(ids))], skip_special_tokens=True, clean_up_tokenization_spaces=False
-        )
-        ends = [len(text)] * len(ids)
-        pending: list[int] = []
-        for i, prefix in enumerate(prefixes):
-            pending.append(i)
-            if text.startswith(prefix):
-                for j in pending:
-                    ends[j] = len(prefix)
-                pending = []
-    # Offsets of whitespace-only tokens can be trimmed to zero width by some tokenizers (trim_offsets); a
-    # running maximum keeps "token i covers [ends[i-1], ends[i])" a partition of the text.
-    running = 0
-    for i, end in enumerate(ends):
-        running = min(max(running, end), len(text))
-        ends[i] = running
-    return ends
 
 
 def auto_model_class(config: Any) -> Any:
