@@ -576,18 +576,16 @@ def normalized_token_rewards(
         >>> zero
         {'rewards/relevance/zero_spread': 0.0, 'rewards/completeness/zero_spread': 1.0}
     """
-    from agents.algorithms.rollout import token_rewards
+    from fg_env.tokens import component_token_rewards
 
     components = list(weights)
     rows = len(records)
     returns = torch.as_tensor(component_returns(records, components), device=device)
-    # (C, B, width): component c's unweighted segment values on their tokens (token_rewards' placement).
+    # (C, B, width): component c's unweighted segment values on their tokens (fg_env.tokens' placement).
     values = torch.zeros(len(components), rows, width, dtype=torch.float64)
-    for k, name in enumerate(components):
-        only_this = {other: float(other == name) for other in components}
-        for row, record in enumerate(records):
-            placed = token_rewards(record, only_this)[:width]
-            values[k, row, : len(placed)] = torch.from_numpy(placed.astype(np.float64))
+    for row, record in enumerate(records):
+        placed = component_token_rewards(record.placement, components=components)[:, :width]
+        values[:, row, : placed.shape[1]] = torch.from_numpy(placed.astype(np.float64))
     values = values.to(device)
 
     mean, std = group_mean_std(returns, group_size, total)  # (B, C) each
