@@ -590,9 +590,9 @@ class CandidatePPOSettings:
     Each default is SB3's unless its field says otherwise, with the measured reason. Measured with the
     fine-grained reward (the paper's weights, :class:`~fg_env.wrappers.LinearScalarization`) on the view
     ``fg-env sb3-compare`` builds, 24 slots, and **256-dimensional hashing features** (the
-    :class:`~fg_env.features.HashingFeaturizer` default; 64 dimensions learned about 0.15 less return by
-    20k steps; MiniLM (384 dimensions) no more than 256-dim hashing, at over twice the CPU time). Greedy answers to the 100
-    dev questions after 20,480 steps, seeds 0, 1, 2: return 4.91, 4.83, 4.74 (one-step greedy agent
+    :class:`~fg_env.features.HashingFeaturizer` default; over seeds 0-2, 64 dimensions learned 4.38 ± 0.08
+    by 20k steps against 256's 4.83 ± 0.21, and MiniLM (384 dimensions) 4.85 ± 0.59 at 2.6 times the time
+    per run: "Featurisers" in BENCHMARKS.md). Greedy answers to the 100 dev questions after 20,480 steps, seeds 0, 1, 2: return 4.91, 4.83, 4.74 (one-step greedy agent
     5.08, random 1.80), relevance ratio 0.48-0.51, completeness 0.85-0.88; 4.90 after 40,960 steps at
     learning rate 1e-3 (seed 1). The answers are long (about 92 words, the greedy agent's 59): the
     paper's weights pay +0.2 for a true sentence that is off topic or redundant, and the agent takes it.
