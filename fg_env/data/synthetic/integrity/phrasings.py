@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from fg_env.data.synthetic import vocab
 from fg_env.data.synthetic.vocab import CREATOR, ORGANIZATION, PLACE, YEAR, KindSpec
@@ -447,3 +448,264 @@ def foreign_templates(language: str, kind: str, attribute: str) -> tuple[str, ..
 def foreign_sentence(language: str, kind: str, template: str, name: str, value: str) -> str:
     """A template of :func:`foreign_templates` filled with the subject of ``kind``, the name and value."""
     return template.format(S=FOREIGN_SUBJECTS[language][kind], N=name, v=value)
+
+
+# -- the fair families: correct rewordings of a gold sentence --------------------------------------------------
+ANY_FACT = "*"  # a FairPhrasing attribute that any one fact of the sentence fills
+
+
+@dataclass(frozen=True)
+class FairPhrasing:
+    """One correct way of saying the facts of a gold sentence, for a family of the fair group.
+
+    ``template`` is filled from the sentence's real facts (slots below). By default it writes the whole
+    new sentence (or two, when it splits one); with ``replaces`` it only rewrites that part of the gold
+    sentence (a date phrase, the whole sentence under a discourse marker); with ``part`` it is one
+    piece the generator puts into a sentence: ``"vp"`` a verb phrase for its attribute, ``"noun"`` a
+    kind noun.
+
+    ``attributes`` are the facts it states, in its order (:data:`ANY_FACT`: any one of the sentence's
+    facts); a phrasing applies to a sentence stating exactly that many facts of one work. ``kinds``
+    limits it to works of those kinds (empty: every kind). ``mention`` says which sentences it fits:
+    ``"first"`` ones that name the work, ``"back"`` ones that refer back to it ("It ...", "The film
+    ..."), ``"any"`` both. ``merge`` phrasings replace two adjacent gold sentences about one work.
+
+    Slots: {S}/{s} the subject as the gold sentence has it ("The film Harlow Bridge" when it names the
+    work, "The film" when it refers back), {N} the name, {title} " <name>" or "", {noun} and {noun2}
+    two of the kind's nouns, {y} {p} {o} {pl} the year, creator, company and place, {the_o}/{The_o}
+    the company as it reads after a verb ("the Tate Gallery" for a painting), {vp1} {vp2} {vp3} the
+    world's verb phrases for the facts in the phrasing's order, {pp1} {pp2} (and {Pp1} {Pp2})
+    participle phrases, {vps} every verb phrase joined by "and", {made} the creator's verb
+    ("directed"), {made_pp}/{Made_pp} its participle, {maker} the creator noun ("director"),
+    {released}/{Released} the year participle, and :data:`FAIR_LEXICON`'s words ({release},
+    {org_did}, {org_noun}, {place_noun}); {sentence} the gold sentence, {lowered} the same with a
+    common first word lower-cased, {gold_noun} the kind noun the gold sentence uses.
+
+    Example:
+        >>> FairPhrasing("voice", "{p} {made} {s}.", ("creator",)).slots
+        frozenset({'made', 'p', 's'})
+    """
+
+    family: str
+    template: str
+    attributes: tuple[str, ...]
+    kinds: tuple[str, ...] = ()
+    mention: str = "any"
+    replaces: str = ""
+    part: str = ""
+    merge: bool = False
+
+    @property
+    def slots(self) -> frozenset[str]:
+        """The slots its template and ``replaces`` use."""
+        return frozenset(re.findall(r"\{(\w+)\}", self.template + self.replaces))
+
+
+# Words per kind the fair templates need and the world's KindSpec lacks: the noun of its release, the
+# company's active verb and noun, the noun of its place (None: no natural one).
+FAIR_LEXICON: dict[str, dict[str, str | None]] = {
+    "film": {"release": "release", "org_did": "produced", "org_noun": "studio", "place_noun": "setting"},
+    "album": {"release": "release", "org_did": "released", "org_noun": "label", "place_noun": "recording location"},
+    "song": {"release": "release", "org_did": "released", "org_noun": "label", "place_noun": "recording location"},
+    "novel": {"release": "publication", "org_did": "published", "org_noun": "publisher", "place_noun": "setting"},
+    "TV series": {"release": "premiere", "org_did": "broadcast", "org_noun": "network", "place_noun": "setting"},
+    "video game": {"release": "release", "org_did": "developed", "org_noun": "developer", "place_noun": "setting"},
+    "painting": {"release": "completion", "org_did": "holds", "org_noun": "owner", "place_noun": None},
+}
+
+_C, _Y, _O, _P, _X = CREATOR, YEAR, ORGANIZATION, PLACE, ANY_FACT
+
+
+def _family(family: str, rows: Sequence[tuple[object, ...]]) -> tuple[FairPhrasing, ...]:
+    """Phrasings from rows of (template, attributes, and optional keyword settings as a dict)."""
+    out = []
+    for row in rows:
+        template, attributes = row[0], row[1]
+        options = row[2] if len(row) > 2 else {}
+        assert isinstance(template, str) and isinstance(attributes, tuple) and isinstance(options, dict)
+        out.append(FairPhrasing(family, template, attributes, **options))
+    return tuple(out)
+
+
+_VOICE = _family(
+    "voice",
+    [
+        ("{p} {made} {s}.", (_C,)),
+        ("{S} was {made_pp} by {p}.", (_C,)),
+        ("{The_o} {org_did} {s}.", (_O,)),
+        ("{p} {made} {s} in {y}.", (_C, _Y)),
+        ("{S} was {made_pp} by {p} in {y}.", (_C, _Y)),
+        ("{p} {made} {s}, and it {vp2}.", (_C, _X)),
+        ("{S} {vp2}, and {p} {made} it.", (_C, _X)),
+    ],
+)
+_ORDER = _family(
+    "order",
+    [
+        ("{Released} in {y}, {s} {vp2}.", (_Y, _X)),
+        ("{Made_pp} by {p}, {s} {vp2}.", (_C, _X)),
+        ("{Pp2}, {s} {vp1}.", (_X, _X)),
+        ("In {y}, {s} was {released}.", (_Y,)),
+        ("It was in {y} that {s} was {released}.", (_Y,)),
+        ("It was {p} who {made} {s}.", (_C,)),
+        ("{S} {vp2} and {vp1}.", (_X, _X)),
+        ("In {y}, {s} was {made_pp} by {p}.", (_Y, _C)),
+    ],
+)
+_APPOSITION = _family(
+    "apposition",
+    [
+        ("{S}, which {vp2}, {vp1}.", (_X, _X)),
+        ("{S}, which {p} {made}, {vp2}.", (_C, _X)),
+        ("{S}, a {noun2} that {vp2}, {vp1}.", (_X, _X)),
+        ("{S}, a {noun2} by {p}, {vp2}.", (_C, _X)),
+        ("{S}, a {y} {noun2}, {vp2}.", (_Y, _X)),
+        ("{S} is a {noun2} that {vp1}.", (_X,), {"mention": "first"}),
+        ("{S} is a {noun2} that {p} {made}.", (_C,), {"mention": "first"}),
+        ("{S}, whose {maker} is {p}, {vp2}.", (_C, _X)),
+    ],
+)
+_POSSESSIVE = _family(
+    "possessive",
+    [
+        ("{p}'s {noun}{title} {vp2}.", (_C, _X)),
+        ("{S}, {p}'s {noun2}, {vp2}.", (_C, _X)),
+        ("{S}'s {maker} is {p}.", (_C,)),
+        ("{p} is {s}'s {maker}.", (_C,)),
+        ("{S}'s {release} was in {y}.", (_Y,)),
+        ("{S}'s {org_noun} is {the_o}.", (_O,)),
+        ("{S}'s {place_noun} is {pl}.", (_P,)),
+        ("{S} is {p}'s {y} {noun2}.", (_Y, _C)),
+    ],
+)
+_COORDINATION = _family(
+    "coordination",
+    [
+        ("{S} {vp1}. It {vp2}.", (_X, _X)),
+        ("{S} {vp1}. The {noun2} {vp2}.", (_X, _X)),
+        ("{S} {vp1}, and it {vp2}.", (_X, _X)),
+        ("{S} {vp1}; it {vp2}.", (_X, _X)),
+        ("{S} {vps}.", (_X, _X), {"merge": True}),
+        ("{S} {vps}.", (_X, _X, _X), {"merge": True}),
+        ("{S} {vp1}, and it {vp2}.", (_X, _X), {"merge": True}),
+        ("{S} {vp1} and {vp2}, and it {vp3}.", (_X, _X, _X), {"merge": True}),
+    ],
+)
+_REFERENCE = _family(
+    "reference",
+    [
+        ("It {vp1}.", (_X,), {"mention": "back"}),
+        ("This {noun} {vp1}.", (_X,), {"mention": "back"}),
+        ("That {noun} {vp1}.", (_X,), {"mention": "back"}),
+        ("The {noun2} {vp1}.", (_X,), {"mention": "back"}),
+        ("The {maker} was {p}.", (_C,), {"mention": "back"}),
+        ("Its {maker} is {p}.", (_C,), {"mention": "back"}),
+        ("Its {org_noun} is {the_o}.", (_O,), {"mention": "back"}),
+        ("This {noun} {vp1} and {vp2}.", (_X, _X), {"mention": "back"}),
+        ("The same {noun} {vp1}.", (_X,), {"mention": "back"}),
+    ],
+)
+# Synonyms of each relation's verbs, per kind (verb phrases put in place of the world's), and of the
+# kinds' nouns.
+_SYNONYM_VPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "film": {
+        YEAR: ("hit theaters in {y}", "opened in cinemas in {y}"),
+        CREATOR: ("was helmed by {p}", "was directed by filmmaker {p}"),
+        ORGANIZATION: ("was put out by {o}", "was produced by the studio {o}"),
+        PLACE: ("unfolds in {pl}", "has its setting in {pl}"),
+    },
+    "album": {
+        YEAR: ("was put out in {y}", "hit stores in {y}"),
+        CREATOR: ("was made by {p}", "is the work of {p}"),
+        ORGANIZATION: ("was put out by {o}", "appeared on the label {o}"),
+        PLACE: ("was taped in {pl}", "was cut in {pl}"),
+    },
+    "song": {
+        YEAR: ("was put out in {y}", "appeared in {y}"),
+        CREATOR: ("was recorded by {p}", "is sung by {p}"),
+        ORGANIZATION: ("was put out on {o}", "was issued on {o}"),
+        PLACE: ("was cut in {pl}", "was taped in {pl}"),
+    },
+    "novel": {
+        YEAR: ("was first printed in {y}", "hit shelves in {y}"),
+        CREATOR: ("was authored by {p}", "comes from the pen of {p}"),
+        ORGANIZATION: ("was put out by {o}", "was released by {o}"),
+        PLACE: ("unfolds in {pl}", "has its setting in {pl}"),
+    },
+    "TV series": {
+        YEAR: ("began airing in {y}", "first went on the air in {y}"),
+        CREATOR: ("was devised by {p}", "was conceived by {p}"),
+        ORGANIZATION: ("ran on {o}", "was shown on {o}"),
+        PLACE: ("unfolds in {pl}", "has its setting in {pl}"),
+    },
+    "video game": {
+        YEAR: ("hit shelves in {y}", "was first released in {y}"),
+        CREATOR: ("was created by {p}", "was conceived by {p}"),
+        ORGANIZATION: ("was put out by {o}", "was released by {o}"),
+        PLACE: ("unfolds in {pl}", "has its setting in {pl}"),
+    },
+    "painting": {
+        YEAR: ("was finished in {y}", "was created in {y}"),
+        CREATOR: ("is the work of {p}", "was created by {p}"),
+        ORGANIZATION: ("belongs to the {o}", "is in the collection of the {o}"),
+        PLACE: ("was created in {pl}", "was made in {pl}"),
+    },
+}
+_SYNONYM_NOUNS: dict[str, tuple[str, ...]] = {
+    "film": ("picture", "feature film"),
+    "album": ("LP", "studio album"),
+    "song": ("track",),
+    "TV series": ("programme", "series"),
+    "video game": ("computer game",),
+    "painting": ("picture",),
+}
+_SYNONYM = tuple(
+    FairPhrasing("synonym", vp, (attribute,), kinds=(kind,), part="vp")
+    for kind, by_attribute in _SYNONYM_VPS.items()
+    for attribute, vps in by_attribute.items()
+    for vp in vps
+) + tuple(
+    FairPhrasing("synonym", noun, (_X,), kinds=(kind,), part="noun")
+    for kind, nouns in _SYNONYM_NOUNS.items()
+    for noun in nouns
+)
+_DATE = _family(
+    "date",
+    [
+        ("in the year {y}", (_Y,), {"replaces": "in {y}"}),
+        ("during {y}", (_Y,), {"replaces": "in {y}"}),
+        ("back in {y}", (_Y,), {"replaces": "in {y}"}),
+        ("sometime in {y}", (_Y,), {"replaces": "in {y}"}),
+        ("in the year of {y}", (_Y,), {"replaces": "in {y}"}),
+        ("In the year {y},", (_Y,), {"replaces": "In {y},"}),
+        ("Back in {y},", (_Y,), {"replaces": "In {y},"}),
+        ("a {gold_noun} from {y}", (_Y,), {"replaces": "a {y} {gold_noun}"}),
+        ("a {gold_noun} dating from {y}", (_Y,), {"replaces": "a {y} {gold_noun}"}),
+        ("The {gold_noun} from {y}", (_Y,), {"replaces": "The {y} {gold_noun}"}),
+        ("from the year {y}", (_Y,), {"replaces": "from {y}"}),
+    ],
+)
+# A marker before a whole gold sentence, whatever facts it states (so its attributes are not checked).
+_DISCOURSE = _family(
+    "discourse",
+    [
+        (f"{marker}, {{lowered}}", (), {"replaces": "{sentence}"})
+        for marker in (
+            "Notably",
+            "In addition",
+            "However",
+            "Also",
+            "Moreover",
+            "Furthermore",
+            "In fact",
+            "Indeed",
+            "Additionally",
+            "Interestingly",
+        )
+    ],
+)
+# Every fair phrasing, family by family. Appending is safe for the halves of the other families; the
+# split of a family changes when its own list changes (see fair.split_halves).
+FAIR_PHRASINGS: tuple[FairPhrasing, ...] = (
+    _VOICE + _ORDER + _APPOSITION + _POSSESSIVE + _COORDINATION + _REFERENCE + _SYNONYM + _DATE + _DISCOURSE
+)
