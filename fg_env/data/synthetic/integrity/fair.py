@@ -108,6 +108,15 @@ class _Unit:
     keys: frozenset[tuple[str, str]]  # every fact it states
     mention: str  # "first": it names the work; "back": it refers back to it
     after_same: bool  # the sentence before it is about the same work alone (a pronoun would find it)
+    # A clause of a sentence about two works ("The album X was recorded by Y, while the canvas of the
+    # same name is by Z."): the gold sentence's text before and after it, kept around the rewording.
+    prefix: str = ""
+    suffix: str = ""
+
+    @property
+    def whole(self) -> str:
+        """The gold text it stands in: the sentence(s), with a clause's surroundings."""
+        return self.prefix + self.text + self.suffix
 
     @property
     def plain(self) -> bool:
@@ -130,6 +139,7 @@ def _units(q: Question, reference: int) -> list[_Unit]:
     for k, s in enumerate(sentences):
         if s.framing or not s.claims:
             continue
+        units.extend(_clauses(q, reference, k, s))
         before = sentences[k - 1] if k else None
         after_same = before is not None and not before.framing and s.single is not None and before.single == s.single
         facts = tuple(sorted(s.claims, key=lambda c: c.start))
@@ -147,6 +157,34 @@ def _units(q: Question, reference: int) -> list[_Unit]:
             units.append(
                 _Unit(reference, k, 2, text, s.single, merged, s.keys | following.keys, mention(s), after_same)
             )
+    return units
+
+
+# Two works side by side, as the world pairs them: "<clause about one work>, while|and <clause about the other>."
+_PAIRED = re.compile(r"^(?P<left>.+?), (?P<conjunction>while|and) (?P<right>the .+)\.$")
+
+
+def _clauses(q: Question, reference: int, k: int, s: _GoldSentence) -> list[_Unit]:
+    """The two clauses of a sentence about two works, each a unit about one work (the issue's own
+    example: "Nikolai Moreau recorded the album Shivering Fields, while the canvas ... is by ...")."""
+    m = _PAIRED.match(s.text)
+    if s.single is not None or len(s.interpretations) != 2 or not m:
+        return []
+    units = []
+    for side in ("left", "right"):
+        start, end = m.span(side)
+        claims = tuple(sorted((c for c in s.claims if start <= c.start and c.end <= end), key=lambda c: c.start))
+        works = {c.interpretation for c in claims}
+        if not claims or len(works) != 1:
+            return []
+        text = s.text[start:end]
+        mention = "first" if q.name in text or "of the same name" in text else "back"
+        # A clause of its own facts only (no pronoun: a pronoun would need the sentences around it).
+        keys = frozenset(q.key(c) for c in claims)
+        shifted = tuple(_Claim(c.interpretation, c.attribute, c.value, c.start - start, c.end - start) for c in claims)
+        units.append(
+            _Unit(reference, k, 1, text, works.pop(), shifted, keys, mention, False, s.text[:start], s.text[end:])
+        )
     return units
 
 
@@ -231,6 +269,13 @@ def _rewordings(rng: random.Random, q: Question, unit: _Unit, phrasing: FairPhra
     """The unit said in ``phrasing`` (none when it does not fit the unit)."""
     if phrasing.merge != (unit.count == 2):
         return
+    if unit.prefix or unit.suffix:
+        if phrasing.replaces or phrasing.part == "noun" or ". " in phrasing.template:
+            return  # a clause takes whole-clause phrasings only (edits and splits reword whole sentences)
+        for clause in _plain_rewordings(rng, q, unit, phrasing):
+            clause = clause[:-1] if clause.endswith(".") else clause
+            yield unit.prefix + (_lower_first(clause) if unit.prefix else clause) + unit.suffix
+        return
     if phrasing.replaces:
         # An edit of the gold text: fits any unit (about one work or several) that holds the part it rewrites.
         if unit.count != 1:
@@ -246,6 +291,11 @@ def _rewordings(rng: random.Random, q: Question, unit: _Unit, phrasing: FairPhra
             if unit.text.count(old) == 1:
                 yield unit.text.replace(old, phrasing.template.format(**slots))
         return
+    yield from _plain_rewordings(rng, q, unit, phrasing)
+
+
+def _plain_rewordings(rng: random.Random, q: Question, unit: _Unit, phrasing: FairPhrasing) -> Iterator[str]:
+    """The unit's facts said anew in a whole-sentence or part phrasing."""
     if not unit.plain or unit.work is None:
         return
     if phrasing.kinds and q.kinds[unit.work] not in phrasing.kinds:
@@ -275,7 +325,10 @@ def _rewordings(rng: random.Random, q: Question, unit: _Unit, phrasing: FairPhra
     elif phrasing.slots <= slots.keys():
         if _REFERRING_START.match(phrasing.template) and not unit.after_same:
             return
-        yield ph.capitalize(phrasing.template.format(**slots))
+        # "The TV series's" reads as a slip (a possessive after a final s is a bare apostrophe), and so
+        # does "a album".
+        sentence = re.sub(r"(?<=s)'s\b", "'", ph.capitalize(phrasing.template.format(**slots)))
+        yield re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", r"\1n ", sentence)
 
 
 def _whole_sentences(context: str, probe: str, after: str) -> bool:
@@ -328,7 +381,7 @@ def _family_cases(rng: random.Random, q: Question, family: str) -> list[Integrit
         for unit in _units(q, reference):
             for phrasing in phrasings:
                 for sentence in _rewordings(rng, q, unit, phrasing):
-                    if sentence == unit.text or (reference, unit.first, sentence) in seen:
+                    if sentence == unit.whole or (reference, unit.first, sentence) in seen:
                         continue
                     seen.add((reference, unit.first, sentence))
                     note = phrasing.template + (f" (replaces {phrasing.replaces})" if phrasing.replaces else "")
@@ -383,6 +436,8 @@ def gold_controls(examples: Iterable[QAExample]) -> list[IntegrityCase]:
         q = Question(example)
         for reference in range(len(q.references)):
             for unit in _units(q, reference):
+                if unit.prefix or unit.suffix:
+                    continue  # a clause's sentence is a unit of its own
                 case = _case(q, "fair-gold", unit, unit.text, DEV, "the gold text")
                 if case is not None:
                     cases.append(case)
