@@ -384,8 +384,7 @@ def _family_cases(rng: random.Random, q: Question, family: str) -> list[Integrit
                     if sentence == unit.whole or (reference, unit.first, sentence) in seen:
                         continue
                     seen.add((reference, unit.first, sentence))
-                    note = phrasing.template + (f" (replaces {phrasing.replaces})" if phrasing.replaces else "")
-                    case = _case(q, cls, unit, sentence, _HALVES[phrasing], note)
+                    case = _case(q, cls, unit, sentence, _HALVES[phrasing], phrasing.label)
                     if case is not None:
                         by_half[case.half].append(case)
     cases = []

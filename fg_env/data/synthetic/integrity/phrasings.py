@@ -482,8 +482,8 @@ class FairPhrasing:
     common first word lower-cased, {gold_noun} the kind noun the gold sentence uses.
 
     Example:
-        >>> FairPhrasing("voice", "{p} {made} {s}.", ("creator",)).slots
-        frozenset({'made', 'p', 's'})
+        >>> sorted(FairPhrasing("voice", "{p} {made} {s}.", ("creator",)).slots)
+        ['made', 'p', 's']
     """
 
     family: str
@@ -494,6 +494,21 @@ class FairPhrasing:
     replaces: str = ""
     part: str = ""
     merge: bool = False
+
+    @property
+    def label(self) -> str:
+        """A name unique among the phrasings, for notes and reports: the template and what sets it apart.
+
+        Example:
+            >>> FairPhrasing("synonym", "picture", ("*",), kinds=("film",), part="noun").label
+            'picture [noun; film]'
+        """
+        tags = [t for t in (self.part, "/".join(self.kinds), "merge" if self.merge else "") if t]
+        if self.replaces:
+            tags.append(f"replaces {self.replaces}")
+        if not self.part and not self.replaces:
+            tags.insert(0, ",".join(self.attributes))
+        return f"{self.template} [{'; '.join(tags)}]" if tags else self.template
 
     @property
     def slots(self) -> frozenset[str]:
