@@ -333,9 +333,20 @@ def format_fair_failures(result: FairResult, per_class: int = 5, width: int = 30
             passed, total = result[key]
             lines.append(f"\n### {key[0]}, {key[1]} half ({total - passed} of {total} failing)")
         shown[key] = shown.get(key, 0) + 1
-        text = failure.text if len(failure.text) <= width else "..." + failure.text[-width:]
-        lines += [f"- text:     {text}", f"  expected: {failure.expected}", f"  got:      {failure.got}"]
+        lines += [f"- text:     {_around_probe(failure.text, width)}", f"  expected: {failure.expected}"]
+        lines.append(f"  got:      {failure.got}")
     return "\n".join(lines).lstrip("\n")
+
+
+def _around_probe(text: str, width: int) -> str:
+    """The probe in [[ ]] with what surrounds it, cut on both sides to about ``width`` characters (a fair
+    probe sits inside its answer, so cutting only from the left could lose it)."""
+    if len(text) <= width:
+        return text
+    start, end = text.find("[["), text.find("]]") + 2
+    room = max(0, width - (end - start)) // 2
+    left, right = max(0, start - room), min(len(text), end + room)
+    return ("..." if left else "") + text[left:right] + ("..." if right < len(text) else "")
 
 
 # -- the command ------------------------------------------------------------------------------------------
