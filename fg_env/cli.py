@@ -106,9 +106,11 @@ def _register_builtin(subparsers: argparse._SubParsersAction) -> None:
         "integrity",
         _integrity,
         arguments=_integrity_arguments,
-        help="probe the built-in world's annotator with adversarial answers and report pass rates per class",
+        help="probe the built-in world's annotator with adversarial and fair answers and report pass rates",
         description="Probe the built-in world's annotator with adversarial variants of gold sentences, each "
-        "with the label a careful annotator gives it, and print each class's pass rate.",
+        "with the label a careful annotator gives it, and print each class's pass rate; then with fair "
+        "rewordings of gold sentences, which must keep their credit, and print each family's pass rate on "
+        "the dev and held-out halves of its phrasings.",
     )
     add_command(
         subparsers,

@@ -303,7 +303,7 @@ def test_command_prints_the_table(capsys):
 
 @pytest.mark.parametrize(("passed", "status"), [(99, 0), (98, 1)])
 def test_strict_fails_below_the_threshold(monkeypatch, capsys, passed, status):
-    monkeypatch.setattr(suite, "run_suite", lambda *args, **kwargs: SuiteResult({"gold": (passed, 100)}))
+    monkeypatch.setattr(suite.runner, "run_suite", lambda *args, **kwargs: SuiteResult({"gold": (passed, 100)}))
     assert cli_main(["integrity", "--questions", "1", "--strict"]) == status
     assert cli_main(["integrity", "--questions", "1"]) == 0
     assert f"| gold | control | 100 | {passed} |" in capsys.readouterr().out
