@@ -176,7 +176,7 @@ def test_gains_are_measured_from_the_first_iteration():
 
 
 @pytest.mark.slow
-def test_learned_vs_exact_end_to_end(tmp_path):
+def test_learned_vs_exact_end_to_end(tmp_path, monkeypatch):
     from agents.experiments.settings import PRESETS
     from fg_env.rewards.learned.testing import tiny_backbone
 
@@ -217,6 +217,14 @@ def test_learned_vs_exact_end_to_end(tmp_path):
     again = learned_vs_exact(out, config, settings, seeds=(0, 1), policy_path=policy, window=2, progress=False, log=lambda _: None)
     assert again["gains"]["holistic"]["proxy_gain"]["values"] == results["gains"]["holistic"]["proxy_gain"]["values"]
     assert (out / "reward_models" / "relevance" / "model.safetensors").stat().st_mtime_ns == stamp
+    # Another annotator: its models were trained on the old one's labels; resuming is refused, both named.
+    import fg_env.data.synthetic.annotator as annotator_module
+    from fg_env.errors import ScorerVersionError
+
+    monkeypatch.setattr(annotator_module, "ANNOTATOR_VERSION", "1999.01.0")
+    with pytest.raises(ScorerVersionError, match=rf"relevance holds results scored by annotator {ANNOTATOR_VERSION}, "
+                                                 r"but this run is scored by annotator 1999.01.0"):
+        learned_vs_exact(out, config, settings, seeds=(0, 1), policy_path=policy, window=2, progress=False, log=lambda _: None)
 
 
 # ---------------------------------------------------------------------------------------- QA-Feedback with learned rewards

@@ -43,7 +43,7 @@ from agents.experiments.settings import ExperimentConfig
 from agents.reporting.stats import mean_ci, save_figure, scorers_note
 from fg_env.atomic import atomic_write_json
 from fg_env.errors import InvalidValueError
-from fg_env.rewards.versions import SCORED_BY
+from fg_env.rewards.versions import SCORED_BY, check_same_scorers, scored_by
 from fg_env.training import read_log
 
 ARMS = ("fine-grained", "holistic")
@@ -191,7 +191,8 @@ def train_learned_models(
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Path]:
-    """The four reward models trained on the annotator's feedback (cached: a finished folder is reused)."""
+    """The four reward models trained on the annotator's feedback (cached: a finished folder is reused, unless
+    another annotator version labelled its data, or it records none: refused, naming both versions)."""
     from fg_env.rewards.learned.config import CONFIG_FILE, WEIGHTS_FILE, TrainingConfig
     from fg_env.rewards.learned.data import load_feedback_data
     from fg_env.rewards.learned.train import train_reward_model
@@ -201,6 +202,11 @@ def train_learned_models(
         folder = out / name
         folders[name] = folder
         if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
+            labelled_by = json.loads((folder / CONFIG_FILE).read_text()).get("training", {}).get("data", {})
+            recorded = labelled_by.get("annotator")
+            check_same_scorers(
+                None if recorded is None else {"annotator": recorded}, scored_by(annotator=True), str(folder)
+            )
             continue
         data = load_feedback_data(
             name,
@@ -477,8 +483,12 @@ def _learned_models(
     )
     folders = train_learned_models(out / "reward_models", settings, train_answers, progress=progress, log=log)
     agreement_file = out / "agreement.json"
+    current = scored_by(annotator=True)["annotator"]
     if agreement_file.is_file():
-        return folders, json.loads(agreement_file.read_text())
+        cached = json.loads(agreement_file.read_text())
+        # Derived numbers: measured again (not refused) when another annotator's labels, or none recorded, made them.
+        if all(report.get(SCORED_BY, {}).get("annotator") == current for report in cached.values()):
+            return folders, cached
     agreement_report = agreement(folders, dev_answers, settings.agreement_questions)
     atomic_write_json(agreement_file, agreement_report)
     return folders, agreement_report
