@@ -39,6 +39,7 @@ __all__ = [
     "evaluate_start_policy",
     "policy_metrics",
     "run_and_evaluate",
+    "run_scorers",
     "start_policy",
     "train_run",
 ]
