@@ -33,9 +33,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agents.algorithms.ppo import FineGrainedPPO  # noqa: E402
 from agents.experiments.run import make_env  # noqa: E402
 from agents.experiments.settings import PRESETS  # noqa: E402
-from agents.algorithms.ppo import FineGrainedPPO  # noqa: E402
+from fg_env.rewards.versions import SCORED_BY, scored_by  # noqa: E402
 
 PHASES = ("time_generate", "time_env", "time_update_forward", "time_update_optimise")
 
@@ -60,7 +61,8 @@ def main() -> int:
         path = Path(build_default_policy(quick=experiment.sft == "quick"))
     policy = LMPolicy.from_pretrained(path)
     config = experiment.training
-    trainer = FineGrainedPPO(policy, make_env(args.scheme, None, "train", experiment.evaluation.max_sentences), config)
+    env = make_env(args.scheme, None, "train", experiment.evaluation.max_sentences)
+    trainer = FineGrainedPPO(policy, env, config)
     rows = [trainer.train_iteration() for _ in range(args.iterations)]
     timed = rows[1:] if len(rows) > 1 else rows  # the first iteration pays one-off costs (allocations, caches)
 
@@ -68,6 +70,7 @@ def main() -> int:
     split = {phase: float(np.mean([r[phase] for r in timed])) for phase in PHASES}
     tokens = float(np.mean([r["trained_tokens"] for r in timed]))
     result = {
+        SCORED_BY: scored_by(env),  # the env share times this annotator
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                    f"{torch.get_num_threads()} threads",
         "policy": str(path),

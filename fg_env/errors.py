@@ -21,6 +21,8 @@ error                            built-in / Gymnasium parent     raised for
                                                                  dataset
 :class:`CheckpointError`         ``RuntimeError``                a checkpoint missing, corrupt or of other
                                                                  settings
+:class:`ScorerVersionError`      ``ValueError``                  resuming results scored by another version of
+                                                                 the annotator (or a reward model) than this one
 :class:`ModelNotFoundError`      ``FileNotFoundError``           a model folder that does not exist or is empty
 :class:`PolicyLoadError`         ``ValueError``                  a policy folder that cannot be loaded
                                                                  (:class:`PolicyFilesError`: its files changed)
@@ -69,6 +71,7 @@ __all__ = [
     "PolicyLoadError",
     "QAFeedbackFormatError",
     "ResetNeededError",
+    "ScorerVersionError",
     "ServerUnreachableError",
     "UnknownChoiceError",
 ]
@@ -175,6 +178,12 @@ class MissingWorldError(InvalidValueError):
 
 class CheckpointError(FgEnvError, RuntimeError):
     """A checkpoint that cannot be used: missing, corrupt, of another kind or version, or from other settings."""
+
+
+class ScorerVersionError(InvalidValueError):
+    """Results to resume or reuse were scored by another version of a scorer (the annotator, a reward model)
+    than the one at hand: mixing them would compare numbers from two rulers. The message names both versions
+    and the folder."""
 
 
 class ModelNotFoundError(FgEnvError, FileNotFoundError):

@@ -272,7 +272,7 @@ def test_sweep_weights_tabulates_each_value(tmp_path):
 
 @pytest.mark.slow
 def test_a_stale_run_folder_names_the_fix(tmp_path):
-    from agents.experiments.run import RunSpec
+    from agents.experiments.run import RUN_KEY_VERSION, RunSpec
     from agents.experiments.runner import run_and_evaluate
     from agents.experiments.settings import PRESETS
     from fg_env.checkpoint import CheckpointError
@@ -284,7 +284,7 @@ def test_a_stale_run_folder_names_the_fix(tmp_path):
     spec = RunSpec.from_experiment(config, policy)
     run = tmp_path / "run"
     first = run_and_evaluate(spec, run, progress=False)
-    assert first["episodes"] == 2 and first["key"] == spec.key() and first["key"]["version"] == 2
+    assert first["episodes"] == 2 and first["key"] == spec.key() and first["key"]["version"] == RUN_KEY_VERSION
     assert json.loads((run / "run.json").read_text())["config"] == spec.key()["config"]
     (run / "result.json").unlink()  # as if killed before its evaluation, then rerun with another learning rate
     other = replace(spec, training=replace(spec.training, learning_rate=1e-3))

@@ -176,7 +176,7 @@ def test_gains_are_measured_from_the_first_iteration():
 
 
 @pytest.mark.slow
-def test_learned_vs_exact_end_to_end(tmp_path):
+def test_learned_vs_exact_end_to_end(tmp_path, monkeypatch):
     from agents.experiments.settings import PRESETS
     from fg_env.rewards.learned.testing import tiny_backbone
 
@@ -197,6 +197,17 @@ def test_learned_vs_exact_end_to_end(tmp_path):
     assert set(results["gains"]) == {"fine-grained", "holistic"}
     run = json.loads((out / "compare" / "runs" / "holistic-seed1" / "run.json").read_text())
     assert run["preference"] == str(out / "reward_models" / "preference")
+    # What scored it: the annotator (labels, audit, evaluation) and each learned model's checkpoint identity.
+    from fg_env.data.synthetic.annotator import ANNOTATOR_VERSION
+
+    scorers = results["scored_by"]
+    assert scorers["annotator"] == ANNOTATOR_VERSION and run["scored_by"]["annotator"] == ANNOTATOR_VERSION
+    assert set(scorers["reward_models"]) == {"relevance", "factuality", "completeness", "preference"}
+    assert all(scorers["reward_models"][name].startswith(f"learned-{name}-") for name in scorers["reward_models"])
+    assert run["scored_by"]["reward_models"] == {"preference": scorers["reward_models"]["preference"]}
+    assert json.loads((out / "results.json").read_text())["scored_by"] == scorers
+    assert f"Scored by annotator {ANNOTATOR_VERSION}, reward models completeness=learned-" in (
+        out / "learned_vs_exact.md").read_text()
     rows = [json.loads(line) for line in (out / "compare" / "runs" / "fine-grained-seed0" / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == 3 and all("exact_return" in r and "rewards/relevance/mean" in r for r in rows)
     answers = json.loads((out / "feedback" / "sft_answers.json").read_text())["answers"]
@@ -206,6 +217,14 @@ def test_learned_vs_exact_end_to_end(tmp_path):
     again = learned_vs_exact(out, config, settings, seeds=(0, 1), policy_path=policy, window=2, progress=False, log=lambda _: None)
     assert again["gains"]["holistic"]["proxy_gain"]["values"] == results["gains"]["holistic"]["proxy_gain"]["values"]
     assert (out / "reward_models" / "relevance" / "model.safetensors").stat().st_mtime_ns == stamp
+    # Another annotator: its models were trained on the old one's labels; resuming is refused, both named.
+    import fg_env.data.synthetic.annotator as annotator_module
+    from fg_env.errors import ScorerVersionError
+
+    monkeypatch.setattr(annotator_module, "ANNOTATOR_VERSION", "1999.01.0")
+    with pytest.raises(ScorerVersionError, match=rf"relevance holds results scored by annotator {ANNOTATOR_VERSION}, "
+                                                 r"but this run is scored by annotator 1999.01.0"):
+        learned_vs_exact(out, config, settings, seeds=(0, 1), policy_path=policy, window=2, progress=False, log=lambda _: None)
 
 
 # ---------------------------------------------------------------------------------------- QA-Feedback with learned rewards

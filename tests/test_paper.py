@@ -49,5 +49,11 @@ def test_the_command_reads_results_folders_and_names_a_missing_one(tmp_path, cap
     assert main([str(folder), str(ablations)]) == 0
     out = capsys.readouterr().out
     assert "| fine-grained − SFT | +0.150" in out and "| no-relevance − fine-grained | -0.050" in out
+    assert "Scorer versions not recorded." in out  # folders written before versions were
     assert main([str(tmp_path / "gone")]) == 2
     assert "gone/results.json does not exist" in capsys.readouterr().err
+    # Folders another annotator scored cannot be paired: both versions are named.
+    (ablations / "results.json").write_text(json.dumps({**one, "scored_by": {"annotator": "2026.12.0"}}))
+    assert main([str(folder), str(ablations)]) == 2
+    err = capsys.readouterr().err
+    assert "scorer versions not recorded" in err and "scored by annotator 2026.12.0" in err

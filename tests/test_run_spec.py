@@ -10,6 +10,7 @@ import pytest
 from agents.algorithms.ppo import PPOConfig
 from agents.experiments.run import BUILT_IN, RUN_KEY_VERSION, DatasetChoice, RewardModels, RunSpec
 from agents.experiments.settings import EVAL_QUESTIONS, MAX_SENTENCES, PRESETS, EvaluationConfig
+from fg_env.data.synthetic.annotator import ANNOTATOR_VERSION
 from fg_env.errors import InvalidValueError, UnknownChoiceError
 
 
@@ -24,6 +25,7 @@ def test_the_key_is_versioned_and_holds_every_part_of_the_run():
         "trainer": "ppo",
         "config": spec.training.to_dict(),
         "evaluation": {"eval_questions": 24, "max_sentences": MAX_SENTENCES},
+        "annotator": ANNOTATOR_VERSION,  # the built-in world's runs are scored by its annotator
     }
     assert spec.key() == RunSpec.from_experiment(PRESETS["quick"].config(), "runs/sft", "sentence", weights=(0.2, 0.6, 0.2)).key()
 

@@ -16,6 +16,7 @@ from _agents_tiny import save_tiny_policy
 
 from agents.algorithms.lm_rl import forward_responses, logprobs_of, masked_mean, sample_rollouts
 from agents.algorithms.registry import TRAINERS, TrainerEntry, get_trainer, register_trainer
+from agents.experiments.run import RUN_KEY_VERSION
 from fg_env.cli import main
 from fg_env.envs.vector import FineGrainedVectorEnv
 from fg_env.errors import CheckpointError, InvalidValueError
@@ -109,7 +110,7 @@ def test_train_and_compare_run_a_registered_trainer(reinforce, tmp_path, capsys)
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), "--no-baseline", "--iterations", "2", "--max-new-tokens", "6", *tiny]) == 0
     record = json.loads((out / "run.json").read_text())
-    assert record["trainer"] == "reinforce" and record["version"] == 2
+    assert record["trainer"] == "reinforce" and record["version"] == RUN_KEY_VERSION
     # The preset sizes it by the fields it shares with PPO's (its minibatch_size is left out), flags override it.
     expected = ReinforceConfig(iterations=2, prompts_per_iteration=4, samples_per_prompt=4, max_new_tokens=6, baseline=False)
     assert record["config"] == expected.to_dict()

@@ -61,6 +61,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from agents.experiments.evaluate import evaluate_policy, evaluate_sentence_agent, load_examples
     from agents.experiments.settings import PRESETS
+    from fg_env.rewards.versions import SCORED_BY, scored_by
 
     settings = Evaluation(**given_fields(args, args.evaluation_fields))
     if settings.policy != "random":
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
         env = make_env("fine-grained", None, settings.split, settings.max_sentences)
         metrics = evaluate_sentence_agent(RandomSentenceAgent(seed=settings.seed), env, range(len(examples)))
+        scorers = scored_by(env)
     else:
         from agents.policies.policy import LMPolicy
 
@@ -84,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             max_sentences=settings.max_sentences,
             progress=args.progress,
         )
-    text = json.dumps(metrics, indent=2)
+        scorers = scored_by(annotator=True)  # evaluate_policy judges by the built-in annotator
+    text = json.dumps({**metrics, SCORED_BY: scorers}, indent=2)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text)

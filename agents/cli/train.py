@@ -30,7 +30,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from agents.experiments.run import RunSpec
-    from agents.experiments.runner import run_and_evaluate
+    from agents.experiments.runner import check_run_scorers, run_and_evaluate
     from agents.experiments.schemes import get_scheme
     from fg_env.checkpoint import CHECKPOINT_NAME, load_checkpoint
 
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = out / CHECKPOINT_NAME
     if args.resume:
         load_checkpoint(checkpoint)  # missing or corrupt: a clear error now, not after SFT
+        check_run_scorers(dataset.annotator, out)  # another annotator's run: refused now, not after SFT
     elif checkpoint.exists():
         raise CommandError(
             f"{str(out)!r} already holds a run (checkpoint.pt); pass --resume to continue it or choose another --out"

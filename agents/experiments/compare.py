@@ -46,6 +46,7 @@ from agents.reporting.stats import (
     summarise,
 )
 from fg_env.errors import InvalidValueError
+from fg_env.rewards.versions import SCORED_BY, merged, scored_by
 
 __all__ = [
     "DEFAULT_SCALE_COMMAND",
@@ -122,12 +123,13 @@ class Arms:
 @dataclass
 class _Outcome:
     """What the runs of a comparison give: per row its evaluations, per scheme its training and evaluation
-    curves, and notes on runs cut short."""
+    curves, notes on runs cut short, and what scored each run (``scored_by`` records, merged in results.json)."""
 
     rows: dict[str, list[dict[str, Any]]]
     curves: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
     eval_curves: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
     stopped: list[str] = field(default_factory=list)
+    scorers: list[dict[str, Any] | None] = field(default_factory=list)
 
 
 def compare(
@@ -173,6 +175,9 @@ def compare(
     if arms.random_baseline and dataset.exact:  # the random agent's row is the annotator's
         outcome.rows["random sentences"] = [_random_row(config, dataset, exact_weights, len(examples))]
     _train_arms(outcome, base, config, arms, out / "runs", examples, progress=progress, log=log, report_to=report_to)
+    # What scored the table: each run's record, and the SFT and random rows' judge (the annotator on the built-in
+    # world, the fine-grained arm's reward models elsewhere).
+    outcome.scorers.append(scored_by(judge) if judge is not None else scored_by(annotator=True))
     results = _results(outcome, config, base, seeds, schemes, len(examples))
     caption = comparison_caption(
         len(examples),
@@ -182,6 +187,7 @@ def compare(
         split=dataset.eval_split,
         dataset="the built-in world" if dataset.exact else dataset.name,
         trainer=config.trainer.upper(),
+        scorers=results[SCORED_BY],
     )
     report_env = judge or make_env(
         "fine-grained", exact_weights, dataset.eval_split, config.evaluation.max_sentences, dataset
@@ -230,6 +236,7 @@ def _train_arms(
                 spec, runs / f"{scheme}-seed{seed}", examples, progress=progress, report_to=report_to
             )
             outcome.rows.setdefault(_row(config, scheme), []).append(result["eval"])
+            outcome.scorers.append(result.get(SCORED_BY))
             outcome.curves.setdefault(scheme, []).append(result["curve"])
             if "eval_curve" in result:
                 # Every run starts from the SFT policy: its evaluation is each curve's first point.
@@ -256,6 +263,7 @@ def _results(
         "weights": None if base.weights is None else list(base.weights),
         **base.reward_models.key(),
         **base.dataset.key(),
+        SCORED_BY: merged(*outcome.scorers),
         "eval_split": base.dataset.eval_split,
         "eval_questions": questions,
         "summary": summary,

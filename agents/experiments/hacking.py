@@ -39,6 +39,7 @@ from agents.experiments.settings import DEFAULT_PRESET, MAX_SENTENCES, PRESETS
 from agents.policies.policy import LMPolicy
 from fg_env.data.synthetic import Annotator
 from fg_env.metrics import evaluate_answers
+from fg_env.rewards.versions import SCORED_BY, scored_by
 
 __all__ = ["holes", "sample_and_score", "summarise_probe"]
 
@@ -116,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not policies:
         print(f"error: no trained policies under {args.out / 'runs'}", file=sys.stderr)
         return 2
-    report = {}
+    # The return and the quality are both the annotator's: the probe records its version beside the runs' reports.
+    report: dict[str, Any] = {SCORED_BY: scored_by(annotator=True)}
     for folder in policies:
         rows = sample_and_score(LMPolicy.from_pretrained(folder), questions=args.questions, samples=args.samples)
         summary = summarise_probe(rows, args.top)

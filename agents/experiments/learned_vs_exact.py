@@ -40,9 +40,10 @@ import numpy as np
 from agents.experiments.compare import Arms, compare
 from agents.experiments.run import RewardModels
 from agents.experiments.settings import ExperimentConfig
-from agents.reporting.stats import mean_ci, save_figure
+from agents.reporting.stats import mean_ci, save_figure, scorers_note
 from fg_env.atomic import atomic_write_json
 from fg_env.errors import InvalidValueError
+from fg_env.rewards.versions import SCORED_BY, check_same_scorers, scored_by
 from fg_env.training import read_log
 
 ARMS = ("fine-grained", "holistic")
@@ -190,7 +191,8 @@ def train_learned_models(
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Path]:
-    """The four reward models trained on the annotator's feedback (cached: a finished folder is reused)."""
+    """The four reward models trained on the annotator's feedback (cached: a finished folder is reused, unless
+    another annotator version labelled its data, or it records none: refused, naming both versions)."""
     from fg_env.rewards.learned.config import CONFIG_FILE, WEIGHTS_FILE, TrainingConfig
     from fg_env.rewards.learned.data import load_feedback_data
     from fg_env.rewards.learned.train import train_reward_model
@@ -200,6 +202,11 @@ def train_learned_models(
         folder = out / name
         folders[name] = folder
         if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
+            labelled_by = json.loads((folder / CONFIG_FILE).read_text()).get("training", {}).get("data", {})
+            recorded = labelled_by.get("annotator")
+            check_same_scorers(
+                None if recorded is None else {"annotator": recorded}, scored_by(annotator=True), str(folder)
+            )
             continue
         data = load_feedback_data(
             name,
@@ -427,7 +434,7 @@ def learned_vs_exact(
     policy_path = start_policy(policy_path, config, progress, log, "learned-vs-exact")
     folders, agreement_report = _learned_models(out, policy_path, config, settings, progress, log)
     reward_models = RewardModels(tuple(str(folders[n]) for n in FINE_GRAINED_COMPONENTS), str(folders["preference"]))
-    compare(
+    compared = compare(
         out / "compare",
         config,
         Arms(schemes=ARMS, seeds=tuple(seeds), random_baseline=False),
@@ -446,8 +453,10 @@ def learned_vs_exact(
         "seeds": list(seeds),
         "policy": str(policy_path),
         "reward_models": {k: str(v) for k, v in folders.items()},
+        # compare's runs: the learned models' checkpoints and the annotator that labelled, audits and evaluates.
+        SCORED_BY: compared[SCORED_BY],
         "agreement": agreement_report,
-        **_write_report(out, arms, agreement_report, config.episodes_per_run, seeds, window),
+        **_write_report(out, arms, agreement_report, config.episodes_per_run, seeds, window, compared[SCORED_BY]),
     }
     atomic_write_json(out / "results.json", results)
     log((out / "learned_vs_exact.md").read_text())
@@ -474,8 +483,12 @@ def _learned_models(
     )
     folders = train_learned_models(out / "reward_models", settings, train_answers, progress=progress, log=log)
     agreement_file = out / "agreement.json"
+    current = scored_by(annotator=True)["annotator"]
     if agreement_file.is_file():
-        return folders, json.loads(agreement_file.read_text())
+        cached = json.loads(agreement_file.read_text())
+        # Derived numbers: measured again (not refused) when another annotator's labels, or none recorded, made them.
+        if all(report.get(SCORED_BY, {}).get("annotator") == current for report in cached.values()):
+            return folders, cached
     agreement_report = agreement(folders, dev_answers, settings.agreement_questions)
     atomic_write_json(agreement_file, agreement_report)
     return folders, agreement_report
@@ -488,8 +501,10 @@ def _write_report(
     episodes_per_run: int,
     seeds: Sequence[int],
     window: int,
+    scorers: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Step 4: ``learned_vs_exact.md`` and ``.png``; returns the gains and curves for ``results.json``."""
+    """Step 4: ``learned_vs_exact.md`` and ``.png`` (``scorers``, a ``scored_by`` record, closes the caption);
+    returns the gains and curves for ``results.json``."""
     curves = {arm: arm_curves(runs, window) for arm, runs in arms.items()}
     binned = {arm: binned_by_kl(runs) for arm, runs in arms.items()}
     table = gains_table(arms, window)
@@ -498,7 +513,7 @@ def _write_report(
         f"gains over the SFT policy's own answers, on each iteration's training answers, averaged over the "
         f"last {window} iterations; mean ± 95% CI over seeds. Proxy: the learned reward trained on (fine-grained: "
         f"0.3/0.5/0.3 over the three learned models; holistic: the preference model's standardised score). Exact: "
-        f"the annotator's return under the paper's weights."
+        f"the annotator's return under the paper's weights. {scorers_note(scorers)}"
     )
     (out / "learned_vs_exact.md").write_text(markdown_report(table, agreement_report, caption))
     plot_learned_vs_exact(binned, out / "learned_vs_exact.png")

@@ -22,7 +22,10 @@ Example:
     (2, 0.2, 'dev')
     >>> key = spec.key()
     >>> key["version"], key["env"], key["trainer"], key["config"]["seed"], key["evaluation"]["max_sentences"]
-    (2, 'FineGrainedQA-v0', 'ppo', 2, 6)
+    (3, 'FineGrainedQA-v0', 'ppo', 2, 6)
+    >>> from fg_env.data.synthetic.annotator import ANNOTATOR_VERSION
+    >>> key["annotator"] == ANNOTATOR_VERSION  # the built-in world's runs are scored by the annotator
+    True
 """
 
 from __future__ import annotations
@@ -51,8 +54,11 @@ __all__ = [
 ENV_ID = "FineGrainedQA-v0"
 #: The version of :meth:`RunSpec.key`. 2: the run's whole description in one key (version 1, unversioned, was
 #: assembled in two places of ``agents/compare.py``); a run recorded under another version is evaluated again
-#: (resumed from its final checkpoint, not retrained).
-RUN_KEY_VERSION = 2
+#: (resumed from its final checkpoint, not retrained). 3: the key names the annotator's version (``annotator``)
+#: on the built-in world, where the annotator scores the run; a run that another annotator version scored,
+#: or one recorded before versions were (key version 2 or older), is refused rather than mixed
+#: (:func:`agents.experiments.runner.run_and_evaluate`).
+RUN_KEY_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,14 @@ class DatasetChoice:
     def exact(self) -> bool:
         """Whether the built-in annotator judges this dataset (only the built-in world has one)."""
         return self.name == "synthetic"
+
+    @property
+    def annotator(self) -> str | None:
+        """The version of the annotator that judges this dataset
+        (:data:`~fg_env.data.synthetic.annotator.ANNOTATOR_VERSION`), None where none does."""
+        from fg_env.rewards.versions import annotator_version
+
+        return annotator_version() if self.exact else None
 
     def env_kwargs(self) -> dict[str, Any]:
         return {"dataset": self.name, **({"data_dir": self.data_dir} if self.data_dir is not None else {})}
@@ -314,9 +328,20 @@ class RunSpec:
             return None
         return make_env("fine-grained", None, split, self.evaluation.max_sentences, env_id=self.env_id)
 
+    @property
+    def annotator(self) -> str | None:
+        """The version of the annotator that scores this run (its rewards, its exact audit or its evaluation):
+        :data:`~fg_env.data.synthetic.annotator.ANNOTATOR_VERSION` on the built-in world, None on another
+        dataset (no annotator there)."""
+        return self.dataset.annotator
+
     def key(self) -> dict[str, Any]:
         """The run's identity, versioned (:data:`RUN_KEY_VERSION`): written to ``run.json`` and ``result.json``,
-        and compared to reuse a finished run."""
+        and compared to reuse a finished run. On the built-in world it names the annotator's version: a run
+        scored by another annotator is another run (and a folder holding one is refused, not resumed). The
+        start policy's cache is keyed apart (:meth:`agents.policies.sft.SFTConfig.key`): its demonstrations are
+        the world's gold answers, not the annotator's verdicts, so a new annotator rebuilds no policy."""
+        annotator = self.annotator
         return {
             "version": RUN_KEY_VERSION,
             "env": self.env_id,
@@ -328,4 +353,5 @@ class RunSpec:
             "evaluation": self.evaluation.to_dict(),
             **self.reward_models.key(),
             **self.dataset.key(),
+            **({} if annotator is None else {"annotator": annotator}),
         }

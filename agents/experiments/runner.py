@@ -8,9 +8,12 @@ With ``evaluation.eval_every`` the run is also evaluated during training (:class
 run starts from is the given one or the cached default SFT policy (:func:`start_policy`), itself evaluated
 once per experiment (:func:`evaluate_start_policy`).
 
-A run's folder: ``metrics.jsonl``, ``checkpoint.pt``, ``policy/``, ``run.json`` (the key and the processes
-that trained it), ``result.json`` (the key, the evaluation, the training curve) and, with curves,
-``eval_curve.json``.
+A run's folder: ``metrics.jsonl``, ``checkpoint.pt``, ``policy/``, ``run.json`` (the key, the processes
+that trained it and ``scored_by``, the versions of what scored it: :func:`fg_env.rewards.versions.scored_by`),
+``result.json`` (the key, ``scored_by``, the evaluation, the training curve) and, with curves,
+``eval_curve.json``. A folder whose run another annotator version scored (or that records none: written before
+versions were) is refused, naming both versions (:func:`check_run_scorers`): resuming or reusing it would mix
+two annotators' numbers in one experiment.
 """
 
 from __future__ import annotations
@@ -26,14 +29,17 @@ from agents.experiments.run import RunSpec
 from agents.experiments.settings import ExperimentConfig
 from agents.reporting.stats import METRIC_COLUMNS
 from fg_env.atomic import atomic_write_json
+from fg_env.rewards.versions import SCORED_BY, check_same_scorers, scored_by
 
 __all__ = [
     "EVAL_CURVE_NAME",
     "EvalCurve",
+    "check_run_scorers",
     "curve_point",
     "evaluate_start_policy",
     "policy_metrics",
     "run_and_evaluate",
+    "run_scorers",
     "start_policy",
     "train_run",
 ]
@@ -72,15 +78,59 @@ def train_run(
     trainer = entry.trainer(policy, env, spec.training, exact_env=exact_env, processes=processes)
     if resume:
         trainer.load_checkpoint(out / CHECKPOINT_NAME)
+    batch = spec.training.episodes_per_iteration  # episodes per iteration, over all processes
+    record = {**spec.key(), "processes": processes.count, "global_batch": batch}
+    record = {**record, "per_process_batch": batch // processes.count, SCORED_BY: run_scorers(spec, env, exact_env)}
+    if processes.is_main:
+        # Written before training too, so an interrupted run's folder says which annotator scored it.
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "run.json", record)
     callback = None if on_iteration is None else (lambda metrics: on_iteration(policy, metrics))
     metrics = trainer.train(out, progress=progress, report_to=report_to, on_iteration=callback)
     if processes.is_main:
         trainer.save_policy(out / "policy")
-        batch = spec.training.episodes_per_iteration  # episodes per iteration, over all processes
-        record = {**spec.key(), "processes": processes.count, "global_batch": batch}
-        atomic_write_json(out / "run.json", {**record, "per_process_batch": batch // processes.count})
+        atomic_write_json(out / "run.json", record)
     processes.wait()
     return policy, metrics
+
+
+def run_scorers(spec: RunSpec, env: Any, exact_env: Any = None) -> dict[str, Any]:
+    """What scores a run (:func:`fg_env.rewards.versions.scored_by`): its training env's reward models, the
+    exact env that audits them and, on the built-in world, the annotator that evaluates it."""
+    return scored_by(env, *([] if exact_env is None else [exact_env]), annotator=spec.annotator is not None)
+
+
+def check_run_scorers(annotator: str | None, out: str | os.PathLike[str]) -> None:
+    """Refuse the run folder ``out`` when the run it holds (finished, ``result.json``, or interrupted,
+    ``run.json`` or a bare checkpoint) was scored by another annotator version than ``annotator`` (the new
+    run's: :attr:`RunSpec.annotator`), or records none (written before versions were): resuming it, or reusing
+    its result, would mix two annotators' numbers. The message names both versions.
+
+    Example:
+        >>> import json, tempfile
+        >>> from fg_env.data.synthetic.annotator import ANNOTATOR_VERSION
+        >>> out = Path(tempfile.mkdtemp())
+        >>> check_run_scorers(ANNOTATOR_VERSION, out)  # nothing there yet: nothing to mix
+        >>> _ = (out / "result.json").write_text(json.dumps({"key": {"version": 3, "annotator": "2000.01.0"}}))
+        >>> check_run_scorers(ANNOTATOR_VERSION, out)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        fg_env.errors.ScorerVersionError: ... holds results scored by annotator 2000.01.0, but this run is scored by annotator ...
+    """
+    from fg_env.checkpoint import CHECKPOINT_NAME
+
+    out = Path(out)
+    if annotator is None:
+        return  # no annotator scores this run (another dataset): its reward models are in its key
+    if (out / RESULT_NAME).is_file():  # the newer record, when there
+        recorded = json.loads((out / RESULT_NAME).read_text()).get("key", {}).get("annotator")
+    elif (out / "run.json").is_file():
+        recorded = json.loads((out / "run.json").read_text()).get("annotator")
+    elif (out / CHECKPOINT_NAME).is_file():
+        recorded = None  # a run interrupted before run.json was written at its start: an older fg_env's
+    else:
+        return  # nothing of a run there yet
+    check_same_scorers(None if recorded is None else {"annotator": recorded}, {"annotator": annotator}, str(out))
 
 
 @dataclass
@@ -140,6 +190,7 @@ def run_and_evaluate(
     out = Path(out_dir)
     processes = current_processes()
     key = spec.key()
+    check_run_scorers(spec.annotator, out)  # before reusing or resuming anything of another annotator's
     if (out / RESULT_NAME).is_file():
         previous = json.loads((out / RESULT_NAME).read_text())
         if previous.get("key") == key:
@@ -173,7 +224,10 @@ def run_and_evaluate(
     # Fewer than the budget when the trainer stopped early (PPO's KL safeguard, PPOConfig.kl_threshold).
     episodes = metrics[-1]["episodes"] if metrics else 0
     iterations = metrics[-1]["iteration"] if metrics else 0
-    result = {"key": key, "scheme": spec.scheme, "seed": spec.seed, "episodes": episodes, "eval": evaluation}
+    # train_run recorded what scored the run (its env's reward models' versions) in run.json.
+    scorers = json.loads((out / "run.json").read_text()).get(SCORED_BY, {})
+    result = {"key": key, SCORED_BY: scorers, "scheme": spec.scheme, "seed": spec.seed, "episodes": episodes}
+    result["eval"] = evaluation
     result["curve"] = metrics
     if every:
         result["eval_curve"] = curve.close(iterations, episodes, evaluation)
@@ -234,7 +288,7 @@ def evaluate_start_policy(
     judge_key: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Greedy metrics of the policy the runs start from (judged as :func:`policy_metrics` judges), cached in
-    ``out/sft_eval.json`` for reruns."""
+    ``out/sft_eval.json`` for reruns; a cache another annotator (or judge) version scored is evaluated again."""
     from agents.policies.policy import LMPolicy
 
     key = {
@@ -243,6 +297,7 @@ def evaluate_start_policy(
         "max_new_tokens": config.training.max_new_tokens,
         "max_sentences": config.evaluation.max_sentences,
         **({} if judge is None else {"judge": dict(judge_key or {})}),
+        SCORED_BY: scored_by(judge) if judge is not None else scored_by(annotator=True),
     }
     cache = out / "sft_eval.json"
     if cache.is_file():

@@ -67,9 +67,11 @@ from agents.reporting.stats import (
     sample_efficiency,
     sample_efficiency_table,
     save_figure,
+    scorers_note,
 )
 from fg_env.atomic import atomic_write_json, atomic_write_text
 from fg_env.errors import InvalidValueError, UnknownChoiceError
+from fg_env.rewards.versions import SCORED_BY, check_same_scorers, merged, scored_by
 
 __all__ = [
     "ALGORITHMS",
@@ -448,6 +450,8 @@ def sb3_compare(
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     _check_same_config(out, config)
+    # The view's rewards and the evaluation are the built-in annotator's (FineGrainedQA-v0's default models).
+    scorers = scored_by(annotator=True)
 
     jobs: dict[str, tuple[Callable[..., dict[str, Any]], tuple[Any, ...]]] = {}
     jobs[f"greedy-seed{seeds[0]}"] = (_bound_run, (config, GREEDY, seeds[0]))  # deterministic: one run
@@ -464,6 +468,8 @@ def sb3_compare(
         for name in jobs
         if (runs_dir / f"{name}.json").is_file()
     }
+    for name, record in records.items():  # runs another annotator scored would be mixed into the table
+        check_same_scorers(record.get(SCORED_BY), scorers, f"{out} (runs/{name}.json)")
     todo = [name for name in jobs if name not in records]
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")  # no forked torch thread pools
@@ -472,11 +478,12 @@ def sb3_compare(
         bar = tqdm(total=len(jobs), initial=len(records), desc="sb3-compare runs", disable=not progress)
         for future in concurrent.futures.as_completed(futures):
             name = futures[future]
-            records[name] = future.result()
+            records[name] = {**future.result(), SCORED_BY: scorers}
             atomic_write_json(runs_dir / f"{name}.json", records[name])
             bar.update()
         bar.close()
     result = _summarise(config, {name: records[name] for name in jobs}, algorithms, rewards, seeds)
+    result[SCORED_BY] = merged(*(records[name].get(SCORED_BY) for name in jobs))
     result["seconds_this_invocation"] = time.perf_counter() - started
     atomic_write_json(out / "results.json", result)
     atomic_write_text(out / "results.md", results_markdown(result))
@@ -576,7 +583,7 @@ def results_markdown(result: dict[str, Any]) -> str:
         f"(relevance/factuality/completeness), {config['timesteps']:,} environment steps per run on the "
         f"{config['train_split']} split; deterministic answers to {config['eval_questions']} {config['eval_split']} "
         f"questions. Mean ± 95% confidence interval (Student t) over seeds {seeds}; the greedy bound is "
-        "deterministic (one run).",
+        f"deterministic (one run). {scorers_note(result.get(SCORED_BY))}",
     ]
     if result["paired_fine_grained_minus_holistic"]:
         lines += ["", "Fine-grained minus holistic, paired by seed (mean [95% CI], paired t-test p):", ""]

@@ -22,6 +22,7 @@ from agents.experiments.schemes import resolve_weights
 from agents.experiments.settings import ExperimentConfig
 from agents.reporting.stats import markdown_table, plot_sweep, summarise, sweep_caption
 from fg_env.errors import InvalidValueError, UnknownChoiceError
+from fg_env.rewards.versions import SCORED_BY, merged, scored_by
 
 __all__ = ["Sweep", "sweep_weights"]
 
@@ -85,6 +86,7 @@ def sweep_weights(
     examples = BUILT_IN.eval_examples(config.evaluation.eval_questions)
     rows: dict[str, list[dict[str, Any]]] = {}
     stopped: list[str] = []
+    scorers: list[dict[str, Any] | None] = [scored_by(annotator=True)]  # the SFT row's judge, then each run's
     for value in sweep.values:
         swept = base.copy()
         swept[names.index(component)] = value
@@ -94,9 +96,12 @@ def sweep_weights(
             folder = out / "runs" / f"{component}-{value:g}-seed{seed}"
             result = run_and_evaluate(spec, folder, examples, progress=progress, report_to=report_to)
             rows.setdefault(f"{value:g}", []).append(result["eval"])
+            scorers.append(result.get(SCORED_BY))
             stopped.extend(stopped_early(result, config, f"weight {value:g} seed {seed}", log))
     start = evaluate_start_policy(policy_path, examples, config, out, progress)
-    return _write_results(out, sweep, config, base.tolist(), str(policy_path), len(examples), rows, start, stopped, log)
+    return _write_results(
+        out, sweep, config, base.tolist(), str(policy_path), len(examples), rows, start, stopped, merged(*scorers), log
+    )
 
 
 def _write_results(
@@ -109,16 +114,20 @@ def _write_results(
     rows: dict[str, list[dict[str, Any]]],
     start_eval: dict[str, Any],
     stopped: list[str],
+    scorers: dict[str, Any],
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """``results.json``, ``results.md`` (the runs beside the policy they start from) and ``sweep.png``."""
+    """``results.json``, ``results.md`` (the runs beside the policy they start from) and ``sweep.png``;
+    ``scorers`` (a ``scored_by`` record) says what scored them, in both."""
     from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS
 
     names, component, values = list(DEFAULT_REWARD_MODELS), sweep.component, list(sweep.values)
     summary = {name: summarise(evals) for name, evals in rows.items()}
     # The policy the runs start from, as the reference every weight moves away from.
     start = summarise([start_eval])
-    caption = sweep_caption(component, dict(zip(names, base)), config.episodes_per_run, questions, sweep.seeds, stopped)
+    caption = sweep_caption(
+        component, dict(zip(names, base)), config.episodes_per_run, questions, sweep.seeds, stopped, scorers
+    )
     table = markdown_table({**summary, "SFT (start)": start}, first_column=f"{component} weight", caption=caption)
     results = {
         "component": component,
@@ -127,6 +136,7 @@ def _write_results(
         "config": config.to_dict(),
         "seeds": list(sweep.seeds),
         "policy": policy,
+        SCORED_BY: scorers,
         "summary": summary,
         "start": start,
         "per_seed": rows,

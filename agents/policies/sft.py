@@ -58,6 +58,7 @@ from agents.policies.policy import GENERATION_TOKENS, LMPolicy
 from agents.policies.tokenizer import train_tokenizer
 from fg_env.checkpoint import CHECKPOINT_NAME, check_settings, load_checkpoint, save_checkpoint
 from fg_env.errors import InvalidValueError
+from fg_env.rewards.versions import SCORED_BY, scored_by
 from fg_env.training import (
     append_log,
     parameter_groups,
@@ -939,7 +940,8 @@ def _build(settings: SFTConfig, work: Path, final: Path, progress: bool, device:
             dev = dataset.split(settings.eval_split)
             dev = [dev[i] for i in range(min(settings.eval_examples, len(dev)))]
             evaluation = evaluate_error_rates(policy, dev, max_new_tokens=settings.eval_max_new_tokens)
-            atomic_write_json(tmp / "eval.json", evaluation)
+            # The annotator's verdicts; its version is recorded, not keyed: the policy does not depend on it.
+            atomic_write_json(tmp / "eval.json", {**evaluation, SCORED_BY: scored_by(annotator=True)})
             build["eval_seconds"] = round(time.perf_counter() - started - tokenizer_seconds - train_seconds, 1)
         build["total_seconds"] = round(time.perf_counter() - started, 1)
         build["files"] = file_fingerprints(tmp)  # checked on every cache hit: a damaged file is named, not loaded

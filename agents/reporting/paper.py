@@ -29,7 +29,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.reporting.stats import mean_ci, paired_difference
+from agents.reporting.stats import mean_ci, paired_difference, scorers_note
+from fg_env.rewards.versions import SCORED_BY
+from fg_env.rewards.versions import caption as scorer_caption
 
 __all__ = ["PAPER_TABLE5", "direction_rows", "direction_table"]
 
@@ -154,17 +156,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: python -m agents.reporting.paper RESULTS_DIR [RESULTS_DIR ...]", file=sys.stderr)
         return 2
     per_seed: dict[str, dict[int, Any]] = {}
-    for folder in folders:
+    scorers: Mapping[str, Any] | None = None
+    for k, folder in enumerate(folders):
         path = Path(folder) / "results.json"
         if not path.is_file():
             print(f"error: {path} does not exist (run fg-env compare --out {folder} first)", file=sys.stderr)
             return 2
         results = json.loads(path.read_text())
+        # Pairs across folders are differences of numbers: both must come from the same scorers.
+        if k == 0:
+            scorers = results.get(SCORED_BY)
+        elif results.get(SCORED_BY) != scorers:
+            print(
+                f"error: {folders[0]} ({scorer_caption(scorers)}) and {folder} "
+                f"({scorer_caption(results.get(SCORED_BY))}) were not scored alike: their runs cannot be paired",
+                file=sys.stderr,
+            )
+            return 2
         for arm, runs in results["per_seed"].items():
             # The SFT and random rows are one evaluation each; PPO arms have one run per seed, in order.
             seeds = results["seeds"] if len(runs) == len(results["seeds"]) else range(len(runs))
             per_seed.setdefault(arm, dict(zip(seeds, runs)))  # the first folder's arm wins
     print(direction_table(direction_rows(per_seed)))
+    print(scorers_note(scorers))
     return 0
 
 

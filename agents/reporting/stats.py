@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from fg_env.errors import InvalidValueError
+from fg_env.rewards.versions import caption as scorer_caption
 
 __all__ = [
     "CURVE_METRICS",
@@ -31,6 +32,7 @@ __all__ = [
     "mean_ci",
     "paired_difference",
     "comparison_caption",
+    "scorers_note",
     "format_estimate",
     "markdown_table",
     "plot_learning_curves",
@@ -168,8 +170,21 @@ def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_
     return "\n".join(lines) + "\n"
 
 
-def _notes(notes: Sequence[str]) -> str:
-    return "".join(f" {note}." for note in notes)
+def scorers_note(scorers: Mapping[str, Any] | None) -> str:
+    """The sentence of a report's caption that says what scored it (``scorers``: the ``scored_by`` record of its
+    ``results.json``, :func:`fg_env.rewards.versions.scored_by`).
+
+    Example:
+        >>> scorers_note({"annotator": "2026.12.0"})
+        'Scored by annotator 2026.12.0.'
+    """
+    said = scorer_caption(scorers)
+    return f"{said[:1].upper()}{said[1:]}."
+
+
+def _notes(notes: Sequence[str], scorers: Mapping[str, Any] | None = None) -> str:
+    """The caption's closing notes, then what scored the table (``scorers``, when given)."""
+    return "".join(f" {note}." for note in notes) + ("" if scorers is None else f" {scorers_note(scorers)}")
 
 
 def comparison_caption(
@@ -181,18 +196,22 @@ def comparison_caption(
     split: str = "dev",
     dataset: str = "the built-in world",
     trainer: str = "PPO",
+    scorers: Mapping[str, Any] | None = None,
 ) -> str:
-    """The caption of the comparison table: evaluation set, training budget, seeds, runs cut short.
+    """The caption of the comparison table: evaluation set, training budget, seeds, runs cut short, and what
+    scored it (``scorers``: the ``scored_by`` record of ``results.json``, :mod:`fg_env.rewards.versions`).
 
     Example:
         >>> comparison_caption(24, 64, [0, 1, 2])
         'Greedy decoding on 24 dev questions of the built-in world; PPO: 64 episodes per run, mean ± half-width of the 95% confidence interval (Student t) over seeds 0, 1, 2.'
         >>> comparison_caption(24, 64, [0, 1], split="test").split(";")[0]
         'Greedy decoding on 24 test questions of the built-in world'
+        >>> comparison_caption(24, 64, [0], scorers={"annotator": "2026.12.0"}).split(". ")[-1]
+        'Scored by annotator 2026.12.0.'
     """
     return (
         f"Greedy decoding on {questions} {split} questions of {dataset}; {trainer}: {episodes_per_run} "
-        f"episodes per run, {SPREAD} over seeds {', '.join(map(str, seeds))}." + _notes(notes)
+        f"episodes per run, {SPREAD} over seeds {', '.join(map(str, seeds))}." + _notes(notes, scorers)
     )
 
 
@@ -203,8 +222,10 @@ def sweep_caption(
     questions: int,
     seeds: Sequence[int],
     notes: Sequence[str] = (),
+    scorers: Mapping[str, Any] | None = None,
 ) -> str:
-    """The caption of a weight sweep's table: the weights held fixed, budget, evaluation set, seeds.
+    """The caption of a weight sweep's table: the weights held fixed, budget, evaluation set, seeds, and what
+    scored it (``scorers``, as :func:`comparison_caption`).
 
     Example:
         >>> sweep_caption("relevance", {"relevance": 0.3, "factuality": 0.5, "completeness": 0.3}, 64, 24, [0])
@@ -214,7 +235,8 @@ def sweep_caption(
     spread = f"; {SPREAD}" if len(seeds) > 1 else ""
     return (
         f"Fine-grained PPO, other weights {others}; {episodes_per_run} episodes per run; "
-        f"greedy decoding on {questions} dev questions; seeds {', '.join(map(str, seeds))}{spread}." + _notes(notes)
+        f"greedy decoding on {questions} dev questions; seeds {', '.join(map(str, seeds))}{spread}."
+        + _notes(notes, scorers)
     )
 
 

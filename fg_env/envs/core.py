@@ -225,6 +225,13 @@ class FineGrainedEnv(RewardVectorFacts, gym.Env[Observation, Action], Generic[Ex
         """Where the examples come from, as error messages name it."""
         return f"{self.env_name}'s examples"
 
+    @property
+    def reward_versions(self) -> dict[str, str | None]:
+        """``{reward model name: version}``: which scorer gives each reward (:attr:`RewardModel.version`; the
+        annotator-backed models give the annotator's), so any writer of results records it
+        (:func:`fg_env.rewards.versions.scored_by`) without knowing which models the env uses."""
+        return {model.name: model.version for model in self.reward_models}
+
     def shared_parts(self) -> list[Any]:
         """What copies of this environment share rather than copy (:func:`fg_env.envs.vector.copy_env`,
         the vector env): the examples and the reward models. A task adds its own heavy parts."""

@@ -182,6 +182,11 @@ class FineGrainedVectorEnv(RewardVectorFacts, VectorEnv, Generic[CoreEnvT]):
         return self._components
 
     @property
+    def reward_versions(self) -> dict[str, str | None]:
+        """``{reward model name: version}`` of the sub-envs' shared reward models (as a single env's)."""
+        return {model.name: model.version for model in self.reward_models}
+
+    @property
     def reward_shape(self) -> tuple[int, ...]:
         """The shape of one step's rewards: ``(N, K)``, or ``(N,)`` for scalarised sub-envs."""
         return (self.num_envs,) if self.scalar_reward else (self.num_envs, len(self._components))

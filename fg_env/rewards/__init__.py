@@ -16,6 +16,7 @@ from fg_env.rewards.registry import (
     make_reward_model,
     register_reward_model,
 )
+from fg_env.rewards.versions import reward_versions, scored_by
 
 __all__ = [
     "DEFAULT_REWARD_MODELS",
@@ -27,6 +28,8 @@ __all__ = [
     "available_reward_models",
     "make_reward_model",
     "register_reward_model",
+    "reward_versions",
+    "scored_by",
     "validate_reward_model",
 ]
 

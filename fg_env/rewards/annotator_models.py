@@ -29,6 +29,9 @@ Example:
     >>> answer = "The song Glimmering Machines came out in 1954."
     >>> FactualityRewardModel().score([ScoringRequest(example, answer, Span(0, len(answer)))])
     [SegmentScore(value=-1.0, label='Wrong-Grounding')]
+    >>> from fg_env.data.synthetic.annotator import ANNOTATOR_VERSION
+    >>> FactualityRewardModel().version == ANNOTATOR_VERSION  # what results record of the scorer
+    True
 """
 
 from __future__ import annotations
@@ -55,6 +58,12 @@ def shared_annotator() -> Annotator:
 class _AnnotatorRewardModel(RewardModel):
     def __init__(self, annotator: Annotator | None = None) -> None:
         self.annotator = annotator or shared_annotator()
+
+    @property
+    def version(self) -> str:  # type: ignore[override]  # read-only: the annotator's
+        """The annotator's version (:data:`~fg_env.data.synthetic.annotator.ANNOTATOR_VERSION`): its verdicts are
+        these scores, so a change to any of them bumps it."""
+        return self.annotator.VERSION
 
     def check_example(self, example: TaskExample) -> None:
         if not isinstance(example, QAExample):

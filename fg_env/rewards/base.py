@@ -126,19 +126,26 @@ class RewardModel(ABC):
     :meth:`score`. Episode-level models receive one request per finished answer, whose segment covers
     the whole answer.
 
+    ``version`` says which scorer gave the scores, so results can record it (the environment's
+    ``reward_versions``): a string that changes whenever any score on any text changes (the annotator-backed
+    models report :data:`~fg_env.data.synthetic.annotator.ANNOTATOR_VERSION`, learned ones their checkpoint's
+    identity), or None (the default) when the model has no version to give.
+
     Example:
         >>> class Length(RewardModel):
         ...     name, granularity, bounds = "length", Granularity.EPISODE, (0.0, 1.0)
         ...     def score(self, requests):
         ...         return [SegmentScore(min(1.0, len(r.answer) / 100)) for r in requests]
-        >>> Length().bounds
-        (0.0, 1.0)
+        >>> Length().bounds, Length().version
+        ((0.0, 1.0), None)
     """
 
     # Class attributes in subclasses, or instance attributes of the same names.
     name: str
     granularity: Granularity
     bounds: tuple[float, float]
+    #: Which scorer this is, recorded by results (see above); change it whenever any score on any text changes.
+    version: str | None = None
 
     @abstractmethod
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:

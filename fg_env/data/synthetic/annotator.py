@@ -39,6 +39,12 @@ in the answer:
 each interpretation's answer weighs 1, its major auxiliary fact 0.5, its minor auxiliary fact 0.25
 (:data:`COMPLETENESS_WEIGHTS`).
 
+**Version.** :data:`ANNOTATOR_VERSION` (also ``Annotator.VERSION``) names the rules that give these verdicts,
+so a result records which annotator scored it and a resumed experiment refuses to mix two. *Any change to a
+verdict on any text* (an error span, a label, a completeness value, a missing-information item) bumps it,
+however small or however much of a fix it is; a change that leaves every verdict as it was (speed, caches,
+refactoring) does not.
+
 **Speed.** Sentence readings are cached by text, per-question matchers by world key, and the analysis
 of every answer prefix that ends a sentence by (world key, text), so scoring the newest sentence of a
 growing answer reads only that sentence.
@@ -64,7 +70,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from fg_env.data.synthetic.facts import ANSWER, MAJOR, MINOR, MISSING_TYPE, Fact, World
 from fg_env.data.synthetic.reading import NameRef, SentenceReading, ValueSlot, read_sentence
@@ -86,6 +92,7 @@ from fg_env.text import split_sentences, split_sub_sentences
 from fg_env.types import QAExample, Span
 
 __all__ = [
+    "ANNOTATOR_VERSION",
     "COMPLETENESS_WEIGHTS",
     "Annotator",
     "Claim",
@@ -99,6 +106,16 @@ __all__ = [
     "annotate",
     "world_of",
 ]
+
+#: The version of the annotator's rules, ``YEAR.MONTH.N`` (calendar versioning: the month of the change, then
+#: the change's number within that month, from 0). **Bump it with any change to a verdict on any text**: an
+#: error span or label, a completeness value, a missing-information item, on any answer to any question, even
+#: one that fixes a mistake. Results record it (``scored_by`` in every ``results.json``, the ``annotator`` of
+#: a run's key) and a resumed experiment refuses to mix runs scored by two versions; a change that keeps every
+#: verdict (speed, caching, refactoring) keeps it. History: 2026.12.0, the first recorded version, is the
+#: annotator as of 2026-12-04 (89601a5, "a company named where a place belongs"); results written before it
+#: record none.
+ANNOTATOR_VERSION = "2026.12.0"
 
 COMPLETENESS_WEIGHTS: dict[str, float] = {ANSWER: 1.0, MAJOR: 0.5, MINOR: 0.25}
 
@@ -893,6 +910,8 @@ def _last_sentence_ends(answer: str, count: int) -> list[int]:
 class Annotator:
     """Exact fine-grained feedback on answers to the built-in world's questions (see the module docstring).
 
+    ``Annotator.VERSION`` is :data:`ANNOTATOR_VERSION`: the rules these verdicts come from.
+
     Example:
         >>> from fg_env.data.synthetic import SyntheticQA
         >>> example = SyntheticQA().split("dev")[1]
@@ -902,6 +921,9 @@ class Annotator:
         >>> sorted({m.error_type for m in feedback.missing_info})
         ['Missing-Answer', 'Missing-Major-Auxiliary', 'Missing-Minor-Auxiliary']
     """
+
+    #: The version of the rules (:data:`ANNOTATOR_VERSION`); results record it to say what scored them.
+    VERSION: ClassVar[str] = ANNOTATOR_VERSION
 
     def __init__(self) -> None:
         self._compiled: OrderedDict[str, _Compiled] = OrderedDict()

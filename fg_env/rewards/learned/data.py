@@ -66,13 +66,19 @@ Item = LabelledAnswer | RankedAnswers
 
 @dataclass(frozen=True)
 class FeedbackData:
-    """A component's items from one source, and how they were made (saved with a trained model)."""
+    """A component's items from one source, and how they were made (saved with a trained model).
+
+    ``annotator`` is the version of the built-in annotator that labelled synthetic feedback (None for human
+    feedback): a model trained on another annotator's labels is another model, and its config (and so its
+    :attr:`~fg_env.rewards.learned.model.LearnedRewardModel.version`) says so.
+    """
 
     component: str
     items: list[Item]
     source: str
     questions: int
     label_rule: LabelRule
+    annotator: str | None = None
 
     def describe(self) -> dict[str, object]:
         if self.items and isinstance(self.items[0], LabelledAnswer):
@@ -85,7 +91,8 @@ class FeedbackData:
         else:
             ranked = [item for item in self.items if isinstance(item, RankedAnswers)]
             size = {"answers": sum(len(i.answers) for i in ranked), "pairs": sum(len(i.pairs) for i in ranked)}
-        return {"source": self.source, "questions": self.questions, **size}
+        labelled_by = {} if self.annotator is None else {"annotator": self.annotator}
+        return {"source": self.source, "questions": self.questions, **labelled_by, **size}
 
 
 def parse_questions(text: str | None) -> slice:
@@ -290,7 +297,9 @@ def load_feedback_data(
         if extra is not None:
             given = sum(len(extra.get(e.id, ())) for e in examples)
             source += f" + {given} answers from {answers if isinstance(answers, (str, Path)) else 'a mapping'}"
-        return FeedbackData(spec.name, items, source, len(examples), EXACT_RULE)
+        from fg_env.rewards.versions import annotator_version
+
+        return FeedbackData(spec.name, items, source, len(examples), EXACT_RULE, annotator_version())
     path = feedback_file(feedback, split)
     records = _select(load_feedback(path), questions, max_questions)
     items = qa_feedback_items(spec, records, PAPER_RULE)

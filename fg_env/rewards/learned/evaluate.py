@@ -22,6 +22,7 @@ from fg_env.errors import InvalidValueError
 from fg_env.rewards.base import RewardModel, ScoringRequest
 from fg_env.rewards.learned.components import NO_ERROR
 from fg_env.rewards.learned.data import FeedbackData, LabelledAnswer, RankedAnswers
+from fg_env.rewards.versions import SCORED_BY, scored_by
 from fg_env.text import segments_at
 from fg_env.types import Granularity
 
@@ -118,11 +119,14 @@ def evaluate_reward_model(model: RewardModel, data: FeedbackData) -> dict[str, A
         result = evaluate_token_model(model, [i for i in data.items if isinstance(i, LabelledAnswer)])
     else:
         result = evaluate_pairwise_model(model, [i for i in data.items if isinstance(i, RankedAnswers)])
+    # What scored this: the model's checkpoint, judged against labels from the annotator (synthetic feedback).
+    scorers = scored_by(model, annotator=data.annotator is not None)
     return {
         "component": data.component,
         "model_name": model.name,
         "source": data.source,
         "questions": data.questions,
+        SCORED_BY: scorers,
         **result,
     }
 

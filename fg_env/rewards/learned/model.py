@@ -15,6 +15,8 @@ steps is therefore one forward pass, not one per answer or segment.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -70,6 +72,8 @@ class LearnedRewardModel(RewardModel):
         >>> [score] = model.score([ScoringRequest(example, "Ann won.", Span(0, 8))])
         >>> score.value in (-1.0, 1.0)  # the paper's sign output
         True
+        >>> model.version.startswith("learned-relevance-")  # the checkpoint's identity, which results record
+        True
     """
 
     def __init__(
@@ -106,6 +110,20 @@ class LearnedRewardModel(RewardModel):
         else:
             self.bounds = (-float(config.clip), float(config.clip))
         self.forward_calls = 0  # network forward passes so far (the speed benchmark reads it)
+        self._version: str | None = None  # the checkpoint's digest, computed when first asked (version)
+
+    @property
+    def version(self) -> str:  # type: ignore[override]  # read-only: computed
+        """The checkpoint's identity, ``learned-COMPONENT-DIGEST``: a digest of its weights and its config (which
+        holds its training settings and data), so results record which checkpoint scored them and any retraining
+        that changes a weight changes it. Computed once, on first use (one pass over the weights)."""
+        if self._version is None:
+            digest = hashlib.sha256(json.dumps(self.config.to_dict(), sort_keys=True, default=str).encode())
+            for name, tensor in sorted(self.network.state_dict().items()):
+                digest.update(name.encode())
+                digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+            self._version = f"learned-{self.config.component}-{digest.hexdigest()[:12]}"
+        return self._version
 
     # ------------------------------------------------------------------------------- persistence
 
