@@ -132,8 +132,9 @@ def current_processes() -> Processes:
 def _leave_the_group_at_exit() -> None:
     """Destroy the process group when the process exits, before the interpreter tears down its modules.
 
-    Left to the interpreter's teardown, gloo's connection threads can outlive the objects they use; a
-    process then aborts (SIGABRT) now and then as its peer closes its end, after a run that succeeded.
+    Left to the interpreter's teardown, gloo's connection threads can outlive the objects they use. CI once
+    saw a rank abort (SIGABRT) after a two-process update that succeeded; this teardown race is the likely
+    cause (not reproduced locally in 12 launches), and destroying the group is what torch asks for anyway.
     """
     atexit.register(_destroy_group)
 
