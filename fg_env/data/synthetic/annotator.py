@@ -73,7 +73,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
 from fg_env.data.synthetic.facts import ANSWER, MAJOR, MINOR, MISSING_TYPE, Fact, World
-from fg_env.data.synthetic.reading import NameRef, SentenceReading, ValueSlot, read_sentence
+from fg_env.data.synthetic.reading import KIND_SEPARATOR, NameRef, SentenceReading, ValueSlot, read_sentence
 from fg_env.data.synthetic.vocab import (
     BIRTH_YEAR,
     CONTRIBUTOR,
@@ -115,7 +115,7 @@ __all__ = [
 #: verdict (speed, caching, refactoring) keeps it. History: 2026.12.0, the first recorded version, is the
 #: annotator as of 2026-12-04 (89601a5, "a company named where a place belongs"); results written before it
 #: record none.
-ANNOTATOR_VERSION = "2026.12.0"
+ANNOTATOR_VERSION = "2026.12.1"
 
 COMPLETENESS_WEIGHTS: dict[str, float] = {ANSWER: 1.0, MAJOR: 0.5, MINOR: 0.25}
 
@@ -519,24 +519,36 @@ class _Resolver:
         self, title: str | None, kind: str | None, pronoun: bool, focus: tuple[str, ...] | None
     ) -> Referent:
         """The work a reference points at: "it" the current work, a title (maybe with its kind), or
-        a kind alone ("the album": the interpretation, or the one other work of that kind)."""
+        a kind alone ("the album": the interpretation, or the one other work of that kind). A noun that
+        may name several kinds ("the picture": a film or a painting) points at any work of those kinds,
+        read charitably like an ambiguous title."""
         c = self.c
         if pronoun:
             return self._focus_target(focus)
+        kinds = kind.split(KIND_SEPARATOR) if kind is not None else []
         if title is not None:
             if title == c.name:
                 if kind is None:
                     return Referent(None, c.interpretations, None, True)
-                entity = c.interpretation_by_kind.get(kind)
-                return self._entity_target(entity) if entity else Referent(None, (), f"{title} ({kind})", True)
+                entities = tuple(c.interpretation_by_kind[k] for k in kinds if k in c.interpretation_by_kind)
+                if len(entities) == 1:
+                    return self._entity_target(entities[0])
+                return (
+                    Referent(None, entities, None, True) if entities else Referent(None, (), f"{title} ({kind})", True)
+                )
             entity = c.titles.get(title)
             return self._entity_target(entity) if entity else Referent(None, (), title, False)
-        if focus and len(focus) == 1 and c.kind_of.get(focus[0]) == kind:
-            return self._entity_target(focus[0])
-        entity = c.interpretation_by_kind.get(kind)  # type: ignore[arg-type]
-        if entity:
-            return self._entity_target(entity)
-        others = c.works_by_kind.get(kind, ())  # type: ignore[arg-type]
+        entities = tuple(c.interpretation_by_kind[k] for k in kinds if k in c.interpretation_by_kind)
+        if focus and len(focus) == 1 and c.kind_of.get(focus[0]) in kinds:
+            if len(kinds) == 1:
+                return self._entity_target(focus[0])
+            # "the picture" after the film: the film, unless the painting makes the claim true
+            entities = (focus[0], *(e for e in entities if e != focus[0]))
+        if len(entities) == 1:
+            return self._entity_target(entities[0])
+        if entities:
+            return Referent(None, entities, None, True)
+        others = tuple(e for k in kinds for e in c.works_by_kind.get(k, ()))
         if len(others) == 1:
             return self._entity_target(others[0])
         return Referent(None, (), f"the {kind}", True)
@@ -709,10 +721,25 @@ def _clause_relevance(reading: SentenceReading, resolver: _Resolver, said: _Seen
         by_clause.setdefault(j.clause, []).append(j)
     verdicts = []
     deferred = _deferred_clauses(reading)
+    if deferred:
+        # "In 1994, the film was released.": the clause a deferred phrase waits for makes its claims, when
+        # that clause names the work they are about (so its verdict still needs no words after it).
+        references = reading.work_references
+        waiting = [
+            claim
+            for claim in resolver.claims(reading, sentence_level=True)
+            if claim.clause in deferred
+            and isinstance(claim.group, int)
+            and claim.group >= 0
+            and references[claim.group].clause == claim.clause + 1
+        ]
+        for j in resolver.judge(waiting, jointly=False)[0]:
+            by_clause.setdefault(j.clause + 1, []).append(j)
     for clause, signature in enumerate(reading.clause_signatures):
         own = by_clause.get(clause, ())
         if clause in deferred and not reading.clause_incoherent[clause]:
             verdicts.append(_NEUTRAL)
+            own = ()  # read alone its values are the current work's; the clause they wait for says whose
         else:
             verdicts.append(_relevance(reading, clause, own, said, signatures))
         said.update(j.statement for j in own)

@@ -660,6 +660,29 @@ WORK_VERB_CUES: frozenset[str] = frozenset(
     "released issued premiered debuted aired published appeared shown launched completed dates came set takes "
     "broadcast distributed developed held hangs ran runs lasts has contains received won gained brought".split()
 )
+# Nouns for kinds of work that English uses and the world's own text does not (the annotator reads them;
+# the world never writes them): "the picture" is a film or a painting, read as whichever the answer means.
+READER_KIND_NOUNS: dict[str, tuple[str, ...]] = {
+    "picture": ("film", "painting"),
+    "motion picture": ("film",),
+    "feature film": ("film",),
+    "feature": ("film",),
+    "flick": ("film",),
+    "lp": ("album",),
+    "full-length": ("album",),
+    "track": ("song",),
+    "tune": ("song",),
+    "programme": ("TV series",),
+    "program": ("TV series",),
+    "tv show": ("TV series",),
+    "television show": ("TV series",),
+    "television programme": ("TV series",),
+    "television program": ("TV series",),
+    "videogame": ("video game",),
+    "computer game": ("video game",),
+    "oil painting": ("painting",),
+    "work of fiction": ("novel",),
+}
 ORGANIZATION_NOUNS: frozenset[str] = frozenset(
     "label studio company publisher network developer gallery museum broadcaster".split()
 )
