@@ -834,11 +834,11 @@ def _breaks_word_order(
         if tokens[i] == "place":
             if tokens[i - 1] in ("takes", "take", "took", "taking"):
                 continue
-            after = starts.get(i + 1)
+            following = starts.get(i + 1)
             if (
                 tokens[i - 1] == "it"
                 or before is not None
-                or (after is not None and after.type in _NAME_TYPES | {"KIND"})
+                or (following is not None and following.type in _NAME_TYPES | {"KIND"})
             ):
                 return True  # "it place", "Eastmarch place", "the place book"
         elif before is not None and before.type in _NAME_TYPES | {"YEAR", "GENRE", "RECEPTION", "KIND"}:
@@ -1022,9 +1022,10 @@ def _fronted_clauses(
     for clause in range(1, len(spans) - 1):
         if clause in named or clause + 1 not in named or text[spans[clause][1] - 1] not in ",;":
             continue
-        k = first_token.get(clause)
-        if k is None:
+        opening = first_token.get(clause)
+        if opening is None:
             continue
+        k = opening
         if tokens[k] in _FRONTING_CONJUNCTIONS and k + 1 < len(tokens):
             k += 1
         if tokens[k] in _FRONTING_PREPOSITIONS:
