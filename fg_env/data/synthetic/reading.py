@@ -797,6 +797,8 @@ def _breaks_word_order(
         return True  # "Set Ormsby is in it.": a fronted participle reaches its name through "in", "by" ...
     if tokens[last - 1] in _NEEDS_OBJECT:
         return True  # "In the place book Inverlake takes."
+    if tokens[last - 1] == "tv" and not (last - 2 >= first and tokens[last - 2] in _PREPOSITIONS | {"for"}):
+        return True  # "in the set series TV." ("TV" ends a clause only as "on TV", "for TV")
     for i in range(first, last - 1):
         if tokens[i] in _PREPOSITIONS and tokens[i + 1] in PARTICIPLES:
             return True  # "by released", "in painted"
