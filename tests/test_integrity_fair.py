@@ -18,6 +18,8 @@ from fg_env.data.synthetic.integrity import (
     FAIR_CLASSES,
     FAIR_FAMILIES,
     FAIR_PHRASINGS,
+    FRESH,
+    FRESH_PHRASINGS,
     HELD_OUT,
     SPLIT_SEED,
     FairResult,
@@ -25,9 +27,11 @@ from fg_env.data.synthetic.integrity import (
     check_case,
     format_fair_table,
     generate_fair_cases,
+    generate_fresh_cases,
     run_fair_suite,
     split_halves,
 )
+from fg_env.data.synthetic.integrity import fair as suite_fair
 from fg_env.data.synthetic.integrity import runner as suite_runner
 from fg_env.data.synthetic.integrity.fair import gold_controls
 from fg_env.text import split_sentences
@@ -180,3 +184,67 @@ def test_strict_does_not_gate_the_fair_group(monkeypatch, capsys):
     monkeypatch.setattr(suite_runner, "run_fair_suite", lambda *args, **kwargs: failing)
     assert cli_main(["integrity", "--questions", "1", "--strict"]) == 0
     assert "| fair-voice | fair | 10 | 0 | 0.0% |" in capsys.readouterr().out
+
+
+# -- the fresh half: phrasings written after the split, measured once ------------------------------------------
+FRESH_QUESTIONS = 50
+
+
+@pytest.fixture(scope="module")
+def fresh_cases():
+    return generate_fresh_cases(SyntheticQA().split("test")[:FRESH_QUESTIONS], seed=0)
+
+
+def test_fresh_phrasings_are_new_and_labelled_apart():
+    assert set(FRESH_PHRASINGS).isdisjoint(FAIR_PHRASINGS)
+    labels = [p.label for p in (*FAIR_PHRASINGS, *FRESH_PHRASINGS)]
+    assert len(labels) == len(set(labels))
+    counts = Counter(p.family for p in FRESH_PHRASINGS)
+    assert set(counts) == set(FAIR_FAMILIES) and all(6 <= n <= 10 for n in counts.values()), counts
+
+
+@pytest.mark.parametrize("family", FAIR_FAMILIES)
+def test_fresh_phrasings_fill_on_the_test_split(fresh_cases, family):
+    mine = [c for c in fresh_cases if c.cls == f"fair-{family}"]
+    assert len(mine) >= 20, f"{family}: {len(mine)} fresh cases on {FRESH_QUESTIONS} questions"
+    assert {c.half for c in mine} == {FRESH}
+    per_question = Counter(c.example.id for c in mine)
+    assert max(per_question.values()) <= suite_fair.MAX_FAIR_CASES
+    fresh_labels = {p.label for p in FRESH_PHRASINGS if p.family == family}
+    assert {c.note for c in mine} <= fresh_labels
+
+
+def test_fresh_cases_are_deterministic_and_leave_the_other_halves_alone(fresh_cases, examples, cases):
+    assert generate_fresh_cases(SyntheticQA().split("test")[:FRESH_QUESTIONS], seed=0) == fresh_cases
+    assert generate_fresh_cases(examples, seed=1) != generate_fresh_cases(examples, seed=0)
+    assert all(c.half in (DEV, HELD_OUT) for c in cases)
+    with pytest.raises(ValueError, match="unknown fair families"):
+        generate_fresh_cases(examples, families=["sarcasm"])
+
+
+def test_fresh_table_adds_a_column_group():
+    result = FairResult({(cls, half): (1, 2) for cls in FAIR_CLASSES for half in (DEV, HELD_OUT, FRESH)})
+    plain, fresh = format_fair_table(result).splitlines(), format_fair_table(result, fresh=True).splitlines()
+    assert "fresh" not in plain[0] and "fresh cases | fresh passed | fresh pass rate" in fresh[0]
+    assert fresh[1].count("---:") == 9 and fresh[2].endswith(" | ".join(["2 | 1 | 50.0%"] * 3) + " |")
+
+
+def test_command_fresh_flag(monkeypatch, capsys):
+    """--fresh adds the fresh cases to the fair run and the fresh columns to its table (the annotator is
+    stubbed: the fresh half is measured once, by the command itself, not by the tests)."""
+    seen: list = []
+
+    def fair_suite(annotator, cases, max_failures=5):
+        cases = list(cases)
+        seen.append(cases)
+        return FairResult({("fair-voice", FRESH): (3, 4)})
+
+    monkeypatch.setattr(suite_runner, "run_suite", lambda *args, **kwargs: SuiteResult({"gold": (1, 1)}))
+    monkeypatch.setattr(suite_runner, "run_fair_suite", fair_suite)
+    assert cli_main(["integrity", "--questions", "2", "--fresh"]) == 0
+    out = capsys.readouterr().out
+    assert "fresh pass rate" in out and "| fair-voice | fair | 0 | 0 | - | 0 | 0 | - | 4 | 3 | 75.0% |" in out
+    assert {c.half for c in seen[-1]} == {DEV, HELD_OUT, FRESH}
+    assert cli_main(["integrity", "--questions", "2"]) == 0
+    assert "fresh" not in capsys.readouterr().out and FRESH not in {c.half for c in seen[-1]}
+    assert cli_main(["integrity", "--questions", "2", "--fresh", "--no-fair"]) != 0

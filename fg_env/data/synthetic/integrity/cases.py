@@ -68,6 +68,7 @@ FAIR_FAMILIES: tuple[str, ...] = (
 )
 FAIR_CLASSES: tuple[str, ...] = tuple(f"fair-{family}" for family in FAIR_FAMILIES)
 DEV, HELD_OUT = "dev", "held-out"  # the two halves of each fair family's phrasings
+FRESH = "fresh"  # a third half: phrasings written after the split, measured once (phrasings.FRESH_PHRASINGS)
 
 WG, UNVERIFIABLE = "Wrong-Grounding", "Unverifiable"
 IRRELEVANT, REDUNDANT, INCOHERENT = "Irrelevant", "Redundant", "Incoherent"

@@ -40,8 +40,14 @@ from dataclasses import dataclass
 
 from fg_env.data.synthetic import phrasing as ph
 from fg_env.data.synthetic.annotator import COMPLETENESS_WEIGHTS
-from fg_env.data.synthetic.integrity.cases import DEV, FAIR_FAMILIES, HELD_OUT, Expect, IntegrityCase
-from fg_env.data.synthetic.integrity.phrasings import ANY_FACT, FAIR_LEXICON, FAIR_PHRASINGS, FairPhrasing
+from fg_env.data.synthetic.integrity.cases import DEV, FAIR_FAMILIES, FRESH, HELD_OUT, Expect, IntegrityCase
+from fg_env.data.synthetic.integrity.phrasings import (
+    ANY_FACT,
+    FAIR_LEXICON,
+    FAIR_PHRASINGS,
+    FRESH_PHRASINGS,
+    FairPhrasing,
+)
 from fg_env.data.synthetic.integrity.probes import _KIND_NOUN, Question, _Claim, _GoldSentence, _lower_first
 from fg_env.data.synthetic.vocab import CREATOR, ORGANIZATION, PLACE, YEAR
 from fg_env.errors import InvalidValueError
@@ -54,6 +60,7 @@ __all__ = [
     "FairPhrasing",
     "expected_completeness",
     "generate_fair_cases",
+    "generate_fresh_cases",
     "gold_controls",
     "split_halves",
 ]
@@ -372,10 +379,13 @@ def _case(q: Question, cls: str, unit: _Unit, sentence: str, half: str, note: st
     return IntegrityCase(cls, q.example, context, sentence, expect, (), note, about, after, half, unit.keys)
 
 
-def _family_cases(rng: random.Random, q: Question, family: str) -> list[IntegrityCase]:
+def _family_cases(rng: random.Random, q: Question, family: str, fresh: bool = False) -> list[IntegrityCase]:
+    """One question's cases of one family: of its dev and held-out phrasings, or (``fresh``) of its
+    fresh ones, up to :data:`MAX_FAIR_CASES` per half."""
     cls = f"fair-{family}"
-    by_half: dict[str, list[IntegrityCase]] = {DEV: [], HELD_OUT: []}
-    phrasings = [p for p in FAIR_PHRASINGS if p.family == family]
+    halves = (FRESH,) if fresh else (DEV, HELD_OUT)
+    by_half: dict[str, list[IntegrityCase]] = {half: [] for half in halves}
+    phrasings = [p for p in (FRESH_PHRASINGS if fresh else FAIR_PHRASINGS) if p.family == family]
     seen: set[tuple[int, int, str]] = set()
     for reference in range(len(q.references)):
         for unit in _units(q, reference):
@@ -384,16 +394,22 @@ def _family_cases(rng: random.Random, q: Question, family: str) -> list[Integrit
                     if sentence == unit.whole or (reference, unit.first, sentence) in seen:
                         continue
                     seen.add((reference, unit.first, sentence))
-                    case = _case(q, cls, unit, sentence, _HALVES[phrasing], phrasing.label)
+                    case = _case(q, cls, unit, sentence, FRESH if fresh else _HALVES[phrasing], phrasing.label)
                     if case is not None:
                         by_half[case.half].append(case)
     cases = []
-    for half in (DEV, HELD_OUT):
+    for half in halves:
         made = by_half[half]
         if len(made) > MAX_FAIR_CASES:
             made = [made[k] for k in sorted(rng.sample(range(len(made)), MAX_FAIR_CASES))]
         cases.extend(made)
     return cases
+
+
+def _check_families(families: Sequence[str]) -> None:
+    unknown = [f for f in families if f not in FAIR_FAMILIES]
+    if unknown:
+        raise InvalidValueError(f"unknown fair families {unknown}; the families are {', '.join(FAIR_FAMILIES)}")
 
 
 def generate_fair_cases(
@@ -408,15 +424,37 @@ def generate_fair_cases(
         >>> cases == generate_fair_cases(SyntheticQA().split("test")[:2], families=["voice"])
         True
     """
-    unknown = [f for f in families if f not in FAIR_FAMILIES]
-    if unknown:
-        raise InvalidValueError(f"unknown fair families {unknown}; the families are {', '.join(FAIR_FAMILIES)}")
+    _check_families(families)
     cases: list[IntegrityCase] = []
     for example in examples:
         q = Question(example)
         for family in families:
             rng = random.Random(f"fg_env-integrity-fair/{seed}/{q.world.key}/{family}")
             cases.extend(_family_cases(rng, q, family))
+    return cases
+
+
+def generate_fresh_cases(
+    examples: Iterable[QAExample], seed: int = 0, families: Sequence[str] = FAIR_FAMILIES
+) -> list[IntegrityCase]:
+    """The fair group's cases of the fresh phrasings (:data:`~.phrasings.FRESH_PHRASINGS`), half
+    :data:`~.cases.FRESH`: per question and family, up to :data:`MAX_FAIR_CASES`, drawn as
+    :func:`generate_fair_cases` draws them but by a ``random.Random`` of its own (so the dev and
+    held-out cases are the same with or without them).
+
+    Example:
+        >>> from fg_env.data.synthetic import SyntheticQA
+        >>> cases = generate_fresh_cases(SyntheticQA().split("test")[:3], families=["discourse"])
+        >>> {case.cls for case in cases}, {case.half for case in cases}
+        ({'fair-discourse'}, {'fresh'})
+    """
+    _check_families(families)
+    cases: list[IntegrityCase] = []
+    for example in examples:
+        q = Question(example)
+        for family in families:
+            rng = random.Random(f"fg_env-integrity-fresh/{seed}/{q.world.key}/{family}")
+            cases.extend(_family_cases(rng, q, family, fresh=True))
     return cases
 
 

@@ -724,3 +724,148 @@ _DISCOURSE = _family(
 FAIR_PHRASINGS: tuple[FairPhrasing, ...] = (
     _VOICE + _ORDER + _APPOSITION + _POSSESSIVE + _COORDINATION + _REFERENCE + _SYNONYM + _DATE + _DISCOURSE
 )
+
+
+# -- fresh phrasings: a third, held-out set written after the dev/held-out split ----------------------------
+# Written once, without reading the annotator, as a fluent writer would put the same facts; measured as
+# the "fresh" half of each family (see fair.generate_fresh_cases). None of them is in FAIR_PHRASINGS.
+_NOT_PAINTING = ("film", "album", "song", "novel", "TV series", "video game")
+_FRESH_VOICE = _family(
+    "voice",
+    [
+        ("{p} was the one who {made} {s}.", (_C,)),
+        ("The {maker} {p} {made} {s}.", (_C,)),
+        ("{S} has {p} as its {maker}.", (_C,)),
+        ("{S} was {org_did} by {the_o}.", (_O,), {"kinds": _NOT_PAINTING}),
+        ("{S} {vp2}, having been {made_pp} by {p}.", (_C, _X)),
+        ("{p} {made} {s}, which {vp2}.", (_C, _X)),
+        ("{S} was {made_pp} by {p} and {vp2}.", (_C, _X)),
+        ("{p} {made} {s}, which was {released} in {y}.", (_C, _Y)),
+    ],
+)
+_FRESH_ORDER = _family(
+    "order",
+    [
+        ("With {p} as its {maker}, {s} {vp2}.", (_C, _X)),
+        ("The one who {made} {s} was {p}.", (_C,)),
+        ("In {y}, {p} {made} {s}.", (_Y, _C)),
+        ("It was in {y} that {p} {made} {s}.", (_Y, _C)),
+        ("{y} saw the {release} of {s}.", (_Y,)),
+        ("As for {s}, it {vp1}.", (_X,)),
+        ("As for {s}, it {vp1} and {vp2}.", (_X, _X)),
+    ],
+)
+_FRESH_APPOSITION = _family(
+    "apposition",
+    [
+        ("{S}, {pp1}, {vp2}.", (_X, _X)),
+        ("{S} is a {y} {noun2} by {p}.", (_Y, _C), {"mention": "first"}),
+        ("{S} is a {noun2} from {y}.", (_Y,), {"mention": "first"}),
+        ("{S} is a {noun2} {made_pp} by {p}.", (_C,), {"mention": "first"}),
+        ("{S}, the work of {p}, {vp2}.", (_C, _X)),
+        ("{S}, whose {release} was in {y}, {vp2}.", (_Y, _X)),
+        ("{S}, {org_did} by {the_o}, {vp2}.", (_O, _X), {"kinds": _NOT_PAINTING}),
+        ("{S}, a {noun2} {p} {made}, {vp2}.", (_C, _X)),
+    ],
+)
+_FRESH_POSSESSIVE = _family(
+    "possessive",
+    [
+        ("The {maker} of {s} is {p}.", (_C,)),
+        ("The {release} of {s} came in {y}.", (_Y,)),
+        ("{S} had its {release} in {y}.", (_Y,), {"kinds": ("film", "album", "song", "TV series", "video game")}),
+        ("{S}'s {maker} was {p}, and it {vp2}.", (_C, _X)),
+        ("{The_o} is {s}'s {org_noun}.", (_O,)),
+        ("{pl} is {s}'s {place_noun}.", (_P,)),
+        ("{S} is {p}'s creation.", (_C,)),
+        ("The {org_noun} of {s} is {the_o}.", (_O,)),
+    ],
+)
+_FRESH_COORDINATION = _family(
+    "coordination",
+    [
+        ("{S} {vp1}. {p} {made} it.", (_X, _C)),
+        ("{S} {vp1}. Its {maker} is {p}.", (_X, _C)),
+        ("{S} {vp1}. {The_o} {org_did} it.", (_X, _O)),
+        ("{S} {vp1}, with {p} as its {maker}.", (_X, _C)),
+        ("{S} {vp1}. In addition, it {vp2}.", (_X, _X)),
+        ("{S} {vp1}; it {vp2} and {vp3}.", (_X, _X, _X), {"merge": True}),
+        ("{S} {vp1}. It {vp2} and {vp3}.", (_X, _X, _X), {"merge": True}),
+        ("{S} {vp1} and {vp2}. It {vp3}.", (_X, _X, _X), {"merge": True}),
+    ],
+)
+_FRESH_REFERENCE = _family(
+    "reference",
+    [
+        ("The {noun2} in question {vp1}.", (_X,), {"mention": "back"}),
+        ("{The_o} {org_did} the {noun2}.", (_O,), {"mention": "back"}),
+        ("{The_o} {org_did} it.", (_O,), {"mention": "back"}),
+        ("The aforementioned {noun2} {vp1}.", (_X,), {"mention": "back"}),
+        ("Its {place_noun} is {pl}.", (_P,), {"mention": "back"}),
+        (
+            "{pl} is where the {noun2} is set.",
+            (_P,),
+            {"mention": "back", "kinds": ("film", "novel", "TV series", "video game")},
+        ),
+        ("The work {vp1}.", (_X,), {"mention": "back"}),
+        ("This one {vp1}.", (_X,), {"mention": "back"}),
+    ],
+)
+_FRESH_SYNONYM = tuple(
+    FairPhrasing("synonym", vp, (attribute,), kinds=(kind,), part="vp")
+    for kind, attribute, vp in (
+        ("film", YEAR, "reached cinemas in {y}"),
+        ("film", ORGANIZATION, "came from the studio {o}"),
+        ("album", ORGANIZATION, "was issued by {o}"),
+        ("song", YEAR, "was issued in {y}"),
+        ("novel", CREATOR, "was penned by {p}"),
+        ("novel", PLACE, "plays out in {pl}"),
+        ("TV series", CREATOR, "is the brainchild of {p}"),
+        ("video game", YEAR, "shipped in {y}"),
+        ("painting", CREATOR, "came from the brush of {p}"),
+    )
+) + (FairPhrasing("synonym", "motion picture", (_X,), kinds=("film",), part="noun"),)
+_FRESH_DATE = _family(
+    "date",
+    [
+        ("in the course of {y}", (_Y,), {"replaces": "in {y}"}),
+        ("at some point during {y}", (_Y,), {"replaces": "in {y}"}),
+        ("during the year {y}", (_Y,), {"replaces": "in {y}"}),
+        ("During {y},", (_Y,), {"replaces": "In {y},"}),
+        ("Sometime in {y},", (_Y,), {"replaces": "In {y},"}),
+        ("a {gold_noun} of {y}", (_Y,), {"replaces": "a {y} {gold_noun}"}),
+        ("a {gold_noun} from the year {y}", (_Y,), {"replaces": "a {y} {gold_noun}"}),
+    ],
+)
+_FRESH_DISCOURSE = _family(
+    "discourse",
+    [
+        *(
+            (f"{marker}, {{lowered}}", (), {"replaces": "{sentence}"})
+            for marker in (
+                "As it turns out",
+                "On top of that",
+                "What is more",
+                "Remarkably",
+                "As it happens",
+                "Besides",
+                "Beyond that",
+                "Importantly",
+                "Incidentally",
+            )
+        ),
+        ("It is worth noting that {lowered}", (), {"replaces": "{sentence}"}),
+    ],
+)
+# The fresh phrasings, family by family (each family's own "fresh" half; they never enter the dev/held-out split).
+FRESH_PHRASINGS: tuple[FairPhrasing, ...] = (
+    _FRESH_VOICE
+    + _FRESH_ORDER
+    + _FRESH_APPOSITION
+    + _FRESH_POSSESSIVE
+    + _FRESH_COORDINATION
+    + _FRESH_REFERENCE
+    + _FRESH_SYNONYM
+    + _FRESH_DATE
+    + _FRESH_DISCOURSE
+)

@@ -23,11 +23,12 @@ from fg_env.data.synthetic.integrity.cases import (
     DEV,
     FAIR_CLASSES,
     FAIR_GROUP,
+    FRESH,
     GROUPS,
     HELD_OUT,
     IntegrityCase,
 )
-from fg_env.data.synthetic.integrity.fair import generate_fair_cases
+from fg_env.data.synthetic.integrity.fair import generate_fair_cases, generate_fresh_cases
 from fg_env.data.synthetic.integrity.probes import generate_cases
 from fg_env.errors import InvalidValueError
 from fg_env.feedback.schema import FACTUALITY_ERRORS, RELEVANCE_ERRORS, Feedback
@@ -291,29 +292,32 @@ def run_fair_suite(annotator: Annotator, cases: Iterable[IntegrityCase], max_fai
         {('fair-discourse', 'dev'): (1, 1)}
     """
     counts, failures = _tally(annotator, cases, lambda case: (case.cls, case.half), max_failures)
-    order = {(cls, half): n for n, (cls, half) in enumerate((c, h) for c in FAIR_CLASSES for h in (DEV, HELD_OUT))}
+    halves = (DEV, HELD_OUT, FRESH)
+    order = {(cls, half): n for n, (cls, half) in enumerate((c, h) for c in FAIR_CLASSES for h in halves)}
     ordered = sorted(counts.items(), key=lambda item: order.get(item[0], len(order)))
     return FairResult(
         {key: (c[0], c[1]) for key, c in ordered}, [f for key, _ in ordered for f in failures.get(key, [])]
     )
 
 
-def format_fair_table(result: FairResult) -> str:
-    """A markdown table of the fair group: per class, each half's cases, passes and pass rate.
+def format_fair_table(result: FairResult, fresh: bool = False) -> str:
+    """A markdown table of the fair group: per class, each half's cases, passes and pass rate (with
+    ``fresh``, the fresh half's too, after the held-out half).
 
     Example:
         >>> print(format_fair_table(FairResult({("fair-date", "dev"): (1, 4), ("fair-date", "held-out"): (2, 4)})))
         | class | group | dev cases | dev passed | dev pass rate | held-out cases | held-out passed | held-out pass rate |
         |---|---|---:|---:|---:|---:|---:|---:|
         | fair-date | fair | 4 | 1 | 25.0% | 4 | 2 | 50.0% |
+        >>> print(format_fair_table(FairResult({("fair-date", "fresh"): (3, 4)}), fresh=True).splitlines()[2])
+        | fair-date | fair | 0 | 0 | - | 0 | 0 | - | 4 | 3 | 75.0% |
     """
-    lines = [
-        "| class | group | dev cases | dev passed | dev pass rate | held-out cases | held-out passed | held-out pass rate |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    halves = (DEV, HELD_OUT, FRESH) if fresh else (DEV, HELD_OUT)
+    header = " | ".join(f"{half} cases | {half} passed | {half} pass rate" for half in halves)
+    lines = [f"| class | group | {header} |", "|---|---|" + "---:|" * (3 * len(halves))]
     for cls in dict.fromkeys(cls for cls, _ in result):
         cells = []
-        for half in (DEV, HELD_OUT):
+        for half in halves:
             passed, total = result.get((cls, half), (0, 0))
             rate = result.rate(cls, half)
             cells += [str(total), str(passed), "-" if rate is None else f"{100 * rate:.1f}%"]
@@ -382,6 +386,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-fair", action="store_true", help="leave out the fair group (correct rewordings of gold sentences)"
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="also measure the fair group's fresh half (phrasings written after the dev/held-out split), "
+        "as a third column group of the fair table",
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -395,6 +405,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise InvalidValueError(
             f"--questions must be at most {len(split)} for split {args.split!r}, got {args.questions}"
         )
+    if args.fresh and args.no_fair:
+        raise InvalidValueError("--fresh measures part of the fair group; it cannot go with --no-fair")
     examples = [split[i] for i in range(args.questions)]
     cases = generate_cases(examples, seed=args.seed)
     result = run_suite(Annotator(), cases, max_failures=args.show_failures)
@@ -406,15 +418,18 @@ def run_command(args: argparse.Namespace) -> int:
         print(format_failures(result, args.show_failures))
     if not args.no_fair:
         fair_cases = generate_fair_cases(examples, seed=args.seed)
+        if args.fresh:
+            fair_cases += generate_fresh_cases(examples, seed=args.seed)
         fair = run_fair_suite(Annotator(), fair_cases, max_failures=args.show_failures)
+        halves = "dev, held-out and fresh halves" if args.fresh else "dev and held-out halves"
         print()
         print(
             f"Fair controls: {len(fair_cases)} correct rewordings of one gold sentence each, which must keep the "
-            f"gold answer's credit; pass rate per family on the dev and held-out halves of its phrasings "
+            f"gold answer's credit; pass rate per family on the {halves} of its phrasings "
             f"(measured, not gated by --strict)"
         )
         print()
-        print(format_fair_table(fair))
+        print(format_fair_table(fair, fresh=args.fresh))
         if args.show_failures and fair.failures:
             print()
             print(format_fair_failures(fair, args.show_failures))
