@@ -353,7 +353,8 @@ FRAMING_WORDS: frozenset[str] = (
     # the claim they frame is judged by its content.
     | frozenset(
         """reportedly reported allegedly apparently according passages sources source seems seemed appears
-        appeared believed said thought claimed known possibly perhaps probably likely it's""".split()
+        appeared believed said thought claimed known possibly perhaps probably likely it's worth noting note
+        noted noteworthy mentioning""".split()
     )
 )
 
@@ -490,6 +491,9 @@ def _find_mentions(tokens: list[str], first: int, last: int, clause: int, out: l
             i += 1
             continue
         type_, n, value = found
+        if type_ == "CUE" and i + 1 < last and tokens[i + 1] == "out" and t in ("plays", "played"):
+            i += 1  # "plays out in X": where the story happens, not who acts in it
+            continue
         out.append(Mention(type_, i, i + n, clause, value))
         covered.update(range(i, i + n))
         i += n
@@ -564,7 +568,7 @@ def _capitalised_runs(tokens: list[str], capitals: list[bool], first: int, last:
             j += 1
         if i == 0 and tokens[0] in FUNCTION_WORDS:
             i = 1  # "The ...", "It ...", "In ..."
-        elif i == 0 and j == 1 and _english_word_form(tokens[0]):
+        elif i == 0 and j == 1 and (_english_word_form(tokens[0]) or (tokens[0],) in DISCOURSE_MARKERS):
             i = 1  # "Nobody knows ...", "Reportedly, ...", "Premiering in 1996, ..."
         if i < j:
             runs.append((i, j))
@@ -1004,7 +1008,7 @@ def read_sentence(text: str) -> SentenceReading:
 
 
 _FRONTING_CONJUNCTIONS = frozenset("and but while whereas then".split())
-_FRONTING_PREPOSITIONS = frozenset("in on at by from during since".split())
+_FRONTING_PREPOSITIONS = frozenset("in on at by from during since with as".split())
 
 
 def _fronted_clauses(
@@ -1015,15 +1019,18 @@ def _fronted_clauses(
     a conjunction), a comma or semicolon last, and a work named in the next clause."""
     if len(spans) < 2:
         return frozenset()
-    named = {r.clause for r in references}
+    named = {r.clause for r in references if not r.pronoun}
+    pronoun_only = {r.clause for r in references if r.pronoun} - named
     starts = [a for a, _ in spans]
     first_token: dict[int, int] = {}
     for k, m in enumerate(_TOKEN.finditer(text)):
         first_token.setdefault(max(0, bisect_right(starts, m.start()) - 1), k)
     fronted = set()
-    for clause in range(1, len(spans) - 1):
+    for clause in range(len(spans) - 1):
         if clause in named or clause + 1 not in named or text[spans[clause][1] - 1] not in ",;":
             continue
+        if clause == 0 and clause not in pronoun_only:
+            continue  # "In 1994, the film ...": a sentence's first phrase finds its work after it anyway
         opening = first_token.get(clause)
         if opening is None:
             continue
@@ -1108,11 +1115,13 @@ class _SentenceStructure:
         the first after it; -1 when none, the answer's current work."""
         k = bisect_left(self.ref_pos, m.pos)
         if m.clause in self.fronted:
-            # "..., and in 1986, the canvas was painted": the phrase waits for the next clause's work
+            # "..., and in 1986, the canvas was painted", "With X as its creator, the show ...": the phrase
+            # waits for the next clause's work
             if not sentence_level:
                 return -1
-            if k < len(self.references) and self.ref_clause[k] == m.clause + 1:
-                return k
+            following = bisect_left(self.ref_clause, m.clause + 1)
+            if following < len(self.references) and self.ref_clause[following] == m.clause + 1:
+                return following
         if k > 0 and self.ref_clause[k - 1] == m.clause:
             return k - 1
         if k < len(self.references) and self.ref_clause[k] == m.clause:
