@@ -9,10 +9,28 @@ final punctuation), the spans returned here satisfy three invariants:
 * spans are sorted and do not overlap;
 * every non-whitespace character of ``text`` lies in exactly one span.
 
-Sub-sentences follow the paper's rule (Wu et al., 2023, appendix): within a sentence, split after a
-word ending in ``, ; ! ?`` only when more than 5 words remain after it; a piece shorter than 5 words
-merges into the previous one (a short first piece, having none, merges into the next). Sentence
-boundaries are always sub-sentence boundaries.
+Sub-sentences are cut exactly as the paper's code cuts them: ``split_text_to_subsentences`` in
+allenai/FineGrainedRLHF (Wu et al., 2023), whose inner loop marks the words that start a
+sub-sentence. Within one sentence, words are the whitespace-separated tokens and word 0 starts a
+sub-sentence. Word ``i`` may start one only when word ``i - 1`` ends in ``,``, ``;``, ``!`` or ``?``
+(its last character: punctuation inside a word, or a comma before a closing quote, does not count)
+and more than 5 words remain from ``i`` on (``i + 5 < len(words)``), so the last piece always has at
+least 6 words when the sentence has more than one. The piece since the last start is then measured:
+
+* 5 words or more: word ``i`` starts a sub-sentence;
+* fewer than 5, after a start in the middle of the sentence: that start is dropped and word ``i``
+  starts one instead, so the short middle piece joins the piece before it (several short pieces in a
+  row all join it);
+* fewer than 5 at the sentence's start (the short first piece: "Also, ...", "In 1994, ..."): word
+  ``i`` does not start one and the last start stays at word 0, so the short first piece joins the
+  next piece, and later length checks still count from the sentence's start (in "In 1994, she moved
+  on, and ..." the piece up to "on," has 5 words and stands).
+
+Sentences come from spaCy there and from BlingFire here; sentence boundaries are always
+sub-sentence boundaries. :func:`split_sub_sentences` gives exactly the paper's starts (and the
+character spans of the pieces, trailing whitespace excluded) for any sentence:
+``tests/test_paper_segments.py`` checks it against an independent re-implementation of the paper's
+loop on hand-worked cases, every comma pattern of up to 16 words, and hypothesis-generated sentences.
 """
 
 from __future__ import annotations
@@ -123,6 +141,11 @@ def _segment_with_blingfire(text: str) -> list[Span]:
 
 def split_sub_sentences(text: str, sentence: Span | None = None) -> list[Span]:
     """Sub-sentence spans of one sentence of ``text`` (the whole text when ``sentence`` is None).
+
+    The pieces are exactly those of the paper's ``split_text_to_subsentences`` (module docstring).
+    Collecting the cuts and merging pieces afterwards gives the same starts as the paper's word-by-word
+    loop: merging a short first piece into the next at the end equals the paper's counting later
+    lengths from the sentence's start.
 
     Example:
         >>> t = "Born in Paris, she moved to Rome in 1990, where she painted for ten more years."
