@@ -114,7 +114,9 @@ __all__ = [
 #: a run's key) and a resumed experiment refuses to mix runs scored by two versions; a change that keeps every
 #: verdict (speed, caching, refactoring) keeps it. History: 2026.12.0, the first recorded version, is the
 #: annotator as of 2026-12-04 (89601a5, "a company named where a place belongs"); results written before it
-#: record none.
+#: record none. 2026.12.1 (issue 20) reads claims, not the world's templates: word salad by word orders
+#: English never has, a clause's own work governs its values, fronted phrases, clefts, possessives, discourse
+#: markers and the kind nouns English uses (CHANGELOG says for which text the rewards changed).
 ANNOTATOR_VERSION = "2026.12.1"
 
 COMPLETENESS_WEIGHTS: dict[str, float] = {ANSWER: 1.0, MAJOR: 0.5, MINOR: 0.25}

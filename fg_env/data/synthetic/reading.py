@@ -17,8 +17,14 @@ sentence text and shared across questions and episodes. It finds:
 * **denials**: a value under an odd number of negations in its clause ("was not", "never", "wasn't",
   "it is not true that", "contrary to") is read as denied (:attr:`ValueSlot.negated`);
 * **incoherent clauses**: no word at all, mostly unknown words, a word repeated like a stuck loop, a
-  clause cut off after a word that needs a continuation ("... was directed by"), or text in another
-  language or script (a letter beyond the Latin alphabets, or two function words of another language).
+  clause cut off after a word that needs a continuation ("... was directed by"), text in another
+  language or script (a letter beyond the Latin alphabets, or two function words of another language),
+  or word salad: a word order no English sentence has (:func:`_breaks_word_order`: "by released",
+  "Cobblestone it", "Film in the set is ...") or the words of the world's names scattered
+  (:func:`_broken_names`). Salad is never judged by the orders the world's own text happens to use, so a
+  fluent writer's active voice, relative clause or "in the year" reads as English;
+* **discourse markers** ("Also,", "In fact,", "On the other hand,"): a clause of only these, cut off by
+  its comma, claims nothing and is no error; the clause after it decides;
   Known words are the world's own and a general English list shipped with fg_env
   (:func:`known_words`), the same on every machine whatever is installed;
 * **framing clauses**: only works' names, function words and the words of the framing sentence gold
