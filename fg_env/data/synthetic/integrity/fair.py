@@ -424,14 +424,7 @@ def generate_fair_cases(
         >>> cases == generate_fair_cases(SyntheticQA().split("test")[:2], families=["voice"])
         True
     """
-    _check_families(families)
-    cases: list[IntegrityCase] = []
-    for example in examples:
-        q = Question(example)
-        for family in families:
-            rng = random.Random(f"fg_env-integrity-fair/{seed}/{q.world.key}/{family}")
-            cases.extend(_family_cases(rng, q, family))
-    return cases
+    return _drawn_cases(examples, seed, families, fresh=False)
 
 
 def generate_fresh_cases(
@@ -448,13 +441,18 @@ def generate_fresh_cases(
         >>> {case.cls for case in cases}, {case.half for case in cases}
         ({'fair-discourse'}, {'fresh'})
     """
+    return _drawn_cases(examples, seed, families, fresh=True)
+
+
+def _drawn_cases(examples: Iterable[QAExample], seed: int, families: Sequence[str], fresh: bool) -> list[IntegrityCase]:
     _check_families(families)
+    stream = "fresh" if fresh else "fair"  # each half group draws from its own random stream
     cases: list[IntegrityCase] = []
     for example in examples:
         q = Question(example)
         for family in families:
-            rng = random.Random(f"fg_env-integrity-fresh/{seed}/{q.world.key}/{family}")
-            cases.extend(_family_cases(rng, q, family, fresh=True))
+            rng = random.Random(f"fg_env-integrity-{stream}/{seed}/{q.world.key}/{family}")
+            cases.extend(_family_cases(rng, q, family, fresh=fresh))
     return cases
 
 
