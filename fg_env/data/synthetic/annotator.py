@@ -568,12 +568,15 @@ class _Resolver:
         return self.person_name(name)  # type: ignore[arg-type]  # a pronoun: its antecedent
 
     # -- claims ------------------------------------------------------------------------------------------
-    def claims(self, reading: SentenceReading, sentence_level: bool) -> list[Claim]:
-        """The claims of the sentence's readable clauses, read up to each clause's end or as a whole."""
+    def claims(
+        self, reading: SentenceReading, sentence_level: bool, clauses: frozenset[int] | None = None
+    ) -> list[Claim]:
+        """The claims of the sentence's readable clauses (only of ``clauses``, when given), read up to each
+        clause's end or as a whole."""
         out = []
         incoherent = reading.clause_incoherent
         for slot in reading.slots:
-            if incoherent[slot.clause]:
+            if incoherent[slot.clause] or (clauses is not None and slot.clause not in clauses):
                 continue  # what cannot be read makes no claim
             if slot.subject != "work":
                 out.append(self._person_claim(slot) if slot.subject == "person" else self._organization_claim(slot))
@@ -729,11 +732,8 @@ def _clause_relevance(reading: SentenceReading, resolver: _Resolver, said: _Seen
         references = reading.work_references
         waiting = [
             claim
-            for claim in resolver.claims(reading, sentence_level=True)
-            if claim.clause in deferred
-            and isinstance(claim.group, int)
-            and claim.group >= 0
-            and references[claim.group].clause == claim.clause + 1
+            for claim in resolver.claims(reading, sentence_level=True, clauses=frozenset(deferred))
+            if isinstance(claim.group, int) and claim.group >= 0 and references[claim.group].clause == claim.clause + 1
         ]
         for j in resolver.judge(waiting, jointly=False)[0]:
             by_clause.setdefault(j.clause + 1, []).append(j)
@@ -856,9 +856,29 @@ def _sentence_at(analyses: tuple[SentenceAnalysis, ...], offset: int) -> Sentenc
     return None
 
 
+def _clause_end(span: tuple[int, int]) -> int:
+    return span[1]
+
+
 def _ends_a_clause(analyses: tuple[SentenceAnalysis, ...], offset: int) -> bool:
     sentence = _sentence_at(analyses, offset)
-    return sentence is not None and any(b == offset for _, b in sentence.clause_spans)
+    if sentence is None:
+        return False
+    # Clauses are sorted and disjoint: a binary search, not a scan (a sentence may have thousands of them).
+    spans = sentence.clause_spans
+    k = bisect_left(spans, offset, key=_clause_end)
+    return k < len(spans) and spans[k][1] == offset
+
+
+def _clause_verdicts_in(sentence: SentenceAnalysis, start: int, end: int) -> list[Relevance]:
+    """The verdicts of the sentence's clauses that overlap [start, end), found by binary search."""
+    spans, verdicts = sentence.clause_spans, sentence.clause_verdicts
+    k = bisect_right(spans, start, key=_clause_end)
+    found = []
+    while k < len(spans) and spans[k][0] < end:
+        found.append(verdicts[k])
+        k += 1
+    return found
 
 
 def _ends_a_sentence(analyses: tuple[SentenceAnalysis, ...], offset: int) -> bool:
@@ -880,12 +900,7 @@ def _factuality_in(analyses: Sequence[SentenceAnalysis], segment: Span) -> str |
 def _relevance_in(analyses: Sequence[SentenceAnalysis], start: int, end: int) -> str | None:
     """The relevance error of the clauses overlapping [start, end) (None: no error)."""
     return _combine(
-        [
-            v
-            for sentence in _overlapping(analyses, start, end)
-            for (a, b), v in zip(sentence.clause_spans, sentence.clause_verdicts)
-            if a < end and start < b
-        ]
+        [v for sentence in _overlapping(analyses, start, end) for v in _clause_verdicts_in(sentence, start, end)]
     )
 
 
@@ -898,9 +913,7 @@ def _error_spans(answer: str, analyses: Sequence[SentenceAnalysis]) -> tuple[Err
             errors.append(ErrorSpan(factuality, sentence.start, sentence.end))
         for a, b in _sub_sentence_spans(answer[sentence.start : sentence.end]):
             start, end = sentence.start + a, sentence.start + b
-            label = _combine(
-                [v for (c, d), v in zip(sentence.clause_spans, sentence.clause_verdicts) if c < end and start < d]
-            )
+            label = _combine(_clause_verdicts_in(sentence, start, end))
             if label is not None:
                 errors.append(ErrorSpan(label, start, end))
     errors.sort(key=lambda e: (e.start, e.end, e.error_type))
