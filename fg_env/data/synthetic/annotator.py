@@ -528,11 +528,11 @@ class _Resolver:
         if pronoun:
             return self._focus_target(focus)
         kinds = kind.split(KIND_SEPARATOR) if kind is not None else []
+        entities = tuple(c.interpretation_by_kind[k] for k in kinds if k in c.interpretation_by_kind)
         if title is not None:
             if title == c.name:
                 if kind is None:
                     return Referent(None, c.interpretations, None, True)
-                entities = tuple(c.interpretation_by_kind[k] for k in kinds if k in c.interpretation_by_kind)
                 if len(entities) == 1:
                     return self._entity_target(entities[0])
                 return (
@@ -540,7 +540,6 @@ class _Resolver:
                 )
             entity = c.titles.get(title)
             return self._entity_target(entity) if entity else Referent(None, (), title, False)
-        entities = tuple(c.interpretation_by_kind[k] for k in kinds if k in c.interpretation_by_kind)
         if focus and len(focus) == 1 and c.kind_of.get(focus[0]) in kinds:
             if len(kinds) == 1:
                 return self._entity_target(focus[0])

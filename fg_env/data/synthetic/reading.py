@@ -774,6 +774,9 @@ _NEEDS_OBJECT = frozenset("takes take took contains".split())
 # Verbs that cannot open a statement without their subject ("Takes place in X it.", "Was in painted X.").
 _SUBJECTLESS_OPENERS = _AUXILIARIES | frozenset("takes runs lasts hangs contains dates has".split())
 _NAME_TYPES = frozenset({"PERSON", "SURNAME", "ORG", "PLACE", "TITLE"})
+_NAME_OR_KIND = _NAME_TYPES | {"KIND"}
+_NOUN_MODIFIER_TYPES = _NAME_TYPES | {"YEAR", "GENRE", "RECEPTION", "KIND"}  # "Ana Ashby's film", "a 1994 film"
+_BEFORE_FINAL_TV = _PREPOSITIONS | {"for"}  # "on TV", "made for TV"
 _NAMING_VERBS = frozenset("called named titled entitled dubbed renamed".split())
 # A singular count noun of the world (a kind of work, "place") needs a determiner or a modifier before it;
 # these words cannot be that ("in film", "is record", "takes game"), but for a participle used as an
@@ -807,7 +810,7 @@ def _breaks_word_order(
         return True  # "Set Ormsby is in it.": a fronted participle reaches its name through "in", "by" ...
     if tokens[last - 1] in _NEEDS_OBJECT:
         return True  # "In the place book Inverlake takes."
-    if tokens[last - 1] == "tv" and not (last - 2 >= first and tokens[last - 2] in _PREPOSITIONS | {"for"}):
+    if tokens[last - 1] == "tv" and not (last - 2 >= first and tokens[last - 2] in _BEFORE_FINAL_TV):
         return True  # "in the set series TV." ("TV" ends a clause only as "on TV", "for TV")
     for i in range(first, last - 1):
         if tokens[i] in _PREPOSITIONS and tokens[i + 1] in PARTICIPLES:
@@ -850,10 +853,10 @@ def _breaks_word_order(
             if (
                 tokens[i - 1] == "it"
                 or before is not None
-                or (following is not None and following.type in _NAME_TYPES | {"KIND"})
+                or (following is not None and following.type in _NAME_OR_KIND)
             ):
                 return True  # "it place", "Eastmarch place", "the place book"
-        elif before is not None and before.type in _NAME_TYPES | {"YEAR", "GENRE", "RECEPTION", "KIND"}:
+        elif before is not None and before.type in _NOUN_MODIFIER_TYPES:
             if before.type in ("PERSON", "SURNAME") and before.end - 1 not in possessives:
                 # "a Steven Spielberg film" needs its article; "In Goldberg record" is no English
                 if not (before.pos > first and tokens[before.pos - 1] in _DETERMINERS):
@@ -954,11 +957,13 @@ def read_sentence(text: str) -> SentenceReading:
     negations: list[tuple[int, int]] = []  # (token, clause) of each denying word
     foreign_so_far = 0
     statement = not text.rstrip().endswith("?")
+    openings: list[int | None] = []  # each clause's first token
     first = 0
     for clause in range(len(spans)):
         last = first
         while last < len(tokens) and clause_of[last] == clause:
             last += 1
+        openings.append(first if first < last else None)
         start = len(mentions)
         covered = _find_mentions(tokens, first, last, clause, mentions)
         has_value = any(m.type in ("YEAR", "LENGTH") for m in mentions[start:])
@@ -973,7 +978,7 @@ def read_sentence(text: str) -> SentenceReading:
         shuffled = _breaks_word_order(tokens, capitals, mentions[start:], first, last, statement, possessives)
         _unknown_names(tokens, capitals, first, last, clause, covered, mentions, start)
         # "Also," / "In fact,": a connective cut off by its comma from the claim it introduces
-        connective = _only_discourse_markers(tokens, first, last) and text[spans[clause][1] - 1] in ",;"
+        connective = text[spans[clause][1] - 1] in ",;" and _only_discourse_markers(tokens, first, last)
         unreadable = not connective and (
             shuffled
             or _incoherent(tokens, covered, first, last, has_value)
@@ -1007,7 +1012,11 @@ def read_sentence(text: str) -> SentenceReading:
         clause_signatures=tuple(signatures),
         slots=tuple(
             _value_slots(
-                mentions, references, negations, possessives, _fronted_clauses(text, tokens, spans, references)
+                mentions,
+                references,
+                negations,
+                possessives,
+                _fronted_clauses(text, tokens, spans, openings, references),
             )
         ),
     )
@@ -1018,29 +1027,30 @@ _FRONTING_PREPOSITIONS = frozenset("in on at by from during since with as".split
 
 
 def _fronted_clauses(
-    text: str, tokens: list[str], spans: list[tuple[int, int]], references: list[WorkReference]
+    text: str,
+    tokens: list[str],
+    spans: list[tuple[int, int]],
+    openings: list[int | None],
+    references: list[WorkReference],
 ) -> frozenset[int]:
-    """Clauses after the first that are a phrase fronted before the clause they belong to ("The album
-    came out in 2019, and in 1986, the canvas was painted."): no work named, a preposition first (after
-    a conjunction), a comma or semicolon last, and a work named in the next clause."""
+    """Clauses that are a phrase fronted before the clause they belong to: no work named, a preposition
+    first (after a conjunction), a comma or semicolon last, and a work named in the next clause ("The album
+    came out in 2019, and in 1986, the canvas was painted."). A sentence's first clause counts only when it
+    refers to its work by a pronoun alone ("With X as its creator, the show ..."); otherwise its values find
+    the work after them anyway. ``openings``: each clause's first token (None for a clause of no words)."""
     if len(spans) < 2:
         return frozenset()
     named = {r.clause for r in references if not r.pronoun}
     pronoun_only = {r.clause for r in references if r.pronoun} - named
-    starts = [a for a, _ in spans]
-    first_token: dict[int, int] = {}
-    for k, m in enumerate(_TOKEN.finditer(text)):
-        first_token.setdefault(max(0, bisect_right(starts, m.start()) - 1), k)
     fronted = set()
     for clause in range(len(spans) - 1):
         if clause in named or clause + 1 not in named or text[spans[clause][1] - 1] not in ",;":
             continue
         if clause == 0 and clause not in pronoun_only:
             continue  # "In 1994, the film ...": a sentence's first phrase finds its work after it anyway
-        opening = first_token.get(clause)
-        if opening is None:
+        k = openings[clause]
+        if k is None:
             continue
-        k = opening
         if tokens[k] in _FRONTING_CONJUNCTIONS and k + 1 < len(tokens):
             k += 1
         if tokens[k] in _FRONTING_PREPOSITIONS:
