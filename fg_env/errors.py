@@ -34,6 +34,13 @@ error                            built-in / Gymnasium parent     raised for
                                                                  request (at capacity, a server-side bug)
 :class:`ServerUnreachableError`  ``ConnectionError``             a served environment's server that cannot be
                                                                  reached, dropped the connection or timed out
+:class:`ScorerError`             ``RuntimeError``                a remote scorer (the Perspective API) that
+                                                                 failed a request: an error status past the
+                                                                 retries, an answer in no known format
+:class:`ScorerUnreachableError`  ``ConnectionError``             a remote scorer that cannot be reached or did
+                                                                 not answer in time, past the retries
+:class:`APIKeyError`             ``PermissionError``             a remote scorer's key that is missing or that
+                                                                 the service refused
 ===============================  ==============================  ==============================================
 
 The ``fg-env`` command prints an :class:`FgEnvError` (and a missing or unreadable file) as one line and
@@ -55,6 +62,7 @@ from collections.abc import Sequence
 from gymnasium import error as gym_error
 
 __all__ = [
+    "APIKeyError",
     "CheckpointError",
     "CommandError",
     "EnvServerError",
@@ -71,6 +79,8 @@ __all__ = [
     "PolicyLoadError",
     "QAFeedbackFormatError",
     "ResetNeededError",
+    "ScorerError",
+    "ScorerUnreachableError",
     "ScorerVersionError",
     "ServerUnreachableError",
     "UnknownChoiceError",
@@ -140,6 +150,30 @@ class ServerUnreachableError(EnvServerError, ConnectionError):
         >>> isinstance(ServerUnreachableError("ws://127.0.0.1:8000/ws refused the connection"), ConnectionError)
         True
     """
+
+
+# ----------------------------------------------------------------------------------------- scorers
+
+
+class ScorerError(FgEnvError, RuntimeError):
+    """A remote scorer (:class:`~fg_env.rewards.toxicity.PerspectiveToxicity`) failed a request: an error status
+    that outlasted the retries, a request the service refused, or an answer in no known format. The message
+    names the service's URL and what it said; no score is made up in its place."""
+
+
+class ScorerUnreachableError(ScorerError, ConnectionError):
+    """A remote scorer cannot be reached, dropped the connection or did not answer in time, past the retries;
+    the message names its URL.
+
+    Example:
+        >>> isinstance(ScorerUnreachableError("http://127.0.0.1:9/ did not answer in 1.0 s"), ConnectionError)
+        True
+    """
+
+
+class APIKeyError(ScorerError, PermissionError):
+    """A remote scorer's API key is missing (neither given nor in its environment variable), or the service
+    refused it; the message says where the key is read from, or what the service answered."""
 
 
 # -------------------------------------------------------------------------------------- data and files
