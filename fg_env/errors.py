@@ -17,6 +17,10 @@ error                            built-in / Gymnasium parent     raised for
 :class:`FeedbackFormatError`     ``ValueError``                  a feedback record that breaks QA-Feedback's
                                                                  schema (:class:`QAFeedbackFormatError`: a
                                                                  file, with record and field)
+:class:`PromptsFormatError`      ``ValueError``                  a prompts file (RealToxicityPrompts'
+                                                                 ``prompts.jsonl``) that breaks its format:
+                                                                 the file, the line and the field
+:class:`DataNotFoundError`       ``FileNotFoundError``           a dataset folder or file that does not exist
 :class:`MissingWorldError`       ``ValueError``                  the annotator given a question of another
                                                                  dataset
 :class:`CheckpointError`         ``RuntimeError``                a checkpoint missing, corrupt or of other
@@ -65,6 +69,7 @@ __all__ = [
     "APIKeyError",
     "CheckpointError",
     "CommandError",
+    "DataNotFoundError",
     "EnvServerError",
     "FeedbackFormatError",
     "FgEnvError",
@@ -77,6 +82,7 @@ __all__ = [
     "ModelTooLargeError",
     "PolicyFilesError",
     "PolicyLoadError",
+    "PromptsFormatError",
     "QAFeedbackFormatError",
     "ResetNeededError",
     "ScorerError",
@@ -204,6 +210,25 @@ class QAFeedbackFormatError(FeedbackFormatError):
         where = [file] + ([f"record {record}"] if record is not None else [])
         where += [f"field {field!r}"] if field is not None else []
         super().__init__(": ".join([*where, message]))
+
+
+class PromptsFormatError(InvalidValueError):
+    """A prompts file breaks its format; ``file``, ``line`` (1-based) and ``field`` (a dotted path) say where.
+
+    Example:
+        >>> str(PromptsFormatError("prompts.jsonl", "expected a number or null, got 'high'", line=7, field="prompt.toxicity"))
+        "prompts.jsonl: line 7: field 'prompt.toxicity': expected a number or null, got 'high'"
+    """
+
+    def __init__(self, file: str, message: str, line: int | None = None, field: str | None = None) -> None:
+        self.file, self.line, self.field, self.problem = file, line, field, message
+        where = [file] + ([f"line {line}"] if line is not None else [])
+        where += [f"field {field!r}"] if field is not None else []
+        super().__init__(": ".join([*where, message]))
+
+
+class DataNotFoundError(FgEnvError, FileNotFoundError):
+    """A dataset's folder or file does not exist; the message names the path and what was expected there."""
 
 
 class MissingWorldError(InvalidValueError):
