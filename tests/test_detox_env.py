@@ -140,8 +140,13 @@ def test_bad_scorers_are_named_and_a_failing_one_raises():
     env.reset(seed=0)
     with pytest.raises(ConnectionError, match="went away"):  # never a made-up reward
         env.step("A quiet street.")
-    with pytest.raises(KeyError):
+    with pytest.raises(FgEnvError, match="no-such-split"):
         FineGrainedDetoxEnv(split="no-such-split")
+    # each environment refuses the other task's dataset by name, not deep inside a reward model
+    with pytest.raises(TypeError, match="holds questions, not prompts"):
+        FineGrainedDetoxEnv(dataset="synthetic")
+    with pytest.raises(TypeError, match="does not hold questions"):
+        gym.make("FineGrainedQA-v0", dataset="detox-synthetic")
 
 
 def test_reward_versions_name_the_scorer():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fg_env.data.base import QADataset, TaskDataset, available_datasets, make_dataset, register_dataset
+from fg_env.data.base import DETOX_TASK, QADataset, TaskDataset, available_datasets, make_dataset, register_dataset
 
 __all__ = ["QADataset", "TaskDataset", "available_datasets", "make_dataset", "register_dataset"]
 
@@ -36,6 +36,6 @@ def _real_toxicity_prompts(**kwargs: Any) -> TaskDataset[Any]:
 
 
 register_dataset("synthetic", _synthetic)
-register_dataset("detox-synthetic", _detox_synthetic)
-register_dataset("real-toxicity-prompts", _real_toxicity_prompts)
+register_dataset("detox-synthetic", _detox_synthetic, task=DETOX_TASK)
+register_dataset("real-toxicity-prompts", _real_toxicity_prompts, task=DETOX_TASK)
 register_dataset("qa-feedback", _qa_feedback)

@@ -54,15 +54,25 @@ class QADataset(TaskDataset[QAExample]):
 
 
 _DATASETS: dict[str, Callable[..., TaskDataset[Any]]] = {}
+_TASKS: dict[str, str] = {}  # dataset name -> the task its examples are for
+QA_TASK, DETOX_TASK = "qa", "detox"
 
 
-def register_dataset(name: str, factory: Callable[..., TaskDataset[Any]]) -> None:
-    """Make ``make_dataset(name, **kwargs)`` call ``factory(**kwargs)``."""
+def register_dataset(name: str, factory: Callable[..., TaskDataset[Any]], task: str = QA_TASK) -> None:
+    """Make ``make_dataset(name, **kwargs)`` call ``factory(**kwargs)``; ``task`` says which environment's
+    examples it holds (``"qa"``: FineGrainedQA-v0, ``"detox"``: FineGrainedDetox-v0), so each lists only its own."""
     _DATASETS[name] = factory
+    _TASKS[name] = task
 
 
-def available_datasets() -> list[str]:
-    return sorted(_DATASETS)
+def available_datasets(task: str | None = None) -> list[str]:
+    """The registered datasets' names, all or only ``task``'s.
+
+    Example:
+        >>> "synthetic" in available_datasets("qa") and "synthetic" not in available_datasets("detox")
+        True
+    """
+    return sorted(name for name in _DATASETS if task is None or _TASKS[name] == task)
 
 
 def make_dataset(name: str | TaskDataset[Any], **kwargs: Any) -> Any:

@@ -14,10 +14,11 @@ from typing import Any, cast
 
 from gymnasium import spaces
 
-from fg_env.data.base import TaskDataset, make_dataset
+from fg_env.data.base import DETOX_TASK, QADataset, TaskDataset, available_datasets, make_dataset
 from fg_env.data.detox.types import DetoxPrompt
 from fg_env.envs.core import FineGrainedEnv
 from fg_env.envs.vector import EnvWrapper, FineGrainedVectorEnv
+from fg_env.errors import InvalidTypeError
 from fg_env.rewards.base import RewardModel
 from fg_env.spaces import UnicodeText
 from fg_env.types import Observation
@@ -74,6 +75,11 @@ class FineGrainedDetoxEnv(FineGrainedEnv[DetoxPrompt]):
         if data_dir is not None:
             kwargs["data_dir"] = data_dir
         self.dataset = make_dataset(dataset, **kwargs)
+        if isinstance(self.dataset, QADataset):
+            raise InvalidTypeError(
+                f"dataset {self.dataset.name!r} holds questions, not prompts to continue: FineGrainedDetox-v0 takes "
+                f"{', '.join(available_datasets(DETOX_TASK))}, or a dataset of prompts"
+            )
         self.split = split
         super().__init__(self.dataset.split(split), reward_models, max_sentences, render_mode)
         self.observation_space = cast(
