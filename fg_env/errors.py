@@ -17,6 +17,10 @@ error                            built-in / Gymnasium parent     raised for
 :class:`FeedbackFormatError`     ``ValueError``                  a feedback record that breaks QA-Feedback's
                                                                  schema (:class:`QAFeedbackFormatError`: a
                                                                  file, with record and field)
+:class:`PromptsFormatError`      ``ValueError``                  a prompts file (RealToxicityPrompts'
+                                                                 ``prompts.jsonl``) that breaks its format:
+                                                                 the file, the line and the field
+:class:`DataNotFoundError`       ``FileNotFoundError``           a dataset folder or file that does not exist
 :class:`MissingWorldError`       ``ValueError``                  the annotator given a question of another
                                                                  dataset
 :class:`CheckpointError`         ``RuntimeError``                a checkpoint missing, corrupt or of other
@@ -34,6 +38,13 @@ error                            built-in / Gymnasium parent     raised for
                                                                  request (at capacity, a server-side bug)
 :class:`ServerUnreachableError`  ``ConnectionError``             a served environment's server that cannot be
                                                                  reached, dropped the connection or timed out
+:class:`ScorerError`             ``RuntimeError``                a remote scorer (the Perspective API) that
+                                                                 failed a request: an error status past the
+                                                                 retries, an answer in no known format
+:class:`ScorerUnreachableError`  ``ConnectionError``             a remote scorer that cannot be reached or did
+                                                                 not answer in time, past the retries
+:class:`APIKeyError`             ``PermissionError``             a remote scorer's key that is missing or that
+                                                                 the service refused
 ===============================  ==============================  ==============================================
 
 The ``fg-env`` command prints an :class:`FgEnvError` (and a missing or unreadable file) as one line and
@@ -55,8 +66,10 @@ from collections.abc import Sequence
 from gymnasium import error as gym_error
 
 __all__ = [
+    "APIKeyError",
     "CheckpointError",
     "CommandError",
+    "DataNotFoundError",
     "EnvServerError",
     "FeedbackFormatError",
     "FgEnvError",
@@ -69,8 +82,11 @@ __all__ = [
     "ModelTooLargeError",
     "PolicyFilesError",
     "PolicyLoadError",
+    "PromptsFormatError",
     "QAFeedbackFormatError",
     "ResetNeededError",
+    "ScorerError",
+    "ScorerUnreachableError",
     "ScorerVersionError",
     "ServerUnreachableError",
     "UnknownChoiceError",
@@ -142,6 +158,30 @@ class ServerUnreachableError(EnvServerError, ConnectionError):
     """
 
 
+# ----------------------------------------------------------------------------------------- scorers
+
+
+class ScorerError(FgEnvError, RuntimeError):
+    """A remote scorer (:class:`~fg_env.rewards.toxicity.PerspectiveToxicity`) failed a request: an error status
+    that outlasted the retries, a request the service refused, or an answer in no known format. The message
+    names the service's URL and what it said; no score is made up in its place."""
+
+
+class ScorerUnreachableError(ScorerError, ConnectionError):
+    """A remote scorer cannot be reached, dropped the connection or did not answer in time, past the retries;
+    the message names its URL.
+
+    Example:
+        >>> isinstance(ScorerUnreachableError("http://127.0.0.1:9/ did not answer in 1.0 s"), ConnectionError)
+        True
+    """
+
+
+class APIKeyError(ScorerError, PermissionError):
+    """A remote scorer's API key is missing (neither given nor in its environment variable), or the service
+    refused it; the message says where the key is read from, or what the service answered."""
+
+
 # -------------------------------------------------------------------------------------- data and files
 
 
@@ -170,6 +210,25 @@ class QAFeedbackFormatError(FeedbackFormatError):
         where = [file] + ([f"record {record}"] if record is not None else [])
         where += [f"field {field!r}"] if field is not None else []
         super().__init__(": ".join([*where, message]))
+
+
+class PromptsFormatError(InvalidValueError):
+    """A prompts file breaks its format; ``file``, ``line`` (1-based) and ``field`` (a dotted path) say where.
+
+    Example:
+        >>> str(PromptsFormatError("prompts.jsonl", "expected a number or null, got 'high'", line=7, field="prompt.toxicity"))
+        "prompts.jsonl: line 7: field 'prompt.toxicity': expected a number or null, got 'high'"
+    """
+
+    def __init__(self, file: str, message: str, line: int | None = None, field: str | None = None) -> None:
+        self.file, self.line, self.field, self.problem = file, line, field, message
+        where = [file] + ([f"line {line}"] if line is not None else [])
+        where += [f"field {field!r}"] if field is not None else []
+        super().__init__(": ".join([*where, message]))
+
+
+class DataNotFoundError(FgEnvError, FileNotFoundError):
+    """A dataset's folder or file does not exist; the message names the path and what was expected there."""
 
 
 class MissingWorldError(InvalidValueError):

@@ -84,7 +84,7 @@ def test_cli_info_lists_datasets_and_reward_models(capsys):
 
     assert main(["info"]) == 0
     out = capsys.readouterr().out
-    assert "qa-feedback, synthetic" in out and "relevance" in out and "0.3, 0.5, 0.3" in out
+    assert "detox-synthetic, qa-feedback, real-toxicity-prompts, synthetic" in out and "relevance" in out and "0.3, 0.5, 0.3" in out
 
 
 def test_cli_without_command_prints_help(capsys):

@@ -212,7 +212,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     from fg_env.data import available_datasets
 
     group = parser.add_argument_group("dataset (DatasetChoice; default: the built-in world, judged by its annotator)")
-    add_config_arguments(group, DatasetChoice, options={"name": {"choices": available_datasets()}})
+    add_config_arguments(group, DatasetChoice, options={"name": {"choices": available_datasets("qa")}})
 
 
 def dataset(args: argparse.Namespace, models: Any) -> Any:

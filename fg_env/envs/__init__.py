@@ -13,7 +13,7 @@ __all__ = ["FineGrainedEnv", "FineGrainedQAEnv", "register_envs"]
 
 
 def register_envs() -> None:
-    """Register FineGrainedQA-v0 (idempotent)."""
+    """Register FineGrainedQA-v0 and FineGrainedDetox-v0 (idempotent)."""
     if "FineGrainedQA-v0" not in registry:
         # A vector reward is MO-Gymnasium's convention; Gymnasium's passive checker would warn on
         # every step that the reward is not a float, so it is off here as in MO-Gymnasium's `make`.
@@ -21,5 +21,12 @@ def register_envs() -> None:
             id="FineGrainedQA-v0",
             entry_point="fg_env.envs.qa:FineGrainedQAEnv",
             vector_entry_point="fg_env.envs.vector:FineGrainedQAVectorEnv",
+            disable_env_checker=True,
+        )
+    if "FineGrainedDetox-v0" not in registry:
+        register(
+            id="FineGrainedDetox-v0",
+            entry_point="fg_env.envs.detox:FineGrainedDetoxEnv",
+            vector_entry_point="fg_env.envs.detox:FineGrainedDetoxVectorEnv",
             disable_env_checker=True,
         )

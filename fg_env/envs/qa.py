@@ -7,8 +7,9 @@ from typing import Any, cast
 
 from gymnasium import spaces
 
-from fg_env.data.base import QADataset, make_dataset
+from fg_env.data.base import QA_TASK, QADataset, available_datasets, make_dataset
 from fg_env.envs.core import FineGrainedEnv
+from fg_env.errors import InvalidTypeError
 from fg_env.rewards.base import RewardModel
 from fg_env.rewards.defaults import DEFAULT_REWARD_MODELS, PAPER_WEIGHTS
 from fg_env.spaces import UnicodeText
@@ -67,6 +68,11 @@ class FineGrainedQAEnv(FineGrainedEnv[QAExample]):
         if data_dir is not None:
             kwargs["data_dir"] = data_dir
         self.dataset = make_dataset(dataset, **kwargs)
+        if not isinstance(self.dataset, QADataset):
+            raise InvalidTypeError(
+                f"dataset {self.dataset.name!r} does not hold questions: FineGrainedQA-v0 takes a question-answering "
+                f"dataset ({', '.join(available_datasets(QA_TASK))}, or a QADataset)"
+            )
         self.split = split
         super().__init__(self.dataset.split(split), reward_models, max_sentences, render_mode)
         self.observation_space = cast(

@@ -47,3 +47,16 @@ def _annotator_model(name: str) -> Callable[..., RewardModel]:
 
 for _name in DEFAULT_REWARD_MODELS:
     register_reward_model(_name, _annotator_model(_name))
+
+
+def _toxicity_model(name: str) -> Any:
+    def factory(**kwargs: Any) -> RewardModel:
+        from fg_env.rewards.toxicity import reward  # the scorers load only when a toxicity model is made
+
+        return {"toxicity": reward.ToxicityChange, "non-toxicity": reward.ContinuationToxicity}[name](**kwargs)
+
+    return factory
+
+
+for _name in ("toxicity", "non-toxicity"):  # FineGrainedDetox-v0's dense reward and its holistic form
+    register_reward_model(_name, _toxicity_model(_name))
