@@ -4,14 +4,31 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from agents.cli import flags
-from fg_env.command import add_config_arguments, add_progress_flag, given_fields
+from fg_env.command import CommandError, add_config_arguments, add_progress_flag, given_fields
+
+
+#: The environments `fg-env compare` runs the paper's experiment on: long-form QA (the default) and detoxification.
+ENVS = ("FineGrainedQA-v0", "FineGrainedDetox-v0")
+#: Flags of the QA experiment only: its reward models, datasets and weights of three reward models.
+QA_ONLY = ("weights", "models", "preference", "name", "data_dir", "train_split", "eval_split")
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
     from agents.experiments.compare import Arms
 
+    parser.add_argument(
+        "--env",
+        choices=ENVS,
+        default=ENVS[0],
+        help=(
+            "the experiment: FineGrainedQA-v0 (long-form QA, the paper's Table 2) or FineGrainedDetox-v0 "
+            "(detoxification, Table 1 and Figure 2: agents/experiments/detox.py; its presets size the runs, and "
+            "the reward-model, dataset and weight flags do not apply)"
+        ),
+    )
     flags.add_out_argument(
         parser, "compare", "folder for results.json, results.md, learning_curve.png, report.html and runs/"
     )
@@ -30,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     flags.single_process("compare")
     arms = Arms(**given_fields(args, args.arms_fields))  # checks the schemes and seeds
+    if args.env == "FineGrainedDetox-v0":
+        return _run_detox(args, arms)
     given = given_fields(args, args.run_fields)
     reward_models = flags.reward_models(args)
     dataset = flags.dataset(args, reward_models)
@@ -50,4 +69,37 @@ def run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     print(f"results: {out / 'results.md'}, {out / 'results.json'}, {out / 'learning_curve.png'}, {out / 'report.html'}")
+    return 0
+
+
+def _run_detox(args: argparse.Namespace, arms: Any) -> int:
+    """The detoxification experiment (:func:`agents.experiments.detox.detox_compare`)."""
+    from agents.experiments.detox import DETOX_PRESETS, detox_compare
+
+    given = given_fields(args, [*args.run_fields, "models", "preference", "name", "data_dir", "train_split", "eval_split"])
+    refused = [name for name in QA_ONLY if name in given]
+    if refused:
+        listed = ", ".join(f"--{name.replace('_', '-')}" for name in refused)
+        raise CommandError(f"{listed}: not a setting of the detoxification experiment (--env FineGrainedDetox-v0)")
+    flags.check_policy_path(given.get("policy"))
+    flags.check_report_to(args.report_to)
+    config = flags.experiment_config(args, DETOX_PRESETS)
+    policy = given.get("policy")
+    if policy is not None and policy not in flags.DEFAULT_POLICY:
+        from agents.policies.policy import LMPolicy
+
+        LMPolicy.from_pretrained(policy)  # fails now, naming the problem, rather than after the first run
+    else:
+        policy = None
+    detox_compare(
+        args.out,
+        config,
+        DETOX_PRESETS[flags.preset_name(args)].protocol,
+        arms,
+        policy_path=policy,
+        progress=args.progress,
+        report_to=args.report_to,
+    )
+    out = Path(args.out)
+    print(f"results: {out / 'results.md'}, {out / 'results.json'}, {out / 'eval_curves.png'}, {out / 'report.html'}")
     return 0

@@ -17,7 +17,7 @@ stops the command with one line naming the problem (exit status 2).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,20 +113,23 @@ def add_experiment_arguments(parser: argparse.ArgumentParser, *, seed: bool, sch
     parser.set_defaults(**{TRAINING_FIELDS: names, EVALUATION_FIELDS: evaluation_fields})
 
 
-def experiment_config(args: argparse.Namespace) -> Any:
-    """The experiment's settings: the preset, overridden by the flags given (checked by the settings classes)."""
+def experiment_config(args: argparse.Namespace, presets: Mapping[str, Any] | None = None) -> Any:
+    """The experiment's settings: the preset (of ``presets``, by default the QA experiments'), overridden by the
+    flags given (checked by the settings classes)."""
     from dataclasses import fields
 
     from agents.algorithms.registry import get_trainer
     from agents.experiments.settings import PRESETS
 
-    trainer = getattr(args, "trainer", None) or PRESETS[preset_name(args)].trainer
+    sizes = presets or PRESETS
+
+    trainer = getattr(args, "trainer", None) or sizes[preset_name(args)].trainer
     training = given_fields(args, getattr(args, TRAINING_FIELDS))
     foreign = sorted(set(training) - {f.name for f in fields(get_trainer(trainer).settings)})
     if foreign:
         flags = ", ".join(f"--{name.replace('_', '-')}" for name in foreign)
         raise CommandError(f"{flags}: not a setting of the {trainer} trainer")
-    config = PRESETS[preset_name(args)].config(
+    config = sizes[preset_name(args)].config(
         training=training,
         evaluation=given_fields(args, getattr(args, EVALUATION_FIELDS)),
         scheme_kl_coef=getattr(args, "scheme_kl_coef", None),

@@ -143,12 +143,21 @@ class EvalCurve:
     iterations: int
     evaluate: Callable[[Any], dict[str, Any]]
     points: list[dict[str, Any]] = field(default_factory=list)
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS  # the metrics a point keeps
 
     @classmethod
-    def open(cls, path: Path, every: int, iterations: int, evaluate: Callable[[Any], dict[str, Any]], resume: bool):
+    def open(
+        cls,
+        path: Path,
+        every: int,
+        iterations: int,
+        evaluate: Callable[[Any], dict[str, Any]],
+        resume: bool,
+        columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
+    ) -> EvalCurve:
         """The curve of a run, with the points a resumed run evaluated before it stopped."""
         points = json.loads(path.read_text()) if resume and path.is_file() else []
-        return cls(path, every, iterations, evaluate, points)
+        return cls(path, every, iterations, evaluate, points, columns)
 
     def record(self, policy: Any, metrics: dict[str, Any]) -> None:
         """Evaluate after an iteration that falls on the interval (``on_iteration`` of a trainer)."""
@@ -157,14 +166,14 @@ class EvalCurve:
             return  # the final evaluation covers the last iteration (and a run the safeguard stops)
         # A resumed run repeats the iterations after its last checkpoint: drop their stale points.
         self.points[:] = [point for point in self.points if point["iteration"] < iteration]
-        self.points.append(curve_point(iteration, metrics["episodes"], self.evaluate(policy)))
+        self.points.append(curve_point(iteration, metrics["episodes"], self.evaluate(policy), self.columns))
         atomic_write_json(self.path, self.points)
 
     def close(self, iterations: int, episodes: int, evaluation: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The whole curve, ending on the final evaluation (kept whole, so that a run continued for more
         iterations keeps this end point on its curve)."""
         points = [point for point in self.points if point["iteration"] < iterations]
-        curve = [*points, curve_point(iterations, episodes, evaluation)]
+        curve = [*points, curve_point(iterations, episodes, evaluation, self.columns)]
         atomic_write_json(self.path, curve)
         return curve
 
@@ -176,6 +185,9 @@ def run_and_evaluate(
     *,
     progress: bool = True,
     report_to: Sequence[str] = (),
+    evaluate: Callable[[Any], dict[str, Any]] | None = None,
+    evaluation_key: Mapping[str, Any] | None = None,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
 ) -> dict[str, Any]:
     """Train the run ``spec`` (or reuse/resume it from ``out_dir``) and evaluate it greedily on ``examples``
     (default: the spec's evaluation questions; off the built-in world judged by the run's reward models:
@@ -183,28 +195,36 @@ def run_and_evaluate(
 
     With ``spec.evaluation.eval_every``, the run is also evaluated every that many iterations; the result's
     ``eval_curve`` lists those evaluations and the final one, each with its episode count.
+
+    A task with its own evaluation (the detoxification experiment samples k continuations per prompt) passes
+    ``evaluate(policy) -> metrics`` instead, ``evaluation_key`` (what decides that evaluation: it joins the
+    run's key, so a finished run evaluated otherwise is evaluated again) and the ``columns`` its curve keeps.
     """
     from agents.algorithms.distributed import current_processes
     from fg_env.checkpoint import CHECKPOINT_NAME, CheckpointError
 
     out = Path(out_dir)
     processes = current_processes()
-    key = spec.key()
+    key = spec.key() if evaluation_key is None else {**spec.key(), "evaluation_protocol": dict(evaluation_key)}
     check_run_scorers(spec.annotator, out)  # before reusing or resuming anything of another annotator's
     if (out / RESULT_NAME).is_file():
         previous = json.loads((out / RESULT_NAME).read_text())
         if previous.get("key") == key:
             return previous  # finished by an earlier invocation with the same settings
-    if examples is None:
-        examples = spec.dataset.eval_examples(spec.evaluation.eval_questions)
     resume = (out / CHECKPOINT_NAME).is_file()
-    judge = None if spec.dataset.exact else spec.make_env(spec.dataset.eval_split)
+    if evaluate is None:
+        if examples is None:
+            examples = spec.dataset.eval_examples(spec.evaluation.eval_questions)
+        judge = None if spec.dataset.exact else spec.make_env(spec.dataset.eval_split)
+        questions = examples
 
-    def evaluate(policy: Any) -> dict[str, Any]:
-        return policy_metrics(policy, examples, spec.training.max_new_tokens, spec.evaluation.max_sentences, judge)
+        def evaluate(policy: Any) -> dict[str, Any]:
+            return policy_metrics(
+                policy, questions, spec.training.max_new_tokens, spec.evaluation.max_sentences, judge
+            )
 
     every = spec.evaluation.eval_every
-    curve = EvalCurve.open(out / EVAL_CURVE_NAME, every, spec.training.iterations, evaluate, resume)
+    curve = EvalCurve.open(out / EVAL_CURVE_NAME, every, spec.training.iterations, evaluate, resume, columns)
     try:
         policy, metrics = train_run(
             spec,
@@ -251,14 +271,19 @@ def policy_metrics(
     return evaluate_with_reward_models(judge, examples, answers)
 
 
-def curve_point(iteration: int, episodes: int, evaluation: Mapping[str, Any]) -> dict[str, Any]:
+def curve_point(
+    iteration: int,
+    episodes: int,
+    evaluation: Mapping[str, Any],
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
+) -> dict[str, Any]:
     """One point of a run's evaluation curve: where in training it was taken, and the metrics of the table.
 
     Example:
         >>> curve_point(5, 80, {"relevance_ratio": 0.9, "samples": []})
         {'iteration': 5, 'episodes': 80, 'relevance_ratio': 0.9}
     """
-    metrics = {key: evaluation[key] for key, _ in METRIC_COLUMNS if key in evaluation}
+    metrics = {key: evaluation[key] for key, _ in columns if key in evaluation}
     return {"iteration": int(iteration), "episodes": int(episodes), **metrics}
 
 

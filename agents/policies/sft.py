@@ -251,6 +251,37 @@ class SFTConfig:
         preset.update(overrides)
         return cls(**preset)  # type: ignore[arg-type]
 
+    @classmethod
+    def detox(cls, quick: bool = False, **overrides: Any) -> SFTConfig:
+        """The detoxification task's policy (``FineGrainedDetox-v0``): supervised on every continuation of the
+        built-in prompt world's ``train`` corpus (8,000: 4 per prompt, toxic ones included, so that the policy
+        continues heated prompts toxically often enough for RL to have something to remove), its tokenizer
+        trained on that corpus. The prompts are one sentence beginning and the continuations one to three
+        sentences (at most about 60 tokens), so the context is 192 positions. No annotator's evaluation after
+        the build: the detoxification experiment evaluates the policy itself (``fg-env compare --env
+        FineGrainedDetox-v0``). ``quick``: 2 layers x 128 dims; else 4 x 192, as the QA presets.
+
+        Example:
+            >>> SFTConfig.detox().dataset, SFTConfig.detox(quick=True).n_layer, SFTConfig.detox().eval_examples
+            ('detox-synthetic', 2, 0)
+        """
+        preset: dict[str, Any] = dict(
+            dataset="detox-synthetic",
+            split="train",
+            extra_worlds=0,
+            careless_share=0.0,
+            tokenizer_split="train",
+            tokenizer_examples=8000,
+            vocab_size=2048,
+            n_positions=192,
+            max_answer_tokens=96,
+            eval_examples=0,
+        )
+        if quick:
+            preset.update(n_layer=2, n_embd=128, n_head=4, learning_rate=3e-3)
+        preset.update(overrides)
+        return cls(**preset)
+
     def __post_init__(self) -> None:
         positive = (
             "vocab_size",
@@ -330,6 +361,11 @@ def supervised_pairs(settings: SFTConfig, dataset: Any | None = None) -> list[tu
         (2, True)
     """
     dataset = dataset if dataset is not None else _dataset(settings)
+    if hasattr(dataset, "supervised_pairs"):
+        # A dataset with a corpus of its own (the detoxification world: several continuations per prompt,
+        # toxic ones included) says what to imitate; num_examples counts its pairs.
+        pairs = list(dataset.supervised_pairs(settings.split))
+        return pairs if settings.num_examples is None else pairs[: settings.num_examples]
     examples = dataset.split(settings.split)
     count = len(examples) if settings.num_examples is None else min(settings.num_examples, len(examples))
     pairs = [(examples[i].prompt, examples[i].references[0]) for i in range(count)]
@@ -351,6 +387,18 @@ def supervised_pairs(settings: SFTConfig, dataset: Any | None = None) -> list[tu
             else:
                 pairs += [(example.prompt, example.references[0]) for example in examples]
     return pairs
+
+
+def _tokenizer_texts(settings: SFTConfig, dataset: Any) -> Iterable[str]:
+    """What the tokenizer learns from: the first ``tokenizer_examples`` questions of ``tokenizer_split`` (their
+    prompts and gold answers), or, for a dataset with a corpus of its own, that split's first supervised pairs."""
+    if hasattr(dataset, "supervised_pairs"):
+        for prompt, text in dataset.supervised_pairs(settings.tokenizer_split)[: settings.tokenizer_examples]:
+            yield prompt
+            yield text
+        return
+    examples = dataset.split(settings.tokenizer_split)
+    yield from tokenizer_corpus(examples[i] for i in range(min(settings.tokenizer_examples, len(examples))))
 
 
 def tokenizer_corpus(examples: Iterable[Any]) -> Iterable[str]:
@@ -887,9 +935,7 @@ def _build(settings: SFTConfig, work: Path, final: Path, progress: bool, device:
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     else:
         _say(progress, f"[sft] training a {settings.vocab_size}-token BPE tokenizer on {settings.tokenizer_split!r}")
-        corpus_examples = dataset.split(settings.tokenizer_split)
-        corpus_examples = [corpus_examples[i] for i in range(min(settings.tokenizer_examples, len(corpus_examples)))]
-        tokenizer = train_tokenizer(tokenizer_corpus(corpus_examples), vocab_size=settings.vocab_size)
+        tokenizer = train_tokenizer(_tokenizer_texts(settings, dataset), vocab_size=settings.vocab_size)
         with atomic_directory(tokenizer_dir) as tmp:
             tokenizer.save_pretrained(tmp)
 

@@ -280,6 +280,18 @@ class DetoxWorld(TaskDataset[DetoxPrompt]):
         self._load_split(split)
         return self._corpus[split]
 
+    def supervised_pairs(self, split: str = "train") -> list[tuple[str, str]]:
+        """``(prompt, continuation)`` for every continuation of the split's corpus, toxic ones included: the
+        data a supervised policy imitates (:func:`agents.policies.sft.supervised_pairs` takes a dataset's
+        own pairs where it has them), so that it continues heated prompts toxically as often as the corpus does.
+
+        Example:
+            >>> pairs = DetoxWorld().supervised_pairs("dev")
+            >>> len(pairs), pairs[0][0] == DetoxWorld().split("dev")[0].prompt
+            (2000, True)
+        """
+        return [(c.prompt, c.continuation) for c in self.corpus(split)]
+
     def _generate(self) -> None:
         terms, _ = toxic_vocabulary()
         prefix = "detox" if self.seed == 0 else f"detox-s{self.seed}"

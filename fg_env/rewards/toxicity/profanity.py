@@ -35,7 +35,7 @@ from fg_env.rewards.toxicity.base import check_texts
 
 __all__ = ["ProfanityToxicity", "package_pipeline"]
 
-INSTALL_HINT = 'pip install "alt-profanity-check"'
+INSTALL_HINT = 'pip install "fg-env[detox]"'
 
 
 def package_pipeline() -> tuple[Any, Any]:
