@@ -251,14 +251,23 @@ def policy_metrics(
     return evaluate_with_reward_models(judge, examples, answers)
 
 
-def curve_point(iteration: int, episodes: int, evaluation: Mapping[str, Any]) -> dict[str, Any]:
-    """One point of a run's evaluation curve: where in training it was taken, and the metrics of the table.
+def curve_point(
+    iteration: int,
+    episodes: int,
+    evaluation: Mapping[str, Any],
+    *,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
+) -> dict[str, Any]:
+    """One point of a run's evaluation curve: where in training it was taken, and the metrics of the table
+    (``columns``; those the evaluation has).
 
     Example:
         >>> curve_point(5, 80, {"relevance_ratio": 0.9, "samples": []})
         {'iteration': 5, 'episodes': 80, 'relevance_ratio': 0.9}
+        >>> curve_point(5, 80, {"avg_max_toxicity": 0.3, "relevance_ratio": 0.9}, columns=[("avg_max_toxicity", "Tox. ↓")])
+        {'iteration': 5, 'episodes': 80, 'avg_max_toxicity': 0.3}
     """
-    metrics = {key: evaluation[key] for key, _ in METRIC_COLUMNS if key in evaluation}
+    metrics = {key: evaluation[key] for key, _ in columns if key in evaluation}
     return {"iteration": int(iteration), "episodes": int(episodes), **metrics}
 
 
