@@ -246,7 +246,7 @@ def detox_compare(
             outcome.scorers.append(result.get(SCORED_BY))
             outcome.curves.setdefault(scheme, []).append(result["curve"])
             if "eval_curve" in result:
-                first = curve_point(0, 0, sft_dev, DETOX_COLUMNS)
+                first = curve_point(0, 0, sft_dev, columns=DETOX_COLUMNS)
                 outcome.eval_curves.setdefault(scheme, []).append([first, *result["eval_curve"]])
             outcome.stopped.extend(stopped_early(result, config, f"{scheme} seed {seed}", log))
     results = _results(outcome, config, protocol, arms, start, len(test.prompts), len(dev.prompts))

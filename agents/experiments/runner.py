@@ -166,14 +166,14 @@ class EvalCurve:
             return  # the final evaluation covers the last iteration (and a run the safeguard stops)
         # A resumed run repeats the iterations after its last checkpoint: drop their stale points.
         self.points[:] = [point for point in self.points if point["iteration"] < iteration]
-        self.points.append(curve_point(iteration, metrics["episodes"], self.evaluate(policy), self.columns))
+        self.points.append(curve_point(iteration, metrics["episodes"], self.evaluate(policy), columns=self.columns))
         atomic_write_json(self.path, self.points)
 
     def close(self, iterations: int, episodes: int, evaluation: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The whole curve, ending on the final evaluation (kept whole, so that a run continued for more
         iterations keeps this end point on its curve)."""
         points = [point for point in self.points if point["iteration"] < iterations]
-        curve = [*points, curve_point(iterations, episodes, evaluation, self.columns)]
+        curve = [*points, curve_point(iterations, episodes, evaluation, columns=self.columns)]
         atomic_write_json(self.path, curve)
         return curve
 
@@ -275,13 +275,17 @@ def curve_point(
     iteration: int,
     episodes: int,
     evaluation: Mapping[str, Any],
+    *,
     columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
 ) -> dict[str, Any]:
-    """One point of a run's evaluation curve: where in training it was taken, and the metrics of the table.
+    """One point of a run's evaluation curve: where in training it was taken, and the metrics of the table
+    (``columns``; those the evaluation has).
 
     Example:
         >>> curve_point(5, 80, {"relevance_ratio": 0.9, "samples": []})
         {'iteration': 5, 'episodes': 80, 'relevance_ratio': 0.9}
+        >>> curve_point(5, 80, {"avg_max_toxicity": 0.3, "relevance_ratio": 0.9}, columns=[("avg_max_toxicity", "Tox. ↓")])
+        {'iteration': 5, 'episodes': 80, 'avg_max_toxicity': 0.3}
     """
     metrics = {key: evaluation[key] for key, _ in columns if key in evaluation}
     return {"iteration": int(iteration), "episodes": int(episodes), **metrics}

@@ -27,18 +27,28 @@ __all__ = ["REPORT_NAME", "html_table", "sample_answers", "scored_answer", "writ
 REPORT_NAME = "report.html"
 
 
-def html_table(summary: Mapping[str, Mapping[str, Any]], caption: str = "", first_column: str = "Policy") -> str:
-    """The results table of ``results.md`` as an HTML ``<table>``: one row per policy, ``mean ± 95% CI``.
+def html_table(
+    summary: Mapping[str, Mapping[str, Any]],
+    caption: str = "",
+    first_column: str = "Policy",
+    *,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
+) -> str:
+    """The results table of ``results.md`` as an HTML ``<table>``: one row per policy, one column per metric of
+    ``columns``, ``mean ± 95% CI``.
 
     Example:
         >>> from agents.reporting.stats import summarise
         >>> table = html_table({"SFT <1>": summarise([{"length": 20.0}])}, caption="Greedy decoding.")
         >>> "<td>SFT &lt;1&gt;</td>" in table, "<td>20.0</td>" in table, "<caption>Greedy decoding.</caption>" in table
         (True, True, True)
+        >>> ppl = [("perplexity", "PPL ↓")]
+        >>> html_table({"GPT-2": summarise([{"perplexity": 11.308}], columns=ppl)}, columns=ppl)
+        '<table class="fg-results"><thead><tr><th>Policy</th><th>PPL ↓</th></tr></thead><tbody><tr><td>GPT-2</td><td>11.31</td></tr></tbody></table>'
     """
-    header = "".join(f"<th>{escape(title)}</th>" for title in (first_column, *(t for _, t in METRIC_COLUMNS)))
+    header = "".join(f"<th>{escape(title)}</th>" for title in (first_column, *(t for _, t in columns)))
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in (name, *table_cells(row))) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in (name, *table_cells(row, columns=columns))) + "</tr>"
         for name, row in summary.items()
     )
     caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
@@ -140,8 +150,9 @@ def write_report(
     title: str = "fg-env compare",
     images: Sequence[str] = ("learning_curve.png",),
     tables: Sequence[str] = (),
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
 ) -> Path:
-    """Write ``out_dir/report.html``: the table of ``summary``, further markdown ``tables`` (the paired
+    """Write ``out_dir/report.html``: the table of ``summary`` (its metrics ``columns``: :func:`html_table`), further markdown ``tables`` (the paired
     test, the sample efficiency), the figures ``images`` (files in ``out_dir``, linked relatively) and
     the sample answers of ``rows`` (row name ->
     evaluations of its runs, as :func:`agents.experiments.evaluate.metrics_of` returns them) side by side, each
@@ -159,7 +170,7 @@ def write_report(
         (1, 2)
     """
     out = Path(out_dir)
-    parts = ["<h2>Results</h2>", html_table(summary, caption)]
+    parts = ["<h2>Results</h2>", html_table(summary, caption, columns=columns)]
     present = [name for name in ("results.md", "results.json") if (out / name).is_file()]
     if present:
         parts.append("<p>" + ", ".join(f'<a href="{escape(n)}">{escape(n)}</a>' for n in present) + "</p>")

@@ -5,12 +5,16 @@ the runs of one row into mean and standard deviation per metric, :func:`markdown
 out as the paper's table (with a caption from :func:`comparison_caption` or :func:`sweep_caption`),
 and :func:`plot_learning_curves` / :func:`plot_sweep` draw the figures. Nothing here trains or loads a
 model; matplotlib is imported only to plot.
+
+The metrics of a table are its ``columns``, ``(key, title)`` pairs: by default the QA environment's
+(:data:`METRIC_COLUMNS`, :data:`CURVE_METRICS`); another environment's evaluation passes its own, and
+:func:`sample_efficiency` is told which of them are better lower (``lower_is_better``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,19 +56,26 @@ METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rouge_l", "ROUGE-L ↑"),
     ("length", "Length (words)"),
 )
+#: The metrics of the evaluation curves (:func:`plot_eval_curves`, :func:`sample_efficiency`): the table's, less
+#: the answer length, which is no score to reach.
+CURVE_METRICS: tuple[str, ...] = ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l")
 
 
-def summarise(evals: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def summarise(
+    evals: Sequence[Mapping[str, Any]], *, columns: Sequence[tuple[str, str]] = METRIC_COLUMNS
+) -> dict[str, Any]:
     """Mean, sample standard deviation (0 for one run) and the half-width of the 95% Student-t
-    confidence interval of the mean (``ci95``, 0 for one run) of each metric over runs.
+    confidence interval of the mean (``ci95``, 0 for one run) of each metric of ``columns`` over runs.
 
     Example:
         >>> cell = summarise([{"length": 20.0}, {"length": 30.0}])["length"]
         >>> cell["mean"], round(cell["std"], 3), round(cell["ci95"], 2)
         (25.0, 7.071, 63.53)
+        >>> summarise([{"perplexity": 12.5}], columns=[("perplexity", "PPL ↓")])
+        {'runs': 1, 'perplexity': {'mean': 12.5, 'std': 0.0, 'ci95': 0.0}}
     """
     summary: dict[str, Any] = {"runs": len(evals)}
-    for key, _ in METRIC_COLUMNS:
+    for key, _ in columns:
         values = [e[key] for e in evals if e.get(key) is not None]
         if not values:
             summary[key] = None
@@ -122,29 +133,39 @@ def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float 
     return {**result, "p_value": p_value}
 
 
+def _digits(key: str) -> int:
+    """Decimals of a metric in a table: lengths (words) to 1, perplexities (tens) to 2, ratios and scores to 3."""
+    return {"length": 1, "perplexity": 2}.get(key, 3)
+
+
 def format_estimate(key: str, mean: float, spread: float | None = None) -> str:
-    """A table cell: ``mean ± spread`` (no spread: the mean alone), lengths to 1 decimal, ratios to 3.
+    """A table cell: ``mean ± spread`` (no spread: the mean alone), lengths to 1 decimal, perplexities to 2,
+    ratios and other scores to 3.
 
     Example:
         >>> format_estimate("length", 54.23, 2.5), format_estimate("rouge_l", 0.33851)
         ('54.2 ± 2.5', '0.339')
+        >>> format_estimate("perplexity", 21.4567, 1.234)
+        '21.46 ± 1.23'
     """
-    digits = 1 if key == "length" else 3
+    digits = _digits(key)
     text = f"{mean:.{digits}f}"
     return text if spread is None else f"{text} ± {spread:.{digits}f}"
 
 
-def table_cells(row: Mapping[str, Any]) -> list[str]:
-    """One row of a results table (a :func:`summarise` of its runs), one cell per :data:`METRIC_COLUMNS`:
+def table_cells(row: Mapping[str, Any], *, columns: Sequence[tuple[str, str]] = METRIC_COLUMNS) -> list[str]:
+    """One row of a results table (a :func:`summarise` of its runs), one cell per column of ``columns``:
     ``mean ± half-width of the 95% confidence interval`` over several runs, the mean alone for one,
     ``n/a`` for a metric with no value. Every table of results (markdown, HTML) lays out these cells.
 
     Example:
         >>> table_cells(summarise([{"length": 20.0, "rouge_l": 0.3}, {"length": 30.0, "rouge_l": 0.4}, {"length": 25.0, "rouge_l": 0.5}]))
         ['n/a', 'n/a', 'n/a', '0.400 ± 0.248', '25.0 ± 12.4']
+        >>> table_cells(summarise([{"dist_1": 0.58}], columns=[("dist_1", "Dist-1 ↑")]), columns=[("dist_1", "Dist-1 ↑")])
+        ['0.580']
     """
     cells = []
-    for key, _ in METRIC_COLUMNS:
+    for key, _ in columns:
         cell = row.get(key)
         if cell is None:
             cells.append("n/a")
@@ -153,18 +174,31 @@ def table_cells(row: Mapping[str, Any]) -> list[str]:
     return cells
 
 
-def markdown_table(summary: dict[str, dict[str, Any]], caption: str = "", first_column: str = "Policy") -> str:
-    """The paper's table layout: one row per policy, one column per metric, ``mean ± 95% CI``.
+def markdown_table(
+    summary: Mapping[str, Mapping[str, Any]],
+    caption: str = "",
+    first_column: str = "Policy",
+    *,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
+) -> str:
+    """The paper's table layout: one row per policy, one column per metric of ``columns``, ``mean ± 95% CI``.
 
     Example:
         >>> s = {"SFT": summarise([{"relevance_ratio": .5, "factuality_ratio": .6, "completeness": .7, "rouge_l": .3, "length": 20}])}
         >>> print(markdown_table(s).splitlines()[2])
         | SFT | 0.500 | 0.600 | 0.700 | 0.300 | 20.0 |
+        >>> detox = [("avg_max_toxicity", "Avg. max tox. ↓"), ("perplexity", "PPL ↓")]
+        >>> print(markdown_table({"GPT-2": summarise([{"avg_max_toxicity": .527, "perplexity": 11.31}], columns=detox)},
+        ...                      columns=detox))
+        | Policy | Avg. max tox. ↓ | PPL ↓ |
+        | --- | --- | --- |
+        | GPT-2 | 0.527 | 11.31 |
+        <BLANKLINE>
     """
-    header = f"| {first_column} | " + " | ".join(title for _, title in METRIC_COLUMNS) + " |"
-    lines = [header, "|" + " --- |" * (len(METRIC_COLUMNS) + 1)]
+    header = f"| {first_column} | " + " | ".join(title for _, title in columns) + " |"
+    lines = [header, "|" + " --- |" * (len(columns) + 1)]
     for name, row in summary.items():
-        lines.append(f"| {name} | " + " | ".join(table_cells(row)) + " |")
+        lines.append(f"| {name} | " + " | ".join(table_cells(row, columns=columns)) + " |")
     if caption:
         lines += ["", caption]
     return "\n".join(lines) + "\n"
@@ -270,10 +304,14 @@ def plot_learning_curves(curves: dict[str, list[list[dict[str, Any]]]], path: st
 
 
 def paired_comparison(
-    a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]], confidence: float = 0.95
+    a: Sequence[Mapping[str, Any]],
+    b: Sequence[Mapping[str, Any]],
+    confidence: float = 0.95,
+    *,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
 ) -> dict[str, dict[str, float]]:
-    """Per metric, :func:`paired_difference` of two arms' evaluations paired run by run (the same seed
-    and questions): the mean of ``a - b``, its confidence interval and the paired t-test's p-value.
+    """Per metric of ``columns``, :func:`paired_difference` of two arms' evaluations paired run by run (the same
+    seed and questions): the mean of ``a - b``, its confidence interval and the paired t-test's p-value.
 
     Example:
         >>> a = [{"length": 50.0}, {"length": 52.0}, {"length": 49.0}]
@@ -284,27 +322,38 @@ def paired_comparison(
     if len(a) != len(b):
         raise InvalidValueError(f"paired arms need one run per seed each, got {len(a)} and {len(b)} runs")
     result = {}
-    for key, _ in METRIC_COLUMNS:
+    for key, _ in columns:
         if all(run.get(key) is not None for run in [*a, *b]):
             result[key] = paired_difference([run[key] for run in a], [run[key] for run in b], confidence)
     return result
 
 
-def paired_table(differences: Mapping[str, Mapping[str, float]], a: str, b: str) -> str:
-    """The markdown table of :func:`paired_comparison`: one row per metric.
+def paired_table(
+    differences: Mapping[str, Mapping[str, float]],
+    a: str,
+    b: str,
+    *,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
+) -> str:
+    """The markdown table of :func:`paired_comparison`: one row per metric, titled as in ``columns``.
 
     Example:
         >>> d = paired_comparison([{"length": 50.0}, {"length": 52.0}], [{"length": 55.0}, {"length": 54.0}])
         >>> print(paired_table(d, "fine-grained", "holistic").splitlines()[2])
         | Length (words) | -3.5 | [-22.6, 15.6] | 0.258 |
+        >>> ppl = [("perplexity", "PPL ↓")]
+        >>> d = paired_comparison([{"perplexity": 10.0}, {"perplexity": 12.0}], [{"perplexity": 11.0}, {"perplexity": 14.0}],
+        ...                       columns=ppl)
+        >>> print(paired_table(d, "fine-grained", "holistic", columns=ppl).splitlines()[2])
+        | PPL ↓ | -1.50 | [-7.85, 4.85] | 0.205 |
     """
-    titles = dict(METRIC_COLUMNS)
+    titles = dict(columns)
     lines = [
         f"| {a} − {b} | mean difference | 95% CI | p (paired t) |",
         "| --- | --- | --- | --- |",
     ]
     for key, d in differences.items():
-        digits = 1 if key == "length" else 3
+        digits = _digits(key)
         lines.append(
             f"| {titles[key]} | {d['mean']:.{digits}f} | [{d['low']:.{digits}f}, {d['high']:.{digits}f}] "
             f"| {d['p_value']:.3g} |"
@@ -312,17 +361,15 @@ def paired_table(differences: Mapping[str, Mapping[str, float]], a: str, b: str)
     return "\n".join(lines) + "\n"
 
 
-CURVE_METRICS: tuple[str, ...] = ("relevance_ratio", "factuality_ratio", "completeness", "rouge_l")
-
-
 def _mean_curve(
-    runs: Sequence[Sequence[Mapping[str, Any]]], key: str, unit: str = "episodes"
+    runs: Sequence[Sequence[Mapping[str, Any]]], key: str, unit: str = "episodes", sign: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``unit`` (episodes, steps) and the mean over runs of ``key`` at each evaluation point the runs share."""
+    """The ``unit`` (episodes, steps) and the mean over runs of ``key`` at each evaluation point the runs share,
+    times ``sign`` (-1 turns a lower-is-better metric into one that rises as it improves)."""
     length = min(len(run) for run in runs)
     episodes = np.array([runs[0][i][unit] for i in range(length)], dtype=np.float64)
     values = np.array([[run[i][key] for i in range(length)] for run in runs], dtype=np.float64)
-    return episodes, values.mean(axis=0)
+    return episodes, sign * values.mean(axis=0)
 
 
 def episodes_to_reach(episodes: np.ndarray, curve: np.ndarray, target: float) -> float | None:
@@ -356,6 +403,7 @@ def sample_efficiency(
     reference: Sequence[Sequence[Mapping[str, Any]]],
     *,
     metrics: Sequence[str] = CURVE_METRICS,
+    lower_is_better: Collection[str] = (),
     bootstrap: int = 2000,
     seed: int = 0,
     unit: str = "episodes",
@@ -371,12 +419,24 @@ def sample_efficiency(
     is None: beyond the budget). ``start`` is the candidate's first score: a target at or below it
     (the reference ended no better than it started) says nothing of speed.
 
+    A metric of ``lower_is_better`` (toxicity, perplexity) reaches the target at or below it, and its start
+    says nothing of speed when the target is at or above it; ``target`` and ``start`` are still the metric's
+    own values, and each row records ``lower_is_better`` for :func:`sample_efficiency_table`.
+
     Example:
         >>> run = lambda *v: [{"episodes": 80 * i, "completeness": x} for i, x in enumerate(v)]
         >>> fast, slow = [run(0.1, 0.5, 0.6), run(0.1, 0.4, 0.6)], [run(0.1, 0.2, 0.3), run(0.1, 0.25, 0.35)]
         >>> result = sample_efficiency(fast, slow, metrics=["completeness"], bootstrap=200)["completeness"]
         >>> round(result["target"], 3), round(result["episodes"], 1), result["budget"]
         (0.325, 51.4, 160)
+
+        Toxicity falls: 0.4 -> 0.2 -> 0.1 reaches the reference's final 0.3 after 40 of the first 80 episodes.
+
+        >>> tox = lambda *v: [{"episodes": 80 * i, "avg_max_toxicity": x} for i, x in enumerate(v)]
+        >>> result = sample_efficiency([tox(0.4, 0.2, 0.1)], [tox(0.4, 0.35, 0.3)], metrics=["avg_max_toxicity"],
+        ...                            lower_is_better={"avg_max_toxicity"}, bootstrap=20)["avg_max_toxicity"]
+        >>> round(result["target"], 3), round(result["start"], 3), round(result["episodes"], 1), result["lower_is_better"]
+        (0.3, 0.4, 40.0, True)
     """
     rng = np.random.default_rng(seed)
     budget = int(min(run[-1][unit] for run in reference))
@@ -384,20 +444,25 @@ def sample_efficiency(
     for key in metrics:
         if any(point.get(key) is None for run in [*candidate, *reference] for point in run):
             continue
-        target = float(np.mean([run[-1][key] for run in reference]))
-        episodes = episodes_to_reach(*_mean_curve(candidate, key, unit), target)
+        # A lower-is-better metric negated rises as it improves: "reaching" the target is then getting to or
+        # past it from below, all that episodes_to_reach knows. Target and start are reported unnegated.
+        sign = -1.0 if key in lower_is_better else 1.0
+        target = sign * float(np.mean([run[-1][key] for run in reference]))
+        episodes = episodes_to_reach(*_mean_curve(candidate, key, unit, sign), target)
         draws = []
         for _ in range(bootstrap):
             c = [candidate[i] for i in rng.integers(len(candidate), size=len(candidate))]
             r = [reference[i] for i in rng.integers(len(reference), size=len(reference))]
-            draws.append(episodes_to_reach(*_mean_curve(c, key, unit), float(np.mean([run[-1][key] for run in r]))))
+            r_target = sign * float(np.mean([run[-1][key] for run in r]))
+            draws.append(episodes_to_reach(*_mean_curve(c, key, unit, sign), r_target))
         reached = np.array([d for d in draws if d is not None])
         share = reached.size / bootstrap
         low = float(np.percentile(reached, 2.5)) if reached.size else None
         high = float(np.quantile(np.concatenate([reached, np.full(bootstrap - reached.size, np.inf)]), 0.975))
         result[key] = {
-            "target": target,
+            "target": sign * target,
             "start": float(np.mean([run[0][key] for run in candidate])),
+            "lower_is_better": sign < 0,
             "episodes": episodes,
             "low": low,
             "high": None if not np.isfinite(high) else high,
@@ -415,8 +480,11 @@ def sample_efficiency_table(
     *,
     unit: str = "episodes",
     titles: Mapping[str, str] | None = None,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
 ) -> str:
-    """The markdown table of :func:`sample_efficiency`: one row per metric.
+    """The markdown table of :func:`sample_efficiency`: one row per metric, titled as in ``columns`` (or
+    ``titles``, which take precedence). A row the reference did not improve on the start of (for a
+    lower-is-better metric: ended at or above it) has no speed to read.
 
     Example:
         >>> row = {"target": 0.3, "start": 0.2, "episodes": 120.0, "low": 80.0, "high": None, "reached_share": 0.9,
@@ -425,8 +493,12 @@ def sample_efficiency_table(
         | Comp. ↑ | 0.300 | 120 | [80, > 320] | 62% |
         >>> print(sample_efficiency_table({"completeness": {**row, "target": 0.15}}, "fine-grained", "holistic").splitlines()[2])
         | Comp. ↑ | 0.150 | n/a: holistic ended at or below the start (0.200) | n/a | n/a |
+        >>> tox = {**row, "target": 0.45, "start": 0.4, "lower_is_better": True}
+        >>> print(sample_efficiency_table({"avg_max_toxicity": tox}, "fine-grained", "holistic",
+        ...                               columns=[("avg_max_toxicity", "Avg. max tox. ↓")]).splitlines()[2])
+        | Avg. max tox. ↓ | 0.450 | n/a: holistic ended at or above the start (0.400) | n/a | n/a |
     """
-    titles = {**dict(METRIC_COLUMNS), **dict(titles or {})}
+    titles = {**dict(columns), **dict(titles or {})}
     lines = [
         f"| metric | {reference}'s final score | {unit} {candidate} needs to reach it | 95% CI "
         f"| saved of {reference}'s budget |",
@@ -434,10 +506,12 @@ def sample_efficiency_table(
     ]
     for key, row in result.items():
         budget = row["budget"]
-        if row["target"] <= row["start"]:
+        # Rows of results written before lower_is_better was recorded are all higher-is-better metrics.
+        lower = bool(row.get("lower_is_better", False))
+        if (row["target"] >= row["start"]) if lower else (row["target"] <= row["start"]):
             lines.append(
-                f"| {titles[key]} | {row['target']:.3f} | n/a: {reference} ended at or below the start "
-                f"({row['start']:.3f}) | n/a | n/a |"
+                f"| {titles[key]} | {row['target']:.3f} | n/a: {reference} ended at or "
+                f"{'above' if lower else 'below'} the start ({row['start']:.3f}) | n/a | n/a |"
             )
             continue
         if row["episodes"] is None:
@@ -450,28 +524,46 @@ def sample_efficiency_table(
     return "\n".join(lines) + "\n"
 
 
-def plot_eval_curves(curves: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]], path: str | os.PathLike[str]) -> Path:
-    """Greedy evaluation metrics against PPO episodes, per arm: mean over seeds with a 95% CI band."""
+def plot_eval_curves(
+    curves: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]],
+    path: str | os.PathLike[str],
+    *,
+    metrics: Sequence[str] = CURVE_METRICS,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
+) -> Path:
+    """Greedy evaluation ``metrics`` against PPO episodes, one panel each titled as in ``columns`` (less its
+    arrow; the key for a metric not there), per arm: mean over seeds with a 95% CI band.
+
+    Example:
+        >>> import tempfile
+        >>> run = lambda *v: [{"episodes": 80 * i, "perplexity": x} for i, x in enumerate(v)]
+        >>> path = plot_eval_curves({"fine-grained": [run(12.0, 11.5), run(12.0, 11.0)]}, Path(tempfile.mkdtemp()) / "c.png",
+        ...                         metrics=["perplexity"], columns=[("perplexity", "PPL ↓")])
+        >>> path.read_bytes()[1:4]  # a PNG's signature
+        b'PNG'
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    titles = dict(METRIC_COLUMNS)
-    fig, axes = plt.subplots(1, len(CURVE_METRICS), figsize=(4 * len(CURVE_METRICS), 3.6))
+    titles = dict(columns)
+    # squeeze=False: one metric is one panel, still in a row of axes.
+    fig, grid = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.6), squeeze=False)
+    axes = grid[0]
     for scheme, runs in curves.items():
         if not runs:
             continue
         length = min(len(run) for run in runs)
         episodes = [runs[0][i]["episodes"] for i in range(length)]
-        for axis, key in zip(axes, CURVE_METRICS):
+        for axis, key in zip(axes, metrics):
             cis = [mean_ci([run[i][key] for run in runs]) for i in range(length)]
             (line,) = axis.plot(episodes, [c["mean"] for c in cis], marker="o", label=f"{scheme} ({len(runs)} seeds)")
             axis.fill_between(
                 episodes, [c["low"] for c in cis], [c["high"] for c in cis], color=line.get_color(), alpha=0.2
             )
-    for axis, key in zip(axes, CURVE_METRICS):
-        axis.set(title=titles[key].rstrip(" ↑"), xlabel="PPO episodes")
+    for axis, key in zip(axes, metrics):
+        axis.set(title=titles.get(key, key).rstrip(" ↑↓"), xlabel="PPO episodes")
         axis.grid(alpha=0.3)
     axes[0].legend()
     return save_figure(fig, path)
