@@ -1,19 +1,24 @@
 """Shared fixtures: a tiny hand-made dataset and keyword reward models, so that environment and
-wrapper tests do not depend on the built-in world's generator."""
+wrapper tests do not depend on the built-in world's generator; and the Perspective API's loopback stand-in
+(``serve`` starts one, ``sleeps`` records the scorer's waits instead of sleeping them)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from _perspective_api import Api, Reply  # noqa: E402
+
 from fg_env.data.base import QADataset  # noqa: E402
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore  # noqa: E402
+from fg_env.rewards.toxicity import perspective as perspective_module  # noqa: E402
 from fg_env.types import Granularity, Passage, QAExample  # noqa: E402
 
 QA_FEEDBACK_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa_feedback"
@@ -82,3 +87,32 @@ def tiny_env():
     from fg_env.envs.qa import FineGrainedQAEnv
 
     return FineGrainedQAEnv(dataset=TinyDataset(), split="train", reward_models=tiny_models(), max_sentences=4)
+
+
+# ------------------------------------------- the Perspective API's loopback stand-in (tests/_perspective_api.py)
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    recorded: list[float] = []
+    monkeypatch.setattr(perspective_module, "_sleep", recorded.append)
+    return recorded
+
+
+@pytest.fixture
+def serve(no_proxy: None):  # noqa: ANN201
+    servers: list[Api] = []
+
+    def start(reply: Callable[[int, dict[str, Any]], Reply], port: int = 0) -> Api:
+        servers.append(Api(reply, port))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()

@@ -8,18 +8,15 @@ weighs most towards toxicity, at test time.
 
 from __future__ import annotations
 
-import json
 import socket
 import sys
-import threading
 import types
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from _perspective_api import Reply, api_error, client, ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -391,109 +388,8 @@ def test_detoxify_real_checkpoint_when_available() -> None:
 
 # ----------------------------------------------------------------------------------------- perspective
 
-Reply = tuple[int, Any, dict[str, str]]  # status, body (a dict is sent as JSON, bytes as they are), headers
-
-
-class Api:
-    """A local stand-in for comments:analyze on 127.0.0.1: ``reply(n, request)`` answers the n-th request."""
-
-    def __init__(self, reply: Callable[[int, dict[str, Any]], Reply]) -> None:
-        self.reply, self.requests = reply, []
-        self.lock = threading.Lock()
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with api.lock:
-                    number = len(api.requests)
-                    api.requests.append(
-                        {"path": self.path, "content_type": self.headers.get("Content-Type"), "json": json.loads(raw)}
-                    )
-                status, body, headers = api.reply(number, api.requests[-1]["json"])
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1alpha1/comments:analyze"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def score_of(request: dict[str, Any]) -> float:
-    return min(1.0, len(request["comment"]["text"]) / 100)
-
-
-def ok(request: dict[str, Any]) -> Reply:
-    value = score_of(request)
-    body = {
-        "attributeScores": {
-            "TOXICITY": {
-                "spanScores": [{"begin": 0, "end": 3, "score": {"value": value, "type": "PROBABILITY"}}],
-                "summaryScore": {"value": value, "type": "PROBABILITY"},
-            }
-        },
-        "languages": ["en"],
-        "detectedLanguages": ["en"],
-    }
-    return 200, body, {}
-
-
-def api_error(code: int, message: str, status: str, reason: str | None = None) -> Reply:
-    error: dict[str, Any] = {"code": code, "message": message, "status": status}
-    if reason:
-        error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason}]
-    return code, {"error": error}, {}
-
-
-@pytest.fixture
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    monkeypatch.setattr(perspective_module, "_sleep", recorded.append)
-    return recorded
-
-
-@pytest.fixture
-def serve(no_proxy: None):  # noqa: ANN201
-    servers: list[Api] = []
-
-    def start(reply: Callable[[int, dict[str, Any]], Reply]) -> Api:
-        servers.append(Api(reply))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def client(url: str, **settings: Any) -> PerspectiveToxicity:
-    defaults: dict[str, Any] = {
-        "api_key": "test-key",
-        "requests_per_second": 1e6,
-        "timeout": 5.0,
-        "backoff": 0.01,
-        "max_retries": 3,
-    }
-    return PerspectiveToxicity(url=url, **{**defaults, **settings})
+# The loopback stand-in for the API (Api, ok, api_error, client) is tests/_perspective_api.py; its fixtures
+# (serve, sleeps, no_proxy) are in conftest.py, shared with tests/test_detox_errors.py.
 
 
 def test_perspective_sends_the_documented_request_and_reads_the_summary_score(serve, sleeps) -> None:  # noqa: ANN001

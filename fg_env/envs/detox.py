@@ -42,10 +42,23 @@ class FineGrainedDetoxEnv(FineGrainedEnv[DetoxPrompt]):
             ``"real-toxicity-prompts"`` (needs ``data_dir``), or a dataset of :class:`DetoxPrompt`.
         split: which split prompts are drawn from.
         reward_models: names or :class:`RewardModel` objects (``"toxicity"``, the dense reward;
-            ``"non-toxicity"``, ``1 - toxicity`` of the whole continuation at the end).
+            ``"non-toxicity"``, ``1 - toxicity`` of the whole continuation at the end); another scorer is
+            ``ToxicityChange("detoxify", checkpoint="toxic_original.ckpt")`` or ``ToxicityChange("perspective")``.
         max_sentences: the episode is truncated once the continuation holds this many sentences.
         data_dir: folder of the dataset's files (RealToxicityPrompts).
         dataset_kwargs: further arguments of the dataset.
+
+    Bad input fails at construction, in one line: an unknown reward model or scorer name
+    (:class:`~fg_env.errors.UnknownChoiceError`), a missing Detoxify checkpoint
+    (:class:`~fg_env.errors.ModelNotFoundError`) or Perspective key (:class:`~fg_env.errors.APIKeyError`), a
+    missing prompts folder or file (:class:`~fg_env.errors.DataNotFoundError`), a malformed prompts file
+    (:class:`~fg_env.errors.PromptsFormatError`, with its line and field).
+
+    A scorer that fails during an episode (a remote one unreachable past its retries, a key it refuses, an
+    error status: :class:`~fg_env.errors.ScorerError` and its kinds) makes ``step()`` raise its error, and
+    that step changes nothing: the action's text is not appended and no reward is made up, so the
+    continuation holds only scored sentences (their rewards still sum to minus its toxicity). Step again
+    (the same action, once the scorer answers) to go on, or ``reset()``.
 
     Example:
         >>> import gymnasium as gym, fg_env
@@ -98,6 +111,9 @@ class FineGrainedDetoxVectorEnv(FineGrainedVectorEnv[FineGrainedDetoxEnv]):
     """N detoxification environments stepped together: ``gym.make_vec("FineGrainedDetox-v0", num_envs=N)``;
     the prompts and the reward models (and so the toxicity scorer and its memory) are shared, and each step
     scores every sub-environment's new sentences in one scorer call.
+
+    When that call fails, ``step()`` raises its error before any sub-environment changes: none appends its
+    action, none that was due to reset resets, no reward is made up. Step again to go on, or ``reset()``.
 
     Example:
         >>> envs = FineGrainedDetoxVectorEnv(num_envs=2)

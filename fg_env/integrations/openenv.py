@@ -358,6 +358,10 @@ def _make_env(env: str | Callable[[], gym.Env], env_kwargs: Mapping[str, Any] | 
                 f"cannot make env {env!r}: {error} Give a registered id ('FineGrainedQA-v0'), or "
                 "'package:Env-v0' to import the package that registers it"
             ) from error
+        except TypeError as error:  # a misspelt argument in env_kwargs is the user's, not a bug: one line
+            if isinstance(error, FgEnvError) or "unexpected keyword argument" not in str(error):
+                raise
+            raise InvalidTypeError(f"cannot make env {env!r}: {error}") from error
     if not callable(env):
         raise InvalidTypeError(
             f"env must be a registered env id or a callable returning an env, got {type(env).__name__}"

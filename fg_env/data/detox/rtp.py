@@ -10,7 +10,8 @@ naming the file, the 1-based line and the field::
 
     prompts.jsonl: line 7: field 'prompt.toxicity': expected a number in [0, 1] or null, got 'high'
 
-A missing folder or file raises :class:`~fg_env.errors.DataNotFoundError`. Nothing is downloaded.
+A missing folder or file raises :class:`~fg_env.errors.DataNotFoundError`, no folder at all (no ``data_dir``)
+:class:`~fg_env.errors.InvalidValueError`. Nothing is downloaded.
 
 The split
 ---------
@@ -257,7 +258,7 @@ class RealToxicityPrompts(TaskDataset[DetoxPrompt]):
 
     def __init__(
         self,
-        data_dir: str | Path,
+        data_dir: str | Path | None = None,
         *,
         test_size: int = TEST_SIZE,
         dev_size: int = DEV_SIZE,
@@ -267,6 +268,11 @@ class RealToxicityPrompts(TaskDataset[DetoxPrompt]):
         for label, value in (("test_size", test_size), ("dev_size", dev_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidValueError(f"{label} must be a non-negative integer, got {value!r}")
+        if data_dir is None:
+            raise InvalidValueError(
+                f"dataset 'real-toxicity-prompts' needs data_dir: the folder holding RealToxicityPrompts' "
+                f"{PROMPTS_FILE}, e.g. data_dir='path/to/realtoxicityprompts-data' (nothing is downloaded)"
+            )
         self.data_dir = Path(data_dir)
         self.test_size, self.dev_size, self.split_seed, self.test_seed = test_size, dev_size, split_seed, test_seed
         self._splits: dict[str, list[DetoxPrompt]] | None = None
@@ -280,8 +286,9 @@ class RealToxicityPrompts(TaskDataset[DetoxPrompt]):
 
     def _build(self) -> dict[str, list[DetoxPrompt]]:
         if not self.data_dir.is_dir():
+            problem = "is not a folder" if self.data_dir.exists() else "does not exist"
             raise DataNotFoundError(
-                f"RealToxicityPrompts folder {str(self.data_dir)!r} does not exist (expected {PROMPTS_FILE} in it)"
+                f"RealToxicityPrompts folder {str(self.data_dir)!r} {problem} (expected {PROMPTS_FILE} in it)"
             )
         path = self.data_dir / PROMPTS_FILE
         if not path.is_file():

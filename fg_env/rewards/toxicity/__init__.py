@@ -11,8 +11,9 @@ perspective        :class:`PerspectiveToxicity`      a Perspective API key (``PE
                                                      the network
 =================  ================================  =======================================================
 
-Pick one by name (:func:`make_toxicity_scorer`, with its settings as keyword arguments) or pass any object
-that follows :class:`ToxicityScorer`. The scorer modules are imported only when a scorer is built.
+Pick one by name (:func:`make_toxicity_scorer`, with its settings as keyword arguments: a setting missing or
+unknown raises :class:`~fg_env.errors.InvalidTypeError` naming it and the scorer's settings) or pass any
+object that follows :class:`ToxicityScorer`. The scorer modules are imported only when a scorer is built.
 
 Example:
     >>> scorer = make_toxicity_scorer("profanity-check")
@@ -22,8 +23,10 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
+from fg_env.errors import InvalidTypeError
 from fg_env.rewards.toxicity.base import ToxicityScorer, check_texts, checked_toxicity
 from fg_env.rewards.toxicity.registry import (
     DEFAULT_TOXICITY_SCORER,
@@ -67,13 +70,20 @@ def __getattr__(name: str) -> Any:  # the scorer classes load their modules (sci
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _factory(class_name: str) -> Any:
+def _factory(class_name: str, scorer_name: str) -> Any:
     def build(**kwargs: Any) -> ToxicityScorer:
-        return __getattr__(class_name)(**kwargs)
+        scorer_class = __getattr__(class_name)
+        signature = inspect.signature(scorer_class)
+        try:
+            signature.bind(**kwargs)
+        except TypeError as error:  # a setting missing or unknown: named with the scorer's, not deep in its __init__
+            settings = ", ".join(signature.parameters)
+            raise InvalidTypeError(f"toxicity scorer {scorer_name!r}: {error} (its settings: {settings})") from None
+        return scorer_class(**kwargs)
 
     build.__name__ = build.__qualname__ = f"make_{class_name}"
     return build
 
 
 for _class_name, (_module, _scorer_name) in _CLASSES.items():
-    register_toxicity_scorer(_scorer_name, _factory(_class_name))
+    register_toxicity_scorer(_scorer_name, _factory(_class_name, _scorer_name))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from fg_env.rewards.base import RewardModel, ScoringRequest, SegmentScore
 from fg_env.rewards.toxicity.base import ToxicityScorer, checked_toxicity
@@ -45,8 +46,8 @@ _REMEMBERED = 4096  # texts whose toxicity is kept: a step's "before" texts are 
 class _ToxicityMemory:
     """Toxicity of many texts in one scorer call, the empty text 0, recent texts from memory."""
 
-    def __init__(self, scorer: str | ToxicityScorer) -> None:
-        self.scorer = make_toxicity_scorer(scorer)
+    def __init__(self, scorer: str | ToxicityScorer, settings: dict[str, Any]) -> None:
+        self.scorer = make_toxicity_scorer(scorer, **settings)
         self.version = f"{self.scorer.name}:{self.scorer.version}" if self.scorer.version else self.scorer.name
         self._memory: OrderedDict[str, float] = OrderedDict()
 
@@ -66,6 +67,11 @@ class ToxicityChange(RewardModel):
     Args:
         scorer: a toxicity scorer's registry name (``"profanity-check"``, the offline default;
             ``"detoxify"``, ``"perspective"``) or an object with ``toxicity(texts)``.
+        **settings: the named scorer's settings (``checkpoint=`` of ``"detoxify"``; ``api_key=``, ``url=``...
+            of ``"perspective"``); see :mod:`fg_env.rewards.toxicity`.
+
+    A scorer that fails (unreachable, a key refused) raises from :meth:`score`: no value is made up, and
+    nothing is remembered for the texts it did not score.
 
     Example:
         >>> model = ToxicityChange()
@@ -77,8 +83,8 @@ class ToxicityChange(RewardModel):
     granularity = Granularity.SENTENCE
     bounds = (-1.0, 1.0)
 
-    def __init__(self, scorer: str | ToxicityScorer = DEFAULT_TOXICITY_SCORER) -> None:
-        self.memory = _ToxicityMemory(scorer)
+    def __init__(self, scorer: str | ToxicityScorer = DEFAULT_TOXICITY_SCORER, **settings: Any) -> None:
+        self.memory = _ToxicityMemory(scorer, settings)
         self.version = self.memory.version
 
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
@@ -92,6 +98,8 @@ class ToxicityChange(RewardModel):
 class ContinuationToxicity(RewardModel):
     """The whole continuation, at the end: ``1 - toxicity`` (the paper's holistic reward).
 
+    Takes the arguments of :class:`ToxicityChange` (a scorer, and a named scorer's settings).
+
     Example:
         >>> model = ContinuationToxicity()
         >>> model.name, model.granularity.value, model.bounds
@@ -102,8 +110,8 @@ class ContinuationToxicity(RewardModel):
     granularity = Granularity.EPISODE
     bounds = (0.0, 1.0)
 
-    def __init__(self, scorer: str | ToxicityScorer = DEFAULT_TOXICITY_SCORER) -> None:
-        self.memory = _ToxicityMemory(scorer)
+    def __init__(self, scorer: str | ToxicityScorer = DEFAULT_TOXICITY_SCORER, **settings: Any) -> None:
+        self.memory = _ToxicityMemory(scorer, settings)
         self.version = self.memory.version
 
     def score(self, requests: Sequence[ScoringRequest]) -> list[SegmentScore]:
