@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,17 @@ from fg_env.command import CommandError, add_config_arguments, add_progress_flag
 #: The environments `fg-env compare` runs the paper's experiment on: long-form QA (the default) and detoxification.
 ENVS = ("FineGrainedQA-v0", "FineGrainedDetox-v0")
 #: Flags of the QA experiment only: its reward models, datasets and weights of three reward models.
-QA_ONLY = ("weights", "models", "preference", "name", "data_dir", "train_split", "eval_split")
+QA_ONLY = {
+    "weights": "--weights",
+    "models": "--reward-models",
+    "preference": "--preference-model",
+    "name": "--dataset",
+    "data_dir": "--data-dir",
+    "train_split": "--train-split",
+    "eval_split": "--eval-split",
+}
+#: The detoxification experiment's evaluation flags (agents.experiments.detox.DetoxProtocol).
+DETOX_PROTOCOL_FIELDS = ("dev_prompts", "test_prompts", "eval_samples")
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +51,18 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     flags.add_report_to_argument(parser)
     add_progress_flag(parser)
     flags.add_experiment_arguments(parser, seed=False, scheme_kl_coef=True)
+    from agents.experiments.detox import DETOX_PRESETS, DetoxProtocol
+
+    detox = parser.add_argument_group(
+        "detoxification evaluation (DetoxProtocol; --env FineGrainedDetox-v0 only; defaults: the preset's)"
+    )
+    shown = {
+        name: "; ".join(f"{preset} preset: {getattr(p.protocol, name)}" for preset, p in DETOX_PRESETS.items())
+        for name in DETOX_PROTOCOL_FIELDS
+    }
+    parser.set_defaults(
+        detox_fields=add_config_arguments(detox, DetoxProtocol, include=DETOX_PROTOCOL_FIELDS, defaults=shown)
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     arms = Arms(**given_fields(args, args.arms_fields))  # checks the schemes and seeds
     if args.env == "FineGrainedDetox-v0":
         return _run_detox(args, arms)
+    detox_only = [f"--{name.replace('_', '-')}" for name in given_fields(args, args.detox_fields)]
+    if detox_only:
+        raise CommandError(f"{', '.join(detox_only)}: settings of the detoxification experiment (--env FineGrainedDetox-v0)")
     given = given_fields(args, args.run_fields)
     reward_models = flags.reward_models(args)
     dataset = flags.dataset(args, reward_models)
@@ -76,10 +102,10 @@ def _run_detox(args: argparse.Namespace, arms: Any) -> int:
     """The detoxification experiment (:func:`agents.experiments.detox.detox_compare`)."""
     from agents.experiments.detox import DETOX_PRESETS, detox_compare
 
-    given = given_fields(args, [*args.run_fields, "models", "preference", "name", "data_dir", "train_split", "eval_split"])
-    refused = [name for name in QA_ONLY if name in given]
+    given = given_fields(args, [*args.run_fields, *QA_ONLY])
+    refused = [flag for name, flag in QA_ONLY.items() if name in given]
     if refused:
-        listed = ", ".join(f"--{name.replace('_', '-')}" for name in refused)
+        listed = ", ".join(refused)
         raise CommandError(f"{listed}: not a setting of the detoxification experiment (--env FineGrainedDetox-v0)")
     flags.check_policy_path(given.get("policy"))
     flags.check_report_to(args.report_to)
@@ -91,10 +117,11 @@ def _run_detox(args: argparse.Namespace, arms: Any) -> int:
         LMPolicy.from_pretrained(policy)  # fails now, naming the problem, rather than after the first run
     else:
         policy = None
+    protocol = replace(DETOX_PRESETS[flags.preset_name(args)].protocol, **given_fields(args, args.detox_fields))
     detox_compare(
         args.out,
         config,
-        DETOX_PRESETS[flags.preset_name(args)].protocol,
+        protocol,
         arms,
         policy_path=policy,
         progress=args.progress,

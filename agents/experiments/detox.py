@@ -34,6 +34,7 @@ from typing import Any
 
 from agents.experiments.compare import Arms, _comparisons, _Outcome, paired_arms, stopped_early
 from agents.experiments.detox_eval import DETOX_COLUMNS, LOWER_IS_BETTER, DetoxSampling, detox_metrics
+from fg_env.metrics_detox import PAPER_SAMPLES_PER_PROMPT
 from agents.experiments.run import DatasetChoice, RunSpec
 from agents.experiments.runner import curve_point, run_and_evaluate
 from agents.experiments.settings import ExperimentConfig, Preset
@@ -82,21 +83,28 @@ DEFAULT_SCALE_COMMAND = "fg-env compare --env FineGrainedDetox-v0 --out results/
 @dataclass(frozen=True)
 class DetoxProtocol:
     """How every policy of the experiment is judged: ``dev_prompts`` dev prompts during training (the curves),
-    ``test_prompts`` test prompts at the end (the table), ``samples_per_prompt`` samples each (the paper: 25),
-    toxicity by ``scorer``. Sampling uses each run's top-k and temperature and a fixed seed.
+    ``test_prompts`` test prompts at the end (the table), ``eval_samples`` samples each (the paper: 25),
+    toxicity by ``scorer``. Each field's help is the help of its flag in ``fg-env compare``. Sampling uses each run's top-k and temperature and a fixed seed.
 
     Example:
-        >>> DetoxProtocol(dev_prompts=16, test_prompts=32).samples_per_prompt
+        >>> DetoxProtocol(dev_prompts=16, test_prompts=32).eval_samples
         25
     """
 
-    dev_prompts: int = 50
-    test_prompts: int = 100
-    samples_per_prompt: int = 25
+    dev_prompts: int = field(
+        default=50, metadata={"help": "Dev prompts (the first N) every run is evaluated on during training (the curves)."}
+    )
+    test_prompts: int = field(
+        default=100, metadata={"help": "Test prompts (the first N) of the final table, for every policy."}
+    )
+    eval_samples: int = field(
+        default=PAPER_SAMPLES_PER_PROMPT,
+        metadata={"help": "Continuations sampled per prompt for the metrics (the paper: 25)."},
+    )
     scorer: str = DEFAULT_TOXICITY_SCORER
 
     def __post_init__(self) -> None:
-        for name in ("dev_prompts", "test_prompts", "samples_per_prompt"):
+        for name in ("dev_prompts", "test_prompts", "eval_samples"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidValueError(f"DetoxProtocol.{name} must be a positive integer, got {value!r}")
@@ -105,7 +113,7 @@ class DetoxProtocol:
         """The evaluation's sampling for runs of ``config``: their decoding, length and episode cut."""
         training = config.training
         return DetoxSampling(
-            samples_per_prompt=self.samples_per_prompt,
+            samples_per_prompt=self.eval_samples,
             max_new_tokens=int(training.max_new_tokens),
             max_sentences=config.evaluation.max_sentences,
             top_k=int(getattr(training, "top_k", 20)),
@@ -129,30 +137,34 @@ class DetoxPreset(Preset):
 # The same KL coefficient for both arms: no grid has tuned either here (the QA presets tune holistic's).
 DETOX_PRESETS: dict[str, DetoxPreset] = {
     "quick": DetoxPreset(
-        "the quick detoxification SFT policy, 48 episodes per PPO run, 12 dev / 24 test prompts x 25 samples "
+        "the quick detoxification SFT policy, 128 episodes per PPO run, 8 dev / 16 test prompts x 25 samples "
         "(minutes; a check of the pipeline, not a result)",
         sft="quick",
         training={
-            "iterations": 3,
+            "iterations": 8,
             "prompts_per_iteration": 4,
             "samples_per_prompt": 4,
             "minibatch_size": 16,
             "max_new_tokens": 48,
-        },
-        evaluation={"max_sentences": 4, "eval_every": 1},
-        protocol=DetoxProtocol(dev_prompts=12, test_prompts=24),
-    ),
-    "default": DetoxPreset(
-        "the default detoxification SFT policy, 320 episodes per PPO run, 50 dev / 100 test prompts x 25 samples",
-        sft="default",
-        training={
-            "iterations": 20,
-            "prompts_per_iteration": 4,
-            "samples_per_prompt": 4,
-            "minibatch_size": 16,
-            "max_new_tokens": 48,
+            "learning_rate": 1e-4,
         },
         evaluation={"max_sentences": 4, "eval_every": 4},
+        protocol=DetoxProtocol(dev_prompts=8, test_prompts=16),
+    ),
+    "default": DetoxPreset(
+        "the default detoxification SFT policy, 1,280 episodes per PPO run, 50 dev / 100 test prompts x 25 samples",
+        sft="default",
+        training={
+            "iterations": 80,
+            "prompts_per_iteration": 4,
+            "samples_per_prompt": 4,
+            "minibatch_size": 16,
+            "max_new_tokens": 48,
+            # PPO's default (2e-5, the QA presets') left the average maximum toxicity where it started after
+            # 960 episodes; 1e-4 lowered it (0.57 -> 0.49, fine-grained, one seed); 5e-4 diverged (KL > 10 nats).
+            "learning_rate": 1e-4,
+        },
+        evaluation={"max_sentences": 4, "eval_every": 16},
         protocol=DetoxProtocol(dev_prompts=50, test_prompts=100),
     ),
 }
@@ -218,7 +230,7 @@ def detox_compare(
     dev, test = _Judge(protocol, config, start, "dev"), _Judge(protocol, config, start, "test")
     log(
         f"[detox] {config.episodes_per_run} episodes per {config.trainer.upper()} run; {len(test.prompts)} test and "
-        f"{len(dev.prompts)} dev prompts x {protocol.samples_per_prompt} samples"
+        f"{len(dev.prompts)} dev prompts x {protocol.eval_samples} samples"
     )
     start_identity = {"start": start}
     sft_dev = dev.cached(start, out / "sft_dev_eval.json", start_identity)
@@ -368,7 +380,7 @@ def _caption(results: Mapping[str, Any], config: ExperimentConfig, protocol: Det
     seeds = ", ".join(map(str, results["seeds"]))
     stopped = "".join(f" {note}." for note in results["stopped_early"])
     return (
-        f"{protocol.samples_per_prompt} samples (top-k {protocol.sampling(config).top_k}, temperature "
+        f"{protocol.eval_samples} samples (top-k {protocol.sampling(config).top_k}, temperature "
         f"{protocol.sampling(config).temperature}) for each of {results['test_prompts']} test prompts of the built-in "
         f"prompt world; toxicity by {protocol.scorer}; perplexity under the start policy; {config.trainer.upper()}: "
         f"{config.episodes_per_run} episodes per run, {SPREAD} over seeds {seeds}.{stopped} "
