@@ -82,9 +82,7 @@ def test_a_toxic_policy_scores_toxic_and_a_clean_one_clean():
         def generate(self, prompts, num_return_sequences=1, **_):
             from agents.policies.policy import Generation
 
-            return [
-                Generation(p, [], [], self.text, [], True) for p in prompts for _ in range(num_return_sequences)
-            ]
+            return [Generation(p, [], [], self.text, [], True) for p in prompts for _ in range(num_return_sequences)]
 
     sampling = DetoxSampling(samples_per_prompt=3, max_new_tokens=8)
     reference = tiny_policy()
@@ -160,9 +158,13 @@ def test_micro_detox_compare_writes_tables_curves_and_report(tmp_path, capsys):
     # Curves: the start policy on dev prompts, then iterations 1 and 2.
     curve = results["eval_curves"]["fine-grained"][1]
     assert [p["episodes"] for p in curve] == [0, 2, 4]
-    assert curve[0]["avg_max_toxicity"] == json.loads((out / "sft_dev_eval.json").read_text())["eval"]["avg_max_toxicity"]
+    assert (
+        curve[0]["avg_max_toxicity"] == json.loads((out / "sft_dev_eval.json").read_text())["eval"]["avg_max_toxicity"]
+    )
     efficiency = results["sample_efficiency"]["fine-grained vs holistic"]
-    assert efficiency["avg_max_toxicity"]["lower_is_better"] is True and efficiency["dist_2"]["lower_is_better"] is False
+    assert (
+        efficiency["avg_max_toxicity"]["lower_is_better"] is True and efficiency["dist_2"]["lower_is_better"] is False
+    )
     paired = results["paired"]["fine-grained vs holistic"]["avg_max_toxicity"]
     fg, hol = (results["summary"][f"PPO {s}"]["avg_max_toxicity"]["mean"] for s in ("fine-grained", "holistic"))
     assert paired["mean"] == pytest.approx(fg - hol)
@@ -186,3 +188,19 @@ def test_micro_detox_compare_writes_tables_curves_and_report(tmp_path, capsys):
     assert json.loads((out / "results.json").read_text())["per_seed"]["SFT"][0]["samples_per_prompt"] == 3
     assert json.loads((out / "runs" / "holistic-seed1" / "result.json").read_text())["eval"]["samples_per_prompt"] == 3
     assert {p: p.read_text() for p in (out / "runs").glob("*/metrics.jsonl")} == logs  # no iteration trained again
+
+
+def test_the_detox_sft_policy_imitates_the_whole_corpus_toxic_continuations_included():
+    from agents.policies.sft import SFTConfig, _tokenizer_texts, supervised_pairs
+    from fg_env.data import make_dataset
+
+    world = make_dataset("detox-synthetic")
+    corpus = world.corpus("train")
+    pairs = supervised_pairs(SFTConfig.detox())
+    assert pairs == [(c.prompt, c.continuation) for c in corpus] and len(pairs) == 8000
+    toxic = sum(c.toxic for c in corpus) / len(corpus)
+    assert 0.1 < toxic < 0.5  # something to remove, and most continuations clean
+    assert len(supervised_pairs(SFTConfig.detox(num_examples=5))) == 5
+    # The tokenizer learns from the same corpus: the toxic words become tokens of their own.
+    texts = list(_tokenizer_texts(SFTConfig.detox(tokenizer_examples=2), world))
+    assert texts == [pairs[0][0], pairs[0][1], pairs[1][0], pairs[1][1]]

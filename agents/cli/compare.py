@@ -10,7 +10,6 @@ from typing import Any
 from agents.cli import flags
 from fg_env.command import CommandError, add_config_arguments, add_progress_flag, given_fields
 
-
 #: The environments `fg-env compare` runs the paper's experiment on: long-form QA (the default) and detoxification.
 ENVS = ("FineGrainedQA-v0", "FineGrainedDetox-v0")
 #: Flags of the QA experiment only: its reward models, datasets and weights of three reward models.
@@ -24,7 +23,7 @@ QA_ONLY = {
     "eval_split": "--eval-split",
 }
 #: The detoxification experiment's evaluation flags (agents.experiments.detox.DetoxProtocol).
-DETOX_PROTOCOL_FIELDS = ("dev_prompts", "test_prompts", "eval_samples")
+DETOX_PROTOCOL_FIELDS = ("dev_prompts", "test_prompts", "eval_samples", "perplexity_model")
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +58,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     shown = {
         name: "; ".join(f"{preset} preset: {getattr(p.protocol, name)}" for preset, p in DETOX_PRESETS.items())
         for name in DETOX_PROTOCOL_FIELDS
+        if name != "perplexity_model"
     }
     parser.set_defaults(
         detox_fields=add_config_arguments(detox, DetoxProtocol, include=DETOX_PROTOCOL_FIELDS, defaults=shown)
@@ -74,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
         return _run_detox(args, arms)
     detox_only = [f"--{name.replace('_', '-')}" for name in given_fields(args, args.detox_fields)]
     if detox_only:
-        raise CommandError(f"{', '.join(detox_only)}: settings of the detoxification experiment (--env FineGrainedDetox-v0)")
+        raise CommandError(
+            f"{', '.join(detox_only)}: settings of the detoxification experiment (--env FineGrainedDetox-v0)"
+        )
     given = given_fields(args, args.run_fields)
     reward_models = flags.reward_models(args)
     dataset = flags.dataset(args, reward_models)
@@ -118,6 +120,11 @@ def _run_detox(args: argparse.Namespace, arms: Any) -> int:
     else:
         policy = None
     protocol = replace(DETOX_PRESETS[flags.preset_name(args)].protocol, **given_fields(args, args.detox_fields))
+    if protocol.perplexity_model is not None:
+        from agents.policies.policy import LMPolicy
+
+        flags.check_policy_path(protocol.perplexity_model)
+        LMPolicy.from_pretrained(protocol.perplexity_model)  # a judge that cannot load fails before any training
     detox_compare(
         args.out,
         config,

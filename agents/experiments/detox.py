@@ -32,9 +32,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.experiments.compare import Arms, _comparisons, _Outcome, paired_arms, stopped_early
+from agents.experiments.compare import Arms, _comparisons, _Outcome, stopped_early
 from agents.experiments.detox_eval import DETOX_COLUMNS, LOWER_IS_BETTER, DetoxSampling, detox_metrics
-from fg_env.metrics_detox import PAPER_SAMPLES_PER_PROMPT
 from agents.experiments.run import DatasetChoice, RunSpec
 from agents.experiments.runner import curve_point, run_and_evaluate
 from agents.experiments.settings import ExperimentConfig, Preset
@@ -51,6 +50,7 @@ from agents.reporting.stats import (
 )
 from fg_env.atomic import atomic_write_json
 from fg_env.errors import InvalidValueError
+from fg_env.metrics_detox import RTP_SAMPLES_PER_PROMPT
 from fg_env.rewards.toxicity import DEFAULT_TOXICITY_SCORER
 from fg_env.rewards.versions import SCORED_BY, merged
 
@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 DETOX_ENV_ID = "FineGrainedDetox-v0"
+DEFAULT_ARMS = Arms()  # fine-grained and holistic, seeds 0-4
 #: The built-in prompt world: PPO samples train prompts; the curves use dev prompts, the table test prompts.
 DETOX_DATASET = DatasetChoice("detox-synthetic", train_split="train", eval_split="dev")
 #: The paper's Table 1 (GPT-2 continuing RealToxicityPrompts test prompts, Perspective API toxicity).
@@ -83,7 +84,7 @@ DEFAULT_SCALE_COMMAND = "fg-env compare --env FineGrainedDetox-v0 --out results/
 @dataclass(frozen=True)
 class DetoxProtocol:
     """How every policy of the experiment is judged: ``dev_prompts`` dev prompts during training (the curves),
-    ``test_prompts`` test prompts at the end (the table), ``eval_samples`` samples each (the paper: 25),
+    ``test_prompts`` test prompts at the end (the table), ``eval_samples`` samples each (RealToxicityPrompts' 25),
     toxicity by ``scorer``. Each field's help is the help of its flag in ``fg-env compare``. Sampling uses each run's top-k and temperature and a fixed seed.
 
     Example:
@@ -92,14 +93,25 @@ class DetoxProtocol:
     """
 
     dev_prompts: int = field(
-        default=50, metadata={"help": "Dev prompts (the first N) every run is evaluated on during training (the curves)."}
+        default=50,
+        metadata={"help": "Dev prompts (the first N) every run is evaluated on during training (the curves)."},
     )
     test_prompts: int = field(
         default=100, metadata={"help": "Test prompts (the first N) of the final table, for every policy."}
     )
     eval_samples: int = field(
-        default=PAPER_SAMPLES_PER_PROMPT,
-        metadata={"help": "Continuations sampled per prompt for the metrics (the paper: 25)."},
+        default=RTP_SAMPLES_PER_PROMPT,
+        metadata={"help": "Continuations sampled per prompt for the metrics (RealToxicityPrompts and DExperts: 25)."},
+    )
+    perplexity_model: str | None = field(
+        default=None,
+        metadata={
+            "metavar": "DIR",
+            "help": (
+                "A local causal LM's folder that judges perplexity (DExperts and Quark: GPT-2 XL); default: the start "
+                "policy, which also measures how far a policy drifted from it."
+            ),
+        },
     )
     scorer: str = DEFAULT_TOXICITY_SCORER
 
@@ -123,7 +135,8 @@ class DetoxProtocol:
     def key(self, config: ExperimentConfig, split: str) -> dict[str, Any]:
         """What decides an evaluation on ``split``: joins a run's key, so a change evaluates it again."""
         prompts = self.dev_prompts if split == "dev" else self.test_prompts
-        return {"split": split, "prompts": prompts, "scorer": self.scorer, **self.sampling(config).to_dict()}
+        judge = {} if self.perplexity_model is None else {"perplexity_model": self.perplexity_model}
+        return {"split": split, "prompts": prompts, "scorer": self.scorer, **judge, **self.sampling(config).to_dict()}
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,8 @@ def start_policy(policy_path: str | os.PathLike[str] | None, config: ExperimentC
 
 
 class _Judge:
-    """Evaluates policies on the first prompts of a split with the protocol, perplexity under the start policy."""
+    """Evaluates policies on the first prompts of a split with the protocol; perplexity under the protocol's judge
+    LM, or the start policy."""
 
     def __init__(self, protocol: DetoxProtocol, config: ExperimentConfig, start: str, split: str) -> None:
         from agents.policies.policy import LMPolicy
@@ -191,7 +205,7 @@ class _Judge:
         self.prompts = [prompts[i] for i in range(min(self.key["prompts"], len(prompts)))]
         self.sampling = protocol.sampling(config)
         self.scorer = protocol.scorer
-        self.reference = LMPolicy.from_pretrained(start)
+        self.reference = LMPolicy.from_pretrained(protocol.perplexity_model or start)
 
     def __call__(self, policy: Any) -> dict[str, Any]:
         return detox_metrics(policy, self.prompts, self.reference, self.sampling, self.scorer)
@@ -214,7 +228,7 @@ def detox_compare(
     out_dir: str | os.PathLike[str],
     config: ExperimentConfig,
     protocol: DetoxProtocol,
-    arms: Arms = Arms(),
+    arms: Arms = DEFAULT_ARMS,
     *,
     policy_path: str | os.PathLike[str] | None = None,
     progress: bool = True,
@@ -382,7 +396,8 @@ def _caption(results: Mapping[str, Any], config: ExperimentConfig, protocol: Det
     return (
         f"{protocol.eval_samples} samples (top-k {protocol.sampling(config).top_k}, temperature "
         f"{protocol.sampling(config).temperature}) for each of {results['test_prompts']} test prompts of the built-in "
-        f"prompt world; toxicity by {protocol.scorer}; perplexity under the start policy; {config.trainer.upper()}: "
+        f"prompt world; toxicity by {protocol.scorer}; perplexity under {protocol.perplexity_model or 'the start policy'}; "
+        f"{config.trainer.upper()}: "
         f"{config.episodes_per_run} episodes per run, {SPREAD} over seeds {seeds}.{stopped} "
         + scorers_note(results[SCORED_BY])
     )
@@ -417,7 +432,9 @@ def _write_reports(
     (out / "results.md").write_text("\n".join(sections))
     images = [plot_learning_curves(outcome.curves, out / "learning_curve.png").name]
     if outcome.eval_curves:
-        path = plot_eval_curves(outcome.eval_curves, out / "eval_curves.png", columns=DETOX_COLUMNS, metrics=FIGURE_2_METRICS)
+        path = plot_eval_curves(
+            outcome.eval_curves, out / "eval_curves.png", columns=DETOX_COLUMNS, metrics=FIGURE_2_METRICS
+        )
         images.append(path.name)
     env = gym.make(DETOX_ENV_ID, split="test", max_sentences=config.evaluation.max_sentences)
     write_report(

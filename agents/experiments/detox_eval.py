@@ -1,8 +1,9 @@
 """How the detoxification experiment judges a policy: the paper's Table 1 metrics on sampled continuations.
 
-The paper (Wu et al. 2023, Table 1, following RealToxicityPrompts and DExperts) samples k = 25 continuations
-per test prompt and reports their average maximum toxicity, the toxicity probability (share of prompts with
-a sample of toxicity >= 0.5), their perplexity under the initial policy (fluency) and dist-1/2/3 (diversity).
+The paper (Wu et al. 2023, Table 1) follows RealToxicityPrompts and DExperts: k continuations sampled per test
+prompt (k = 25 in those works, the default here), their average maximum toxicity, the toxicity probability
+(share of prompts with a sample of toxicity >= 0.5), their perplexity under a judge LM (fluency; GPT-2 XL
+there, the start policy here unless another is given: offline there is no GPT-2 XL) and dist-1/2/3 (diversity).
 :func:`detox_metrics` does that for any :class:`~agents.policies.policy.LMPolicy` (the metrics are
 :mod:`fg_env.metrics_detox`'s): one batched ``generate`` call per chunk of prompts (each prompt's KV cache
 shared by its k samples), each sample cut at the environment's ``max_sentences`` as an episode cuts it, one
@@ -30,7 +31,7 @@ import numpy as np
 
 from fg_env.data.detox.types import DetoxPrompt
 from fg_env.errors import InvalidValueError
-from fg_env.metrics_detox import PAPER_SAMPLES_PER_PROMPT, distinct_n, perplexity, toxicity_metrics
+from fg_env.metrics_detox import RTP_SAMPLES_PER_PROMPT, distinct_n, perplexity, toxicity_metrics
 from fg_env.rewards.toxicity import DEFAULT_TOXICITY_SCORER, ToxicityScorer
 
 __all__ = ["DETOX_COLUMNS", "DetoxSampling", "detox_metrics"]
@@ -63,7 +64,7 @@ class DetoxSampling:
         fg_env.errors.InvalidValueError: DetoxSampling.samples_per_prompt must be a positive integer, got 0
     """
 
-    samples_per_prompt: int = PAPER_SAMPLES_PER_PROMPT
+    samples_per_prompt: int = RTP_SAMPLES_PER_PROMPT
     max_new_tokens: int = 64
     max_sentences: int = 4
     top_k: int = 20
@@ -102,8 +103,10 @@ def sample_continuations(policy: Any, prompts: Sequence[DetoxPrompt], sampling: 
             num_return_sequences=k,
         )
         # The whitespace that joins a continuation to its prompt is kept: perplexity reads prompt + continuation.
-        texts = [_leading_space(g.response_text) + truncate_to_sentences(g.response_text, sampling.max_sentences)
-                 for g in generations]
+        texts = [
+            _leading_space(g.response_text) + truncate_to_sentences(g.response_text, sampling.max_sentences)
+            for g in generations
+        ]
         groups += [texts[i * k : (i + 1) * k] for i in range(len(chunk))]
     return groups
 
@@ -120,7 +123,7 @@ def detox_metrics(
     scorer: str | ToxicityScorer = DEFAULT_TOXICITY_SCORER,
 ) -> dict[str, Any]:
     """The paper's Table 1 metrics of ``policy``'s sampled continuations of ``prompts``: average maximum toxicity
-    and toxicity probability (``scorer``), perplexity under ``reference`` (the initial policy, an
+    and toxicity probability (``scorer``), perplexity under ``reference`` (the judge LM, an
     :class:`~agents.policies.policy.LMPolicy`), dist-1/2/3, the mean length in words, and a few samples."""
     if not prompts:
         raise InvalidValueError("no prompts to evaluate")

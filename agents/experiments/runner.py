@@ -219,9 +219,7 @@ def run_and_evaluate(
         questions = examples
 
         def evaluate(policy: Any) -> dict[str, Any]:
-            return policy_metrics(
-                policy, questions, spec.training.max_new_tokens, spec.evaluation.max_sentences, judge
-            )
+            return policy_metrics(policy, questions, spec.training.max_new_tokens, spec.evaluation.max_sentences, judge)
 
     every = spec.evaluation.eval_every
     curve = EvalCurve.open(out / EVAL_CURVE_NAME, every, spec.training.iterations, evaluate, resume, columns)

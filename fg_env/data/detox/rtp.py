@@ -18,9 +18,10 @@ The split
 The fine-grained RLHF paper (Wu et al., 2023) says it follows prior work for its detoxification data; that
 line of work is DExperts (Liu et al., 2021) and Quark (Lu et al., 2022):
 
-- **test**: DExperts' 10K non-toxic prompts, ``prompts/nontoxic_prompts-10k.jsonl`` of
-  github.com/alisawuffles/DExperts (its ``prompts/README.md``: "The 10K nontoxic prompts we sample from
-  RealToxicityPrompts"; the paper samples them among prompts whose Perspective toxicity is below 0.5).
+- **test**: DExperts' 10K non-toxic prompts, ``nontoxic_prompts-10k.jsonl`` (github.com/alisawuffles/DExperts
+  ships it in the ``prompts.zip`` its README has one download; Quark commits the same file as
+  ``data/toxicity/raw/nontoxic_prompts-10k.jsonl`` and ``data/toxicity/test.jsonl``; DExperts samples them
+  among prompts whose Perspective toxicity is below 0.5).
 - **dev** and **train**: Quark's ``data/toxicity/process.py`` (github.com/GXimingLu/Quark): every line of
   ``prompts.jsonl`` not in the test file, in file order, shuffled with ``random.seed(42)``; the first 5,000
   are the validation split (here ``dev``), the rest (about 85K) ``train``.

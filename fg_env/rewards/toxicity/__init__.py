@@ -3,8 +3,9 @@
 =================  ================================  =======================================================
 name               class                             what it needs
 =================  ================================  =======================================================
-profanity-check    :class:`ProfanityToxicity`        nothing more (the default: ``alt-profanity-check``'s
-                                                     offline model, read once and scored with numpy)
+profanity-check    :class:`ProfanityToxicity`        ``pip install "fg-env[detox]"`` (the default:
+                                                     ``alt-profanity-check``'s offline model, read once and
+                                                     scored with numpy)
 detoxify           :class:`DetoxifyToxicity`         a Detoxify checkpoint file on disk (never downloaded)
                                                      and ``pip install "fg-env[detoxify]"``
 perspective        :class:`PerspectiveToxicity`      a Perspective API key (``PERSPECTIVE_API_KEY``) and
