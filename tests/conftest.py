@@ -116,3 +116,18 @@ def serve(no_proxy: None):  # noqa: ANN201
     yield start
     for server in servers:
         server.close()
+
+
+def cli_error(capsys, argv: list[str]) -> str:
+    """``fg-env argv``'s stderr, checked to be one line without a traceback after exit status 2 (what every
+    command prints for bad input)."""
+    from fg_env.cli import main
+
+    try:
+        status = main(argv)
+    except SystemExit as stop:  # argparse's own errors
+        status = stop.code
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err

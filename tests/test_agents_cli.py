@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from _agents_tiny import save_tiny_policy
+from conftest import cli_error
 
 from fg_env.cli import main
 
@@ -25,16 +26,6 @@ def no_training(monkeypatch):
     monkeypatch.setattr(agents.algorithms.ppo.FineGrainedPPO, "train", forbidden)
 
 
-def _error(capsys, argv: list[str]) -> str:
-    """The command's stderr, checked to be one line without a traceback, after exit status 2."""
-    try:
-        status = main(argv)
-    except SystemExit as stop:  # argparse's own errors
-        status = stop.code
-    err = capsys.readouterr().err
-    assert status == 2, err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    return err
 
 
 @pytest.mark.parametrize(
@@ -97,26 +88,26 @@ def _error(capsys, argv: list[str]) -> str:
 )
 def test_bad_input_is_one_line_before_training(argv, message, tmp_path, capsys, no_training):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    assert message.replace("{tmp}", str(tmp_path)) in _error(capsys, argv)
+    assert message.replace("{tmp}", str(tmp_path)) in cli_error(capsys, argv)
 
 
 def test_corrupt_checkpoint_is_reported_before_training(tmp_path, capsys, no_training):
     run = tmp_path / "run"
     run.mkdir()
     (run / "checkpoint.pt").write_bytes(b"\x00\x01 half a checkpoint")
-    err = _error(capsys, ["train", "--out", str(run), "--resume"])
+    err = cli_error(capsys, ["train", "--out", str(run), "--resume"])
     assert "checkpoint" in err and "is corrupt or not a checkpoint" in err
 
 
 def test_existing_run_needs_resume(tmp_path, capsys, no_training):
     (tmp_path / "checkpoint.pt").write_bytes(b"x")
-    assert "already holds a run" in _error(capsys, ["train", "--out", str(tmp_path)])
+    assert "already holds a run" in cli_error(capsys, ["train", "--out", str(tmp_path)])
 
 
 def test_a_folder_that_is_not_a_model_is_rejected(tmp_path, capsys, no_training):
     folder = tmp_path / "not-a-model"
     folder.mkdir()
-    err = _error(capsys, ["train", "--out", str(tmp_path / "r"), "--policy", str(folder)])
+    err = cli_error(capsys, ["train", "--out", str(tmp_path / "r"), "--policy", str(folder)])
     assert "holds no config.json" in err
 
 
@@ -235,7 +226,7 @@ def test_train_resume_and_evaluate(tmp_path, capsys):
     config = json.loads((out / "run.json").read_text())["config"]
     assert (config["vf_coef"], config["kl_threshold"], config["learning_rate"]) == (0.1, 10.0, 2e-5)  # the defaults
     # resuming with other weights is refused, naming the problem
-    err = _error(capsys, ["train", "--scheme", "sentence", "--weights", "0.3,0.5,0.3", "--policy", str(policy),
+    err = cli_error(capsys, ["train", "--scheme", "sentence", "--weights", "0.3,0.5,0.3", "--policy", str(policy),
                           "--out", str(out), "--iterations", "4", "--resume", *TINY_RUN])
     assert "reward weights" in err
     capsys.readouterr()

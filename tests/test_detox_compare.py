@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from _agents_tiny import save_tiny_policy
+from conftest import cli_error
 
 from fg_env.cli import main
 
@@ -106,26 +107,17 @@ def test_bad_sampling_settings_are_named():
         DetoxProtocol(test_prompts=-1)
 
 
-def _error(capsys, argv):
-    try:
-        status = main(argv)
-    except SystemExit as stop:
-        status = stop.code
-    err = capsys.readouterr().err
-    assert status == 2, err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    return err
 
 
 def test_qa_flags_are_refused_for_detox_and_detox_flags_for_qa(tmp_path, capsys):
     base = ["compare", "--out", str(tmp_path / "c"), "--no-progress"]
-    err = _error(capsys, [*base, "--env", "FineGrainedDetox-v0", "--weights", "0.3,0.5,0.3"])
+    err = cli_error(capsys, [*base, "--env", "FineGrainedDetox-v0", "--weights", "0.3,0.5,0.3"])
     assert "--weights: not a setting of the detoxification experiment" in err
-    err = _error(capsys, [*base, "--env", "FineGrainedDetox-v0", "--dataset", "qa-feedback"])
+    err = cli_error(capsys, [*base, "--env", "FineGrainedDetox-v0", "--dataset", "qa-feedback"])
     assert "--dataset" in err
-    err = _error(capsys, [*base, "--eval-samples", "5"])
+    err = cli_error(capsys, [*base, "--eval-samples", "5"])
     assert "--eval-samples: settings of the detoxification experiment" in err
-    err = _error(capsys, [*base, "--env", "FineGrainedDetox-v0", "--policy", str(tmp_path / "missing")])
+    err = cli_error(capsys, [*base, "--env", "FineGrainedDetox-v0", "--policy", str(tmp_path / "missing")])
     assert "does not exist" in err
     assert not (tmp_path / "c").exists()
 
@@ -204,3 +196,19 @@ def test_the_detox_sft_policy_imitates_the_whole_corpus_toxic_continuations_incl
     # The tokenizer learns from the same corpus: the toxic words become tokens of their own.
     texts = list(_tokenizer_texts(SFTConfig.detox(tokenizer_examples=2), world))
     assert texts == [pairs[0][0], pairs[0][1], pairs[1][0], pairs[1][1]]
+
+
+def test_kept_results_mask_the_worlds_toxic_words_and_nothing_else():
+    from agents.experiments.detox import _masked
+    from fg_env.data.detox import mask_toxic_words, toxic_vocabulary
+
+    word = toxic_vocabulary()[0][0]
+    sample = {"question": "Ada said that", "example_id": "d-1", "answer": f"the {word} left. Classes resumed."}
+    results = {"summary": {}, "per_seed": {"SFT": [{"avg_max_toxicity": 0.5, "samples": [sample]}]}}
+    masked = _masked(results)
+    answer = masked["per_seed"]["SFT"][0]["samples"][0]["answer"]
+    assert word not in answer and answer == f"the {word[0]}{'*' * (len(word) - 1)} left. Classes resumed."
+    assert results["per_seed"]["SFT"][0]["samples"][0]["answer"] == sample["answer"]  # the caller's copy kept
+    assert masked["per_seed"]["SFT"][0]["avg_max_toxicity"] == 0.5
+    # Words that merely contain a toxic word, and clean text, are left alone.
+    assert mask_toxic_words(f"x{word}x and the mill") == f"x{word}x and the mill"

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 from _agents_tiny import save_tiny_policy
+from conftest import cli_error
 
 from agents.experiments.run import RewardModels, make_env
 from agents.experiments.learned_vs_exact import (
@@ -127,29 +128,20 @@ def test_answers_only_with_synthetic_feedback(tmp_path):
 # ---------------------------------------------------------------------------------------- the command's input
 
 
-def _error(capsys, argv: list[str]) -> str:
-    try:
-        status = main(argv)
-    except SystemExit as stop:
-        status = stop.code
-    err = capsys.readouterr().err
-    assert status == 2, err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    return err
 
 
 def test_bad_reward_model_flags_stop_before_training(tmp_path, capsys, tiny_relevance_model):
     out = ["--out", str(tmp_path / "run")]
-    err = _error(capsys, ["train", *out, "--reward-models", "relevance,no-such-model"])
+    err = cli_error(capsys, ["train", *out, "--reward-models", "relevance,no-such-model"])
     assert "reward model 'no-such-model' is neither a folder nor a known name" in err
     (tmp_path / "empty").mkdir()
-    err = _error(capsys, ["train", *out, "--reward-models", str(tmp_path / "empty")])
+    err = cli_error(capsys, ["train", *out, "--reward-models", str(tmp_path / "empty")])
     assert "is not a saved learned reward model" in err
-    err = _error(capsys, ["train", *out, "--reward-models", f"{tiny_relevance_model},factuality", "--weights", "0.3,0.5,0.3"])
+    err = cli_error(capsys, ["train", *out, "--reward-models", f"{tiny_relevance_model},factuality", "--weights", "0.3,0.5,0.3"])
     assert "--weights needs 2 values, one per --reward-models entry; got 3" in err
-    err = _error(capsys, ["compare", *out, "--preference-model", "relevance"])
+    err = cli_error(capsys, ["compare", *out, "--preference-model", "relevance"])
     assert "--preference-model 'relevance' is not a folder of a learned model" in err
-    err = _error(capsys, ["learned-vs-exact", *out, "--policy-samples", "0"])
+    err = cli_error(capsys, ["learned-vs-exact", *out, "--policy-samples", "0"])
     assert "policy_samples must be a positive integer, got 0" in err
 
 
@@ -257,9 +249,9 @@ def test_train_on_qa_feedback_with_learned_reward_models(tmp_path, capsys, tiny_
             "--samples-per-prompt", "2", "--minibatch-size", "2", "--max-new-tokens", "8", "--eval-questions", "3",
             "--no-progress"]
     capsys.readouterr()
-    err = _error(capsys, argv)  # no annotator on real data: learned models are needed
+    err = cli_error(capsys, argv)  # no annotator on real data: learned models are needed
     assert "--dataset qa-feedback has no annotator to reward or judge answers: give --reward-models" in err
-    err = _error(capsys, [*argv, "--reward-models", str(tiny_relevance_model), "--eval-split", "test"])
+    err = cli_error(capsys, [*argv, "--reward-models", str(tiny_relevance_model), "--eval-split", "test"])
     assert "test" in err  # a split the folder does not hold is named before training
     assert main([*argv, "--reward-models", str(tiny_relevance_model), "--weights", "1.0"]) == 0
     result = json.loads((out / "result.json").read_text())

@@ -14,7 +14,8 @@ the start policy, dist-1/2/3. During training each run is evaluated every ``eval
 prompts (Figure 2's curves, ``eval_curves.png``, and the sample-efficiency table); the final table is on test
 prompts (Table 1's), beside the paper's numbers. The folder gets ``results.json``, ``results.md``,
 ``eval_curves.png``, ``learning_curve.png`` and ``report.html`` (sample continuations of every policy, each
-sentence coloured by its toxicity change). Runs keep their folders and resume as ``fg-env compare`` runs do.
+sentence coloured by its toxicity change); the samples in ``results.json`` and ``report.html`` have the
+built-in world's toxic words masked but for their first letter (the runs' own ``test_eval.json`` keep them). Runs keep their folders and resume as ``fg-env compare`` runs do.
 
 Example (minutes; ``fg-env compare --env FineGrainedDetox-v0 --quick`` runs the same)::
 
@@ -48,7 +49,8 @@ from agents.reporting.stats import (
     sample_efficiency_table,
     summarise,
 )
-from fg_env.atomic import atomic_write_json
+from fg_env.atomic import atomic_write_json, atomic_write_text
+from fg_env.data.detox import mask_toxic_words
 from fg_env.errors import InvalidValueError
 from fg_env.metrics_detox import RTP_SAMPLES_PER_PROMPT
 from fg_env.rewards.toxicity import DEFAULT_TOXICITY_SCORER
@@ -159,7 +161,7 @@ DETOX_PRESETS: dict[str, DetoxPreset] = {
             "samples_per_prompt": 4,
             "minibatch_size": 16,
             "max_new_tokens": 48,
-            "learning_rate": 1e-4,
+            "learning_rate": 5e-5,
         },
         evaluation={"max_sentences": 4, "eval_every": 4},
         protocol=DetoxProtocol(dev_prompts=8, test_prompts=16),
@@ -173,9 +175,12 @@ DETOX_PRESETS: dict[str, DetoxPreset] = {
             "samples_per_prompt": 4,
             "minibatch_size": 16,
             "max_new_tokens": 48,
-            # PPO's default (2e-5, the QA presets') left the average maximum toxicity where it started after
-            # 960 episodes; 1e-4 lowered it (0.57 -> 0.49, fine-grained, one seed); 5e-4 diverged (KL > 10 nats).
-            "learning_rate": 1e-4,
+            # PPO's default (2e-5, the QA presets') left the average maximum toxicity where it started after 960
+            # episodes (one seed); 5e-4 diverged (KL > 10 nats within 22 iterations). 1e-4 and 5e-5 both ran at
+            # this scale (README, "Detoxification"): at 1e-4 the KL safeguard stopped 5 of the 10 runs early (4
+            # of them holistic), so the arms' budgets were unequal; at 5e-5 none stopped. Chosen on that, not on
+            # which arm won.
+            "learning_rate": 5e-5,
         },
         evaluation={"max_sentences": 4, "eval_every": 16},
         protocol=DetoxProtocol(dev_prompts=50, test_prompts=100),
@@ -388,6 +393,19 @@ def scale_notice(config: ExperimentConfig) -> str | None:
     )
 
 
+def _masked(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with the sample continuations' toxic words masked (:func:`~fg_env.data.detox.mask_toxic_words`):
+    results folders are kept and shared, the toxic words stay in the installed package that ships them."""
+    rows = {
+        name: [
+            {**run, "samples": [{**s, "answer": mask_toxic_words(s["answer"])} for s in run.get("samples", [])]}
+            for run in runs
+        ]
+        for name, runs in results["per_seed"].items()
+    }
+    return {**results, "per_seed": rows}
+
+
 def _caption(results: Mapping[str, Any], config: ExperimentConfig, protocol: DetoxProtocol) -> str:
     from agents.reporting.stats import scorers_note
 
@@ -415,7 +433,7 @@ def _write_reports(
 
     import fg_env  # noqa: F401 - registers the environments
 
-    atomic_write_json(out / "results.json", results)
+    atomic_write_json(out / "results.json", _masked(results))
     caption = _caption(results, config, protocol)
     notice = scale_notice(config)
     table = markdown_table(results["summary"], caption=caption, columns=DETOX_COLUMNS)
@@ -437,7 +455,7 @@ def _write_reports(
         )
         images.append(path.name)
     env = gym.make(DETOX_ENV_ID, split="test", max_sentences=config.evaluation.max_sentences)
-    write_report(
+    page = write_report(
         out,
         results["summary"],
         outcome.rows,
@@ -448,4 +466,6 @@ def _write_reports(
         tables=[*tables, comparison],
         columns=DETOX_COLUMNS,
     )
+    # Drawn from the samples as written (their toxicity colours the page), then masked like results.json.
+    atomic_write_text(page, mask_toxic_words(page.read_text(encoding="utf-8")))
     log("\n".join([table, *tables, comparison, *(["", notice] if notice else [])]))

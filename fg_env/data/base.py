@@ -86,3 +86,18 @@ def make_dataset(name: str | TaskDataset[Any], **kwargs: Any) -> Any:
     if name not in _DATASETS:
         raise UnknownChoiceError("dataset", name, available_datasets())
     return _DATASETS[name](**kwargs)
+
+
+def open_dataset(
+    name: str | TaskDataset[Any], data_dir: str | None = None, dataset_kwargs: dict[str, Any] | None = None
+) -> Any:
+    """:func:`make_dataset` from an environment's arguments: ``data_dir``, when given, joins ``dataset_kwargs``.
+
+    Example:
+        >>> open_dataset("synthetic", dataset_kwargs={"seed": 1}).name
+        'synthetic'
+    """
+    kwargs = dict(dataset_kwargs or {})
+    if data_dir is not None:
+        kwargs["data_dir"] = data_dir
+    return make_dataset(name, **kwargs)

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from gymnasium import spaces
 
-from fg_env.data.base import DETOX_TASK, QADataset, TaskDataset, available_datasets, make_dataset
+from fg_env.data.base import DETOX_TASK, QADataset, TaskDataset, available_datasets, open_dataset
 from fg_env.data.detox.types import DetoxPrompt
 from fg_env.envs.core import FineGrainedEnv
 from fg_env.envs.vector import EnvWrapper, FineGrainedVectorEnv
@@ -84,10 +84,7 @@ class FineGrainedDetoxEnv(FineGrainedEnv[DetoxPrompt]):
         dataset_kwargs: dict[str, Any] | None = None,
         render_mode: str | None = None,
     ) -> None:
-        kwargs = dict(dataset_kwargs or {})
-        if data_dir is not None:
-            kwargs["data_dir"] = data_dir
-        self.dataset = make_dataset(dataset, **kwargs)
+        self.dataset = open_dataset(dataset, data_dir, dataset_kwargs)
         if isinstance(self.dataset, QADataset):
             raise InvalidTypeError(
                 f"dataset {self.dataset.name!r} holds questions, not prompts to continue: FineGrainedDetox-v0 takes "

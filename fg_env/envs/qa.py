@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from gymnasium import spaces
 
-from fg_env.data.base import QA_TASK, QADataset, available_datasets, make_dataset
+from fg_env.data.base import QA_TASK, QADataset, available_datasets, open_dataset
 from fg_env.envs.core import FineGrainedEnv
 from fg_env.errors import InvalidTypeError
 from fg_env.rewards.base import RewardModel
@@ -64,10 +64,7 @@ class FineGrainedQAEnv(FineGrainedEnv[QAExample]):
         dataset_kwargs: dict[str, Any] | None = None,
         render_mode: str | None = None,
     ) -> None:
-        kwargs = dict(dataset_kwargs or {})
-        if data_dir is not None:
-            kwargs["data_dir"] = data_dir
-        self.dataset = make_dataset(dataset, **kwargs)
+        self.dataset = open_dataset(dataset, data_dir, dataset_kwargs)
         if not isinstance(self.dataset, QADataset):
             raise InvalidTypeError(
                 f"dataset {self.dataset.name!r} does not hold questions: FineGrainedQA-v0 takes a question-answering "

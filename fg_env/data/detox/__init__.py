@@ -9,13 +9,14 @@
 
 from fg_env.data.detox.rtp import RealToxicityPrompts, read_prompts_file
 from fg_env.data.detox.types import DetoxPrompt
-from fg_env.data.detox.world import CorpusContinuation, DetoxWorld, toxic_vocabulary
+from fg_env.data.detox.world import CorpusContinuation, DetoxWorld, mask_toxic_words, toxic_vocabulary
 
 __all__ = [
     "CorpusContinuation",
     "DetoxPrompt",
     "DetoxWorld",
     "RealToxicityPrompts",
+    "mask_toxic_words",
     "read_prompts_file",
     "toxic_vocabulary",
 ]

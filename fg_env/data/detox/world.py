@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,6 +54,7 @@ __all__ = [
     "SPLIT_SIZES",
     "CorpusContinuation",
     "DetoxWorld",
+    "mask_toxic_words",
     "toxic_vocabulary",
 ]
 
@@ -189,6 +191,26 @@ def toxic_vocabulary(size: int = VOCABULARY_SIZE) -> tuple[tuple[str, ...], str]
     except PackageNotFoundError:  # pragma: no cover - importable but not installed as a distribution
         release = "unknown"
     return chosen, f"alt-profanity-check-{release}"
+
+
+def mask_toxic_words(text: str) -> str:
+    """``text`` with every word of the world's toxic vocabulary (:func:`toxic_vocabulary`) masked but for its
+    first letter: what reports that are kept (``results/``) show, so that no offensive word is written into the
+    repository. Only the vocabulary is masked: text from elsewhere (RealToxicityPrompts) may hold other words.
+
+    Example:
+        >>> word = toxic_vocabulary()[0][0]
+        >>> masked = mask_toxic_words(f"They said {word.upper()}, twice.")
+        >>> masked == f"They said {word[0].upper()}{'*' * (len(word) - 1)}, twice."
+        True
+    """
+    return _toxic_pattern().sub(lambda m: m.group(0)[0] + "*" * (len(m.group(0)) - 1), text)
+
+
+@functools.lru_cache(maxsize=1)
+def _toxic_pattern() -> re.Pattern[str]:
+    terms = sorted(toxic_vocabulary()[0], key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\b", re.IGNORECASE)
 
 
 def _clean_words() -> set[str]:
