@@ -58,6 +58,7 @@ import fg_env
 from fg_env.envs.core import core_env
 from fg_env.envs.vector import copy_env
 from fg_env.errors import (
+    APIKeyError,
     EnvServerError,
     FgEnvError,
     InvalidActionError,
@@ -66,6 +67,8 @@ from fg_env.errors import (
     MissingDependencyError,
     MissingWorldError,
     ResetNeededError,
+    ScorerError,
+    ScorerUnreachableError,
     ServerUnreachableError,
 )
 from fg_env.rewards.vector import RewardComponent, RewardVectorFacts, check_weights, reward_components
@@ -447,6 +450,11 @@ _REBUILT_ERRORS: dict[str, type[Exception]] = {
         InvalidValueError,
         InvalidTypeError,
         MissingWorldError,
+        # A served env's remote scorer failing (FineGrainedDetox-v0 on the Perspective API): the client raises
+        # what the env raised, so its caller tells an outage from a refused key as it would locally.
+        ScorerError,
+        ScorerUnreachableError,
+        APIKeyError,
         IndexError,
         KeyError,
         ValueError,
@@ -466,7 +474,14 @@ def _validation_problems(errors: Any) -> str:
 
 
 def _error_from_frame(data: Mapping[str, Any], request: str, url: str) -> Exception:
-    """The exception a client raises for OpenEnv's error frame ``data``, answering a ``request``."""
+    """The exception a client raises for OpenEnv's error frame ``data``, answering a ``request``.
+
+    Example:
+        >>> frame = {"code": "EXECUTION_ERROR", "message": "ScorerUnreachableError: perspective did not answer"}
+        >>> error = _error_from_frame(frame, "step", "ws://127.0.0.1:8000")
+        >>> type(error).__name__, str(error)
+        ('ScorerUnreachableError', 'perspective did not answer')
+    """
     code = str(data.get("code", "UNKNOWN"))
     message = str(data.get("message", "unknown error"))
     if code == "VALIDATION_ERROR":
