@@ -52,6 +52,8 @@ __all__ = [
     "DEFAULT_SCALE_COMMAND",
     "DEFAULT_SCALE_RESULTS",
     "Arms",
+    "Outcome",
+    "compared_pairs",
     "compare",
     "paired_arms",
     "scale_notice",
@@ -122,7 +124,7 @@ class Arms:
 
 
 @dataclass
-class _Outcome:
+class Outcome:
     """What the runs of a comparison give: per row its evaluations, per scheme its training and evaluation
     curves, notes on runs cut short, and what scored each run (``scored_by`` records, merged in results.json)."""
 
@@ -169,7 +171,7 @@ def compare(
     # Off the built-in world, the fine-grained arm's reward models judge every policy.
     judge = None if dataset.exact else base.make_env(dataset.eval_split)
     judge_key = {**reward_models.key(), **dataset.key()}
-    outcome = _Outcome({"SFT": [evaluate_start_policy(policy_path, examples, config, out, progress, judge, judge_key)]})
+    outcome = Outcome({"SFT": [evaluate_start_policy(policy_path, examples, config, out, progress, judge, judge_key)]})
     # The annotator's rewards draw the report and score the random agent (on the evaluation split); on learned
     # models the weights given are theirs, so those take the paper's.
     exact_weights = None if reward_models.learned else weights
@@ -209,7 +211,7 @@ def _random_row(
 
 
 def _train_arms(
-    outcome: _Outcome,
+    outcome: Outcome,
     base: RunSpec,
     config: ExperimentConfig,
     arms: Arms,
@@ -247,7 +249,7 @@ def _train_arms(
 
 
 def _results(
-    outcome: _Outcome,
+    outcome: Outcome,
     config: ExperimentConfig,
     base: RunSpec,
     seeds: Sequence[int],
@@ -280,7 +282,7 @@ def _results(
 def _write_reports(
     out: Path,
     results: dict[str, Any],
-    outcome: _Outcome,
+    outcome: Outcome,
     caption: str,
     notice: str | None,
     report_env: Any,
@@ -300,7 +302,7 @@ def _write_reports(
     log("\n".join([table, *tables, *(["", notice] if notice else [])]))
 
 
-def _comparisons(schemes: Sequence[str]) -> list[tuple[str, str]]:
+def compared_pairs(schemes: Sequence[str]) -> list[tuple[str, str]]:
     """The pairs of schemes a comparison tests: fine-grained against each other scheme when it is run,
     otherwise the first scheme against the others."""
     first = "fine-grained" if "fine-grained" in schemes else schemes[0]
@@ -326,7 +328,7 @@ def paired_arms(
     """
     return {
         f"{a} vs {b}": paired_comparison(rows[f"{trainer} {a}"], rows[f"{trainer} {b}"])
-        for a, b in _comparisons(schemes)
+        for a, b in compared_pairs(schemes)
         if len(rows[f"{trainer} {a}"]) > 1
     }
 
@@ -336,7 +338,7 @@ def _sample_efficiency(
 ) -> dict[str, Any]:
     return {
         f"{a} vs {b}": sample_efficiency(eval_curves[a], eval_curves[b])
-        for a, b in _comparisons(schemes)
+        for a, b in compared_pairs(schemes)
         if a in eval_curves and b in eval_curves
     }
 

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.experiments.compare import Arms, _comparisons, _Outcome, stopped_early
+from agents.experiments.compare import Arms, Outcome, compared_pairs, stopped_early
 from agents.experiments.detox_eval import DETOX_COLUMNS, LOWER_IS_BETTER, DetoxSampling, detox_metrics
 from agents.experiments.run import DatasetChoice, RunSpec
 from agents.experiments.runner import curve_point, run_and_evaluate
@@ -253,7 +253,7 @@ def detox_compare(
     )
     start_identity = {"start": start}
     sft_dev = dev.cached(start, out / "sft_dev_eval.json", start_identity)
-    outcome = _Outcome({"SFT": [test.cached(start, out / "sft_test_eval.json", start_identity)]})
+    outcome = Outcome({"SFT": [test.cached(start, out / "sft_test_eval.json", start_identity)]})
     for scheme in arms.schemes:
         for seed in arms.seeds:
             log(f"[detox] {config.trainer.upper()} {scheme}, seed {seed}")
@@ -286,7 +286,7 @@ def detox_compare(
 
 
 def _results(
-    outcome: _Outcome,
+    outcome: Outcome,
     config: ExperimentConfig,
     protocol: DetoxProtocol,
     arms: Arms,
@@ -302,7 +302,7 @@ def _results(
             metrics=[key for key, _ in DETOX_COLUMNS],
             lower_is_better=LOWER_IS_BETTER,
         )
-        for a, b in _comparisons(arms.schemes)
+        for a, b in compared_pairs(arms.schemes)
         if a in outcome.eval_curves and b in outcome.eval_curves
     }
     return {
@@ -331,7 +331,7 @@ def _paired(rows: Mapping[str, Sequence[dict[str, Any]]], schemes: Sequence[str]
 
     return {
         f"{a} vs {b}": paired_comparison(rows[f"{trainer} {a}"], rows[f"{trainer} {b}"], columns=DETOX_COLUMNS)
-        for a, b in _comparisons(schemes)
+        for a, b in compared_pairs(schemes)
         if len(rows[f"{trainer} {a}"]) > 1
     }
 
@@ -424,7 +424,7 @@ def _caption(results: Mapping[str, Any], config: ExperimentConfig, protocol: Det
 def _write_reports(
     out: Path,
     results: dict[str, Any],
-    outcome: _Outcome,
+    outcome: Outcome,
     config: ExperimentConfig,
     protocol: DetoxProtocol,
     log: Callable[[str], None],
