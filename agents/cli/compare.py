@@ -34,7 +34,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         choices=ENVS,
         default=ENVS[0],
         help=(
-            "the experiment: FineGrainedQA-v0 (long-form QA, the paper's Table 2) or FineGrainedDetox-v0 "
+            "the experiment: FineGrainedQA-v0 (long-form QA) or FineGrainedDetox-v0 "
             "(detoxification, Table 1 and Figure 2: agents/experiments/detox.py; its presets size the runs, and "
             "the reward-model, dataset and weight flags do not apply)"
         ),
