@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ from agents.experiments.schemes import get_scheme
 from agents.experiments.settings import DEFAULT_PRESET, PRESETS, ExperimentConfig
 from agents.reporting.html import write_report
 from agents.reporting.stats import (
+    CURVE_METRICS,
+    METRIC_COLUMNS,
     comparison_caption,
     markdown_table,
     paired_comparison,
@@ -53,6 +55,7 @@ __all__ = [
     "DEFAULT_SCALE_RESULTS",
     "Arms",
     "Outcome",
+    "arms_sample_efficiency",
     "compared_pairs",
     "compare",
     "paired_arms",
@@ -271,7 +274,7 @@ def _results(
         "eval_questions": questions,
         "summary": summary,
         "paired": paired_arms(outcome.rows, schemes, _row(config, "").strip()),
-        "sample_efficiency": _sample_efficiency(outcome.eval_curves, schemes),
+        "sample_efficiency": arms_sample_efficiency(outcome.eval_curves, schemes),
         "per_seed": outcome.rows,
         "curves": outcome.curves,
         "eval_curves": outcome.eval_curves,
@@ -315,10 +318,15 @@ def _row(config: ExperimentConfig, scheme: str) -> str:
 
 
 def paired_arms(
-    rows: Mapping[str, Sequence[dict[str, Any]]], schemes: Sequence[str], trainer: str = "PPO"
+    rows: Mapping[str, Sequence[dict[str, Any]]],
+    schemes: Sequence[str],
+    trainer: str = "PPO",
+    *,
+    columns: Sequence[tuple[str, str]] = METRIC_COLUMNS,
 ) -> dict[str, Any]:
-    """Paired differences (run by run: the same seeds and questions) between the first scheme, or
-    fine-grained, and each other arm of ``trainer``, keyed ``"a vs b"`` (needs at least two seeds).
+    """Paired differences (run by run: the same seeds and questions) of the metrics of ``columns`` between the
+    first scheme, or fine-grained, and each other arm of ``trainer``, keyed ``"a vs b"`` (needs at least two
+    seeds).
 
     Example:
         >>> rows = {"PPO fine-grained": [{"length": 50.0}, {"length": 52.0}],
@@ -327,17 +335,25 @@ def paired_arms(
         -3.5
     """
     return {
-        f"{a} vs {b}": paired_comparison(rows[f"{trainer} {a}"], rows[f"{trainer} {b}"])
+        f"{a} vs {b}": paired_comparison(rows[f"{trainer} {a}"], rows[f"{trainer} {b}"], columns=columns)
         for a, b in compared_pairs(schemes)
         if len(rows[f"{trainer} {a}"]) > 1
     }
 
 
-def _sample_efficiency(
-    eval_curves: Mapping[str, Sequence[Sequence[dict[str, Any]]]], schemes: Sequence[str]
+def arms_sample_efficiency(
+    eval_curves: Mapping[str, Sequence[Sequence[dict[str, Any]]]],
+    schemes: Sequence[str],
+    *,
+    metrics: Sequence[str] = CURVE_METRICS,
+    lower_is_better: Collection[str] = (),
 ) -> dict[str, Any]:
+    """:func:`~agents.reporting.stats.sample_efficiency` of each pair of :func:`compared_pairs` that has
+    evaluation curves, keyed ``"a vs b"``."""
     return {
-        f"{a} vs {b}": sample_efficiency(eval_curves[a], eval_curves[b])
+        f"{a} vs {b}": sample_efficiency(
+            eval_curves[a], eval_curves[b], metrics=metrics, lower_is_better=lower_is_better
+        )
         for a, b in compared_pairs(schemes)
         if a in eval_curves and b in eval_curves
     }

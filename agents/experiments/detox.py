@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.experiments.compare import Arms, Outcome, compared_pairs, stopped_early
+from agents.experiments.compare import Arms, Outcome, arms_sample_efficiency, paired_arms, stopped_early
 from agents.experiments.detox_eval import DETOX_COLUMNS, LOWER_IS_BETTER, DetoxSampling, detox_metrics
 from agents.experiments.run import DatasetChoice, RunSpec
 from agents.experiments.runner import curve_point, run_and_evaluate
@@ -45,7 +45,6 @@ from agents.reporting.stats import (
     paired_table,
     plot_eval_curves,
     plot_learning_curves,
-    sample_efficiency,
     sample_efficiency_table,
     summarise,
 )
@@ -295,16 +294,9 @@ def _results(
     dev_prompts: int,
 ) -> dict[str, Any]:
     summary = {name: summarise(evals, columns=DETOX_COLUMNS) for name, evals in outcome.rows.items()}
-    efficiency = {
-        f"{a} vs {b}": sample_efficiency(
-            outcome.eval_curves[a],
-            outcome.eval_curves[b],
-            metrics=[key for key, _ in DETOX_COLUMNS],
-            lower_is_better=LOWER_IS_BETTER,
-        )
-        for a, b in compared_pairs(arms.schemes)
-        if a in outcome.eval_curves and b in outcome.eval_curves
-    }
+    efficiency = arms_sample_efficiency(
+        outcome.eval_curves, arms.schemes, metrics=[key for key, _ in DETOX_COLUMNS], lower_is_better=LOWER_IS_BETTER
+    )
     return {
         "env": DETOX_ENV_ID,
         "config": config.to_dict(),
@@ -316,23 +308,13 @@ def _results(
         "test_prompts": test_prompts,
         "dev_prompts": dev_prompts,
         "summary": summary,
-        "paired": _paired(outcome.rows, arms.schemes, config.trainer.upper()),
+        "paired": paired_arms(outcome.rows, arms.schemes, config.trainer.upper(), columns=DETOX_COLUMNS),
         "sample_efficiency": efficiency,
         "paper_table_1": PAPER_TABLE_1,
         "per_seed": outcome.rows,
         "curves": outcome.curves,
         "eval_curves": outcome.eval_curves,
         "stopped_early": outcome.stopped,
-    }
-
-
-def _paired(rows: Mapping[str, Sequence[dict[str, Any]]], schemes: Sequence[str], trainer: str) -> dict[str, Any]:
-    from agents.reporting.stats import paired_comparison
-
-    return {
-        f"{a} vs {b}": paired_comparison(rows[f"{trainer} {a}"], rows[f"{trainer} {b}"], columns=DETOX_COLUMNS)
-        for a, b in compared_pairs(schemes)
-        if len(rows[f"{trainer} {a}"]) > 1
     }
 
 
@@ -442,7 +424,7 @@ def _write_reports(
         for name, differences in results["paired"].items()
     ]
     tables += [
-        sample_efficiency_table(r, *name.split(" vs "), titles=dict(DETOX_COLUMNS))
+        sample_efficiency_table(r, *name.split(" vs "), columns=DETOX_COLUMNS)
         for name, r in results["sample_efficiency"].items()
     ]
     comparison = paper_comparison(results["summary"], config.trainer.upper())
