@@ -200,8 +200,7 @@ class _Judge:
     """Evaluates policies on the first prompts of a split with the protocol; perplexity under the protocol's judge
     LM, or the start policy."""
 
-    def __init__(self, protocol: DetoxProtocol, config: ExperimentConfig, start: str, split: str) -> None:
-        from agents.policies.policy import LMPolicy
+    def __init__(self, protocol: DetoxProtocol, config: ExperimentConfig, reference: Any, split: str) -> None:
         from fg_env.data import make_dataset
 
         self.key = protocol.key(config, split)
@@ -209,7 +208,7 @@ class _Judge:
         self.prompts = [prompts[i] for i in range(min(self.key["prompts"], len(prompts)))]
         self.sampling = protocol.sampling(config)
         self.scorer = protocol.scorer
-        self.reference = LMPolicy.from_pretrained(protocol.perplexity_model or start)
+        self.reference = reference  # the perplexity judge, an LMPolicy
 
     def __call__(self, policy: Any) -> dict[str, Any]:
         return detox_metrics(policy, self.prompts, self.reference, self.sampling, self.scorer)
@@ -245,7 +244,10 @@ def detox_compare(
     out.mkdir(parents=True, exist_ok=True)
     log(f"[detox] start policy ({'given' if policy_path else config.sft + ' preset; cached after the first build'})")
     start = start_policy(policy_path, config, progress)
-    dev, test = _Judge(protocol, config, start, "dev"), _Judge(protocol, config, start, "test")
+    from agents.policies.policy import LMPolicy
+
+    reference = LMPolicy.from_pretrained(protocol.perplexity_model or start)  # one judge for both splits
+    dev, test = _Judge(protocol, config, reference, "dev"), _Judge(protocol, config, reference, "test")
     log(
         f"[detox] {config.episodes_per_run} episodes per {config.trainer.upper()} run; {len(test.prompts)} test and "
         f"{len(dev.prompts)} dev prompts x {protocol.eval_samples} samples"
