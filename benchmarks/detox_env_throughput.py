@@ -26,6 +26,8 @@ from fg_env.envs.answers import sentence_actions
 from fg_env.envs.detox import FineGrainedDetoxVectorEnv
 from fg_env.rewards.toxicity.reward import ToxicityChange
 
+SPLIT = "dev"  # the prompts whose corpus continuations are replayed
+
 
 class FreeScorer:
     """A scorer that costs nothing: the baseline."""
@@ -70,8 +72,6 @@ def vector(scorer, played, num_envs: int = 16) -> float:
         steps += sum(len(a) for _, a in batch)
     return steps / (time.perf_counter() - start)
 
-
-SPLIT = "dev"
 
 
 def main() -> None:
